@@ -1,0 +1,63 @@
+# Two commands are the contract (see README): `make run` and `make test`.
+# Everything else here is a step they share. Nothing is done twice: the venv is rebuilt only when
+# requirements.lock changes, the model is trained only when config, domain, data or bot/nlu
+# change, and the demo records are seeded only into an empty database.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+# Any CPython 3.10: on PATH, or from pyenv.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+# Keep Rasa's and TensorFlow's start-up noise out of the way of a person reading the output.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+export LOG_LEVEL_LIBRARIES := ERROR
+
+MODEL_NAME = $(shell $(PY) -m bot.cli model-name)
+MODEL = models/$(MODEL_NAME).tar.gz
+PHONE ?= +524431000001
+PORT ?= 5005
+ACTIONS_PORT ?= 5055
+TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: setup venv model db run chat test clean
+
+setup: venv model db
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@test -n "$(PYTHON310)" || { echo "CPython 3.10 is needed (Rasa 3.6 does not run on 3.11)."; exit 1; }
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade "pip<25"
+	@echo "Installing pinned packages (first time: a few minutes)..."
+	@$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	@$(PY) -m pip check
+	@touch $@
+
+model: venv
+	@mkdir -p var models
+	@if [ -f $(MODEL) ]; then echo "Model up to date: $(MODEL)"; else \
+	  echo "Training $(MODEL) (a few minutes on 2 cores)..."; \
+	  $(RASA) train --quiet --fixed-model-name $(MODEL_NAME) --out models > var/train.log 2>&1 \
+	    || { tail -n 40 var/train.log; exit 1; }; \
+	  echo "Model trained: $(MODEL)"; fi
+
+db: venv
+	@mkdir -p var
+	@$(PY) -m bot.cli setup-db
+
+run: setup
+	@bash scripts/run.sh $(MODEL) $(PORT) $(ACTIONS_PORT)
+
+chat: setup
+	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL) $(ACTIONS_PORT)
+
+test: setup
+	@TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" RASA_MODEL="$(MODEL)" $(PY) -m pytest
+
+clean:
+	rm -rf var models/*.tar.gz

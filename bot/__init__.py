@@ -1,0 +1,1 @@
+"""Pequeño Productor assistant: our own code beside Rasa (records, replies, channels, console, CLI)."""

@@ -1,0 +1,132 @@
+"""Upcoming trainings near the farmer, enrolment with confirmation, and cancelling."""
+from __future__ import annotations
+
+from bot.assistant import identity
+from bot.assistant.turn import Context, Option, Reply
+from bot.records.farmers import farmers_for_phone
+from bot.records.schema import Training
+from bot.records.trainings import (
+    EnrolResult,
+    Place,
+    active_enrolments,
+    cancel_enrolment,
+    enrol,
+    upcoming_trainings,
+)
+from bot.replies.catalog import render
+from bot.replies.spanish import local_datetime, place
+
+
+def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
+    where, area = _place(ctx)
+    if area is None:
+        return where  # a reply: consent first, or ask for the place
+    trainings = upcoming_trainings(ctx.session, area, topic=ctx.turn.entity("training_topic"))
+    label = f" cerca de {where}" if where else ""
+    if not trainings:
+        return Reply.say("trainings_none", where=label)
+    return Reply.say("trainings_intro", options=_enrol_options(trainings), where=label)
+
+
+def _place(ctx: Context):
+    """(label, Place) from what the farmer said, their location, or their record."""
+    municipality, state = ctx.turn.entity("municipality"), ctx.turn.entity("state")
+    location = (ctx.turn.metadata or {}).get("location") or {}
+    if location.get("latitude") is not None and location.get("longitude") is not None:
+        return "de usted", Place(latitude=float(location["latitude"]), longitude=float(location["longitude"]))
+    if municipality or state:
+        return municipality or state, Place(state=state, municipality=municipality)
+    registered = ctx.turn.phone is not None and farmers_for_phone(ctx.session, ctx.turn.phone)
+    if not registered or not identity.consented(ctx):
+        return Reply.say("ask_place"), None
+    farmer = identity.identify(ctx, {"key": "trainings"})
+    if isinstance(farmer, Reply):
+        return farmer, None
+    return farmer.municipality, Place(state=farmer.state, municipality=farmer.municipality)
+
+
+def _enrol_options(trainings: list[Training]) -> list[Option]:
+    return [Option(line(t), f"enrol:{t.id}") for t in trainings]
+
+
+def line(training: Training) -> str:
+    return render(
+        "training_line",
+        title=training.title,
+        when=local_datetime(training.starts_at, training.timezone),
+        venue=training.venue,
+        place=place(training.municipality, training.state),
+    )
+
+
+def ask_enrol(ctx: Context, training_id: str | None = None) -> Reply:
+    if training_id is None:
+        offered = [o for o in ctx.turn.options if o.key.startswith("enrol:")]
+        if offered:
+            return Reply.say("trainings_pick", options=offered)
+        return list_trainings(ctx)
+    farmer = identity.identify(ctx, {"key": "enrol", "arg": training_id})
+    if isinstance(farmer, Reply):
+        return farmer
+    training = ctx.session.get(Training, int(training_id))
+    if training is None or training.cancelled:
+        return Reply.say("enrol_unavailable")
+    return Reply.say(
+        "enrol_confirm",
+        options=[Option.named("yes", f"enrol_yes:{training.id}"), Option.named("no", "dismiss")],
+        **_training_values(training),
+    )
+
+
+def confirm_enrol(ctx: Context, training_id: str) -> Reply:
+    farmer = identity.identify(ctx, {"key": "enrol_yes", "arg": training_id})
+    if isinstance(farmer, Reply):
+        return farmer
+    result = enrol(ctx.session, int(training_id), farmer.id)
+    training = ctx.session.get(Training, int(training_id))
+    if training is None or result is EnrolResult.UNAVAILABLE:
+        return Reply.say("enrol_unavailable")
+    template = {
+        EnrolResult.ENROLLED: "enrolled",
+        EnrolResult.ALREADY: "enrol_already",
+        EnrolResult.FULL: "enrol_full",
+    }[result]
+    return Reply.say(template, **_training_values(training))
+
+
+def ask_cancel(ctx: Context, training_id: str | None = None) -> Reply:
+    farmer = identity.identify(ctx, {"key": "cancel_enrolment", "arg": training_id})
+    if isinstance(farmer, Reply):
+        return farmer
+    enrolments = active_enrolments(ctx.session, farmer.id)
+    if training_id is not None:
+        enrolments = [e for e in enrolments if e.training_id == int(training_id)]
+    if not enrolments:
+        return Reply.say("no_enrolments" if training_id is None else "cancel_not_found")
+    if len(enrolments) > 1:
+        options = [Option(line(e.training), f"cancel_enrolment:{e.training_id}") for e in enrolments]
+        return Reply.say("cancel_choose", options=options)
+    training = enrolments[0].training
+    return Reply.say(
+        "cancel_confirm",
+        options=[Option.named("yes", f"cancel_yes:{training.id}"), Option.named("no", "dismiss")],
+        **_training_values(training),
+    )
+
+
+def confirm_cancel(ctx: Context, training_id: str) -> Reply:
+    farmer = identity.identify(ctx, {"key": "cancel_yes", "arg": training_id})
+    if isinstance(farmer, Reply):
+        return farmer
+    training = ctx.session.get(Training, int(training_id))
+    if training is None or not cancel_enrolment(ctx.session, training.id, farmer.id):
+        return Reply.say("cancel_not_found")
+    return Reply.say("cancelled", **_training_values(training))
+
+
+def _training_values(training: Training) -> dict[str, str]:
+    return {
+        "title": training.title,
+        "when": local_datetime(training.starts_at, training.timezone),
+        "venue": training.venue,
+    }

@@ -1,0 +1,108 @@
+"""What one turn carries in (Turn) and out (Reply), and the numbered options a farmer picks from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.replies.catalog import OPTION_LABELS, render
+
+SLOT_OPTIONS = "offered_options"
+SLOT_AWAITING = "awaiting"
+SLOT_PENDING = "pending"
+SLOT_FARMER = "farmer_id"
+SLOT_FALLBACKS = "fallback_count"
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    key: str  # handler name, optionally ":arg"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"label": self.label, "key": self.key}
+
+    @classmethod
+    def named(cls, label_key: str, key: str) -> "Option":
+        return cls(OPTION_LABELS[label_key], key)
+
+
+MAIN_MENU = (
+    Option.named("payments", "payments"),
+    Option.named("trainings", "trainings"),
+    Option.named("quality", "quality"),
+    Option.named("size", "size"),
+    Option.named("human", "human"),
+)
+
+
+@dataclass
+class Turn:
+    conversation_id: str
+    phone: str | None
+    text: str
+    intent: str | None = None
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    slots: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def entity(self, name: str) -> str | None:
+        values = self.entities.get(name) or []
+        return values[0] if values else None
+
+    @property
+    def options(self) -> list[Option]:
+        return [Option(o["label"], o["key"]) for o in self.slots.get(SLOT_OPTIONS) or []]
+
+
+@dataclass
+class Reply:
+    """Messages for the farmer, the options they can answer with, and what to remember."""
+
+    messages: list[str] = field(default_factory=list)
+    options: list[Option] = field(default_factory=list)
+    awaiting: str | None = None
+    pending: dict[str, Any] | None = None
+    remember: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def say(cls, template: str, options=(), **values: Any) -> "Reply":
+        return cls(messages=[render(template, **values)], options=list(options))
+
+    def then(self, other: "Reply") -> "Reply":
+        """This reply followed by another; the later one's options and state win."""
+        return Reply(
+            messages=self.messages + other.messages,
+            options=other.options,
+            awaiting=other.awaiting,
+            pending=other.pending,
+            remember={**self.remember, **other.remember},
+        )
+
+    def texts(self) -> list[str]:
+        """Messages with the options as one numbered list inside the last message."""
+        if not self.options:
+            return list(self.messages)
+        listing = "\n".join(f"{n}. {o.label}" for n, o in enumerate(self.options, 1))
+        head = self.messages[:-1]
+        last = self.messages[-1] if self.messages else ""
+        return head + [f"{last}\n{listing}".strip()]
+
+    def slot_values(self) -> dict[str, Any]:
+        values = {
+            SLOT_OPTIONS: [o.to_dict() for o in self.options] or None,
+            SLOT_AWAITING: self.awaiting,
+            SLOT_PENDING: self.pending,
+        }
+        values.setdefault(SLOT_FALLBACKS, 0)
+        values.update(self.remember)
+        return values
+
+
+@dataclass
+class Context:
+    """One turn's unit of work: the turn, an open database session and the settings."""
+
+    turn: Turn
+    session: Any
+    config: Settings

@@ -1,0 +1,104 @@
+"""Command line for staff and set-up: `python -m bot.cli --help`."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+from bot.db import session_scope
+from bot.records import csv_import, seed
+from bot.records.migrate import upgrade
+from bot.records.privacy import code_from_folio
+
+
+def cmd_setup_db(args: argparse.Namespace) -> int:
+    """Migrate, then seed the demo data set only if the database has no farmers yet."""
+    upgrade()
+    with session_scope() as session:
+        if seed.is_seeded(session):
+            print("Base de datos al día; ya tiene registros (no se volvió a sembrar).")
+            return 0
+        anchor = date.fromisoformat(args.anchor) if args.anchor else None
+        counts = seed.seed_demo(session, anchor)
+    print(f"Base de datos creada con datos de demostración: {counts}")
+    return 0
+
+
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    content = Path(args.file).read_text(encoding="utf-8-sig")
+    report = csv_import.read_csv(args.kind, content)
+    for line, reason in report.errors:
+        print(f"línea {line}: {reason}", file=sys.stderr)
+    if not report.ok:
+        print(f"No se aplicó nada: {len(report.errors)} fila(s) con error.", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"{len(report.valid_rows)} fila(s) válidas; no se aplicó nada (--dry-run).")
+        return 0
+    try:
+        with session_scope() as session:
+            count = csv_import.apply(session, report)
+    except csv_import.RowError as error:
+        print(f"No se aplicó nada: {error}", file=sys.stderr)
+        return 1
+    print(f"Listo: {count} fila(s) de {args.kind} aplicadas.")
+    return 0
+
+
+def cmd_demo_phones(_args: argparse.Namespace) -> int:
+    for demo in seed.DEMO_PHONES:
+        code = code_from_folio(demo.folio)
+        print(f"{demo.phone}  {demo.name:<28} código {code}  {demo.situation}")
+    print(f"{seed.UNKNOWN_DEMO_PHONE}  (número no registrado)")
+    return 0
+
+
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot/nlu")
+
+
+def model_fingerprint() -> str:
+    """A hash of everything a trained model depends on: same inputs, same model file."""
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = PROJECT_ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in (".yml", ".yaml", ".py", ".txt") and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cmd_model_name(_args: argparse.Namespace) -> int:
+    print(f"model-{model_fingerprint()}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    setup = commands.add_parser("setup-db", help="migrate and seed the demo records if empty")
+    setup.add_argument("--anchor", help="demo 'today' as YYYY-MM-DD (default: today)")
+    setup.set_defaults(run=cmd_setup_db)
+    load = commands.add_parser("import-csv", help="load records from a CSV file (all or nothing)")
+    load.add_argument("kind", choices=sorted(csv_import.KINDS))
+    load.add_argument("file")
+    load.add_argument("--dry-run", action="store_true", help="check only")
+    load.set_defaults(run=cmd_import_csv)
+    model = commands.add_parser("model-name", help="the model file name for the current training data")
+    model.set_defaults(run=cmd_model_name)
+    demo = commands.add_parser("demo-phones", help="list the demo phone numbers")
+    demo.set_defaults(run=cmd_demo_phones)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

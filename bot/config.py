@@ -1,0 +1,43 @@
+"""Settings read from the environment, with defaults that need no server (SQLite under var/)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    verification_ttl_days: int
+    verification_max_attempts: int
+    verification_lock_minutes: int
+    privacy_notice_url: str
+    program_phone: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        default_db = f"sqlite:///{VAR_DIR / 'program.db'}"
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", "").strip() or default_db,
+            verification_ttl_days=_int("VERIFICATION_TTL_DAYS", 30),
+            verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 3),
+            verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 30),
+            privacy_notice_url=os.environ.get(
+                "PRIVACY_NOTICE_URL", "pequenoproductor.mx/privacidad"
+            ),
+            program_phone=os.environ.get("PROGRAM_PHONE", "800 000 0000"),
+        )
+
+
+def settings() -> Settings:
+    """Settings are read on each call so tests and the CLI can change the environment."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Our NLU pieces: the accent-folding featurizer used in config.yml and Spanish number parsing."""

@@ -1,0 +1,126 @@
+"""Upcoming trainings and enrolments. Seats are taken with one conditional UPDATE, so two farmers
+asking for the last seat at once cannot both get it, on SQLite and on PostgreSQL alike."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.records.schema import Enrolment, Training
+from bot.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Place:
+    state: str | None = None
+    municipality: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def upcoming_trainings(
+    session: Session, place: Place, topic: str | None = None, limit: int = 3
+) -> list[Training]:
+    """The next trainings, nearest first when a location is known, else in the place named."""
+    query = select(Training).where(Training.starts_at > utcnow(), Training.cancelled.is_(False))
+    if topic:
+        query = query.where(Training.topic == topic)
+    if place.latitude is not None and place.longitude is not None:
+        rows = list(session.execute(query.order_by(Training.starts_at)).scalars())
+        rows.sort(key=lambda t: (_km(place, t) // 50, t.starts_at))  # within 50 km bands
+        return rows[:limit]
+    if place.municipality:
+        local = query.where(Training.municipality == place.municipality)
+        rows = list(session.execute(local.order_by(Training.starts_at).limit(limit)).scalars())
+        if rows:
+            return rows
+    if place.state:
+        query = query.where(Training.state == place.state)
+    return list(session.execute(query.order_by(Training.starts_at).limit(limit)).scalars())
+
+
+def _km(place: Place, training: Training) -> float:
+    if training.latitude is None or training.longitude is None:
+        return math.inf
+    lat1, lon1 = math.radians(place.latitude), math.radians(place.longitude)
+    lat2, lon2 = math.radians(float(training.latitude)), math.radians(float(training.longitude))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+class EnrolResult(Enum):
+    ENROLLED = "enrolled"
+    ALREADY = "already"
+    FULL = "full"
+    UNAVAILABLE = "unavailable"
+
+
+def enrol(session: Session, training_id: int, farmer_id: int) -> EnrolResult:
+    """Takes a seat for the farmer. Call inside a unit of work; it commits with it."""
+    training = session.get(Training, training_id)
+    if training is None or training.cancelled or training.starts_at_utc() <= utcnow():
+        return EnrolResult.UNAVAILABLE
+    existing = _enrolment(session, training_id, farmer_id)
+    if existing is not None and existing.status == "active":
+        return EnrolResult.ALREADY
+    taken = session.execute(
+        update(Training)
+        .where(Training.id == training_id, Training.seats_taken < Training.capacity)
+        .values(seats_taken=Training.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return EnrolResult.FULL
+    if existing is not None:
+        existing.status, existing.cancelled_at = "active", None
+    else:
+        try:
+            with session.begin_nested():
+                session.add(Enrolment(training_id=training_id, farmer_id=farmer_id))
+        except IntegrityError:  # the same farmer enrolled from another phone at the same moment
+            _release_seat(session, training_id)
+            return EnrolResult.ALREADY
+    return EnrolResult.ENROLLED
+
+
+def cancel_enrolment(session: Session, training_id: int, farmer_id: int) -> bool:
+    enrolment = _enrolment(session, training_id, farmer_id)
+    if enrolment is None or enrolment.status != "active":
+        return False
+    enrolment.status, enrolment.cancelled_at = "cancelled", utcnow()
+    _release_seat(session, training_id)
+    return True
+
+
+def active_enrolments(session: Session, farmer_id: int) -> list[Enrolment]:
+    query = (
+        select(Enrolment)
+        .join(Training, Training.id == Enrolment.training_id)
+        .where(
+            Enrolment.farmer_id == farmer_id,
+            Enrolment.status == "active",
+            Training.starts_at > utcnow(),
+        )
+        .order_by(Training.starts_at)
+    )
+    return list(session.execute(query).scalars())
+
+
+def _enrolment(session: Session, training_id: int, farmer_id: int) -> Enrolment | None:
+    query = select(Enrolment).where(
+        Enrolment.training_id == training_id, Enrolment.farmer_id == farmer_id
+    )
+    return session.execute(query).scalars().first()
+
+
+def _release_seat(session: Session, training_id: int) -> None:
+    session.execute(
+        update(Training)
+        .where(Training.id == training_id, Training.seats_taken > 0)
+        .values(seats_taken=Training.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )

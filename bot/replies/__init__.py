@@ -1,0 +1,1 @@
+"""What the farmer reads: Spanish wording (spanish.py), reply templates (catalog.py)."""

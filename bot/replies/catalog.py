@@ -1,0 +1,192 @@
+"""Every sentence the assistant writes to a farmer, in one place (usted, short, Mexican Spanish).
+
+Templates use str.format fields. SAMPLES gives realistic values for each field so a test can
+render every template for SMS and check its length and alphabet.
+"""
+from __future__ import annotations
+
+TEMPLATES: dict[str, str] = {
+    # first contact and privacy (LFPDPPP: simplified notice, express consent)
+    "privacy_notice": (
+        "Aviso de privacidad: {controller} guarda su teléfono, entregas y pagos para "
+        "responderle sobre pagos, capacitaciones y calidad. No los vendemos. Aviso completo: "
+        "{notice_url}. ¿Acepta?"
+    ),
+    "consent_thanks": "Gracias, quedó registrado. ¿En qué le ayudo?",
+    "consent_declined": (
+        "Entendido, no usaremos sus datos. Puede preguntar por calidad y calibres. "
+        "Si cambia de opinión, escriba ACEPTO."
+    ),
+    "hello_known": "¡Hola, {name}! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
+    "hello": "¡Hola! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
+    "menu_intro": "Puedo ayudarle con esto. Responda con el número:",
+    "goodbye": "¡Que le vaya bien! Aquí estamos cuando nos necesite.",
+    "thanks_reply": "¡Con gusto! Si necesita algo más, escriba MENU.",
+    "bot_challenge": (
+        "Soy un asistente automático del programa, no una persona. Si quiere hablar con un "
+        "asesor, escriba ASESOR."
+    ),
+    "ok": "De acuerdo. Si necesita algo más, escriba MENU.",
+    "out_of_scope": (
+        "Eso no lo sé responder, disculpe. Le ayudo con pagos, capacitaciones, calidad y "
+        "calibres. Responda con el número:"
+    ),
+    "not_understood": "Disculpe, no le entendí bien. ¿Sobre qué es su pregunta? Responda con el número:",
+    "not_understood_again": (
+        "Disculpe, sigo sin entenderle. Pasé su mensaje a un asesor del programa y le escribirá "
+        "por este medio."
+    ),
+    "number_unknown": "No sé a qué se refiere ese número. Responda con una opción:",
+    "number_out_of_range": "Esa opción no está en la lista. Responda con un número del 1 al {count}:",
+    # who is writing
+    "unknown_number": (
+        "Su número no está registrado en el programa, así que no puedo darle datos de pagos. "
+        "Para registrarse, hable con su técnico o llame al {program_phone}."
+    ),
+    "choose_farmer": "Este teléfono es de varias personas. ¿Quién pregunta?",
+    "ask_code": (
+        "Para cuidar sus datos, escriba los últimos 4 números de su folio del programa "
+        "(vienen en su credencial)."
+    ),
+    "code_wrong": "Ese número no coincide. Intente otra vez. Le quedan {left} intentos.",
+    "code_locked": (
+        "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas {minutes} "
+        "minutos. Si necesita ayuda, escriba ASESOR."
+    ),
+    # payments
+    "no_invoices": "No tiene facturas registradas en el programa todavía.",
+    "invoice_not_found": "No encontré la factura {folio} entre sus facturas. Revise el folio.",
+    "payments_intro": "Sus pagos más recientes:",
+    "invoice_paid": "Factura {folio}: {amount}, pagada el {date}.",
+    "bank_reference": "Referencia del depósito: termina en {ref}.",
+    "invoice_scheduled": "Factura {folio}: {amount}, programada para pago el {date}.",
+    "invoice_received": "Factura {folio}: {amount}, recibida. Pago estimado: {date}.",
+    "invoice_in_review": "Factura {folio}: {amount}, en revisión. Pago estimado: {date}.",
+    "invoice_on_hold": "Factura {folio}: {amount}, retenida. Motivo: {reason}",
+    "invoice_rejected": "Factura {folio}: {amount}, rechazada. Motivo: {reason}",
+    "invoice_rejection": "De esa entrega se rechazaron {kg} por {reasons}.",
+    "payments_more": "Para otra factura, escriba su folio (ej. F-123456).",
+    # trainings
+    "ask_place": "¿En qué municipio o estado está? Escriba por ejemplo: talleres en Uruapan.",
+    "trainings_intro": "Próximas capacitaciones{where}. Para inscribirse, responda con el número:",
+    "training_line": "{title}, {when}, {venue} ({place})",
+    "trainings_none": "No hay capacitaciones programadas{where} por ahora. Le avisaremos cuando haya.",
+    "trainings_pick": "¿A cuál capacitación? Responda con el número:",
+    "enrol_confirm": "¿Confirma su inscripción a {title}, {when}, en {venue}?",
+    "enrolled": "Listo, quedó inscrito(a) en {title}, {when}, {venue}. Si no puede ir, escriba CANCELAR TALLER.",
+    "enrol_already": "Ya estaba inscrito(a) en {title}. Le esperamos.",
+    "enrol_full": "Lo siento, ya no hay lugares en {title}. Escriba TALLERES para ver otras fechas.",
+    "enrol_unavailable": "Esa capacitación ya no está disponible. Escriba TALLERES para ver otras.",
+    "no_enrolments": "No tiene inscripciones a capacitaciones próximas.",
+    "cancel_choose": "¿Cuál inscripción quiere cancelar?",
+    "cancel_confirm": "¿Cancela su inscripción a {title}, {when}?",
+    "cancelled": "Listo, cancelamos su inscripción a {title}. Su lugar queda libre para otra persona.",
+    "cancel_not_found": "No encontré esa inscripción activa.",
+    # quality standards
+    "quality_which_product": "¿De qué producto quiere saber la calidad que pide el comprador?",
+    "quality_answer": "Según la tabla de referencia del programa: {summary}",
+    "quality_missing": (
+        "No tengo en el registro del programa los requisitos de {grade} para {product}. "
+        "Pregunte a su técnico o escriba ASESOR."
+    ),
+    "quality_no_product": (
+        "Todavía no tengo requisitos de calidad para {product} en el registro del programa. "
+        "Pregunte a su técnico o escriba ASESOR."
+    ),
+    "quality_more": "¿Quiere más detalle?",
+    "quality_detail": "{details} Fuente: {source}.",
+    # avocado sizes (count system: fruit per 25-lb / 11.3 kg carton)
+    "size_intro": (
+        "El calibre es el número de aguacates Hass que llenan una caja de 11.3 kg (25 libras). "
+        "Calibres que compra el programa: {bought}. Escriba el peso de su fruta (ej. 200 gramos) "
+        "o el calibre (ej. calibre 48)."
+    ),
+    "size_for_weight_range": "Un aguacate de {grams} g es calibre {calibres} ({low} a {high} g por fruto). {bought}",
+    "size_for_weight_between": (
+        "Un aguacate de {grams} g queda entre calibre {big} (cerca de {big_g} g) y calibre {small} "
+        "(cerca de {small_g} g). {bought}"
+    ),
+    "size_for_weight_above": "Un aguacate de {grams} g es más grande que calibre {calibre} ({low} a {high} g). {bought}",
+    "size_for_weight_below": (
+        "Un aguacate de {grams} g es más chico que calibre {calibre} (cerca de {low} g). "
+        "Para calibres más chicos la tabla no tiene peso de referencia."
+    ),
+    "size_bought": "El programa compra ese calibre.",
+    "size_not_bought": "El programa no compra ese calibre.",
+    "size_bought_both": "El programa compra los dos calibres.",
+    "size_calibre_range": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa de {low} a {high} g. {bought}",
+    "size_calibre_point": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa cerca de {low} g. {bought}",
+    "size_calibre_no_weight": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg. La tabla no tiene su peso por fruto. {bought}",
+    "size_calibre_unknown": "El calibre {calibre} no está en la tabla del programa. Calibres en la tabla: {known}.",
+    "size_weight_nonsense": "Ese peso no parece de un aguacate. Escriba el peso de un fruto, por ejemplo 200 gramos.",
+    "size_reference": "Según la tabla de referencia del programa (no es la norma oficial): {answer}",
+    "size_source": "Fuente: {source}.",
+    # people
+    "human_requested": (
+        "Listo. Pasé su solicitud a un asesor del programa. Le escribirá por este mismo medio. "
+        "Su número de solicitud es {ref}."
+    ),
+    "human_already": "Ya tiene una solicitud abierta ({ref}). Un asesor le escribirá pronto por este medio.",
+    "error": "Disculpe, tuve un problema para consultar. Intente en unos minutos o escriba ASESOR.",
+}
+
+OPTION_LABELS: dict[str, str] = {
+    "payments": "Mis pagos",
+    "trainings": "Capacitaciones",
+    "quality": "Calidad que pide el comprador",
+    "size": "Calibre del aguacate",
+    "human": "Hablar con una persona",
+    "yes": "Sí",
+    "no": "No",
+    "accept": "Sí, acepto",
+    "more": "Sí, más detalle",
+    "aguacate": "Aguacate",
+    "jitomate": "Jitomate",
+}
+
+SAMPLES: dict[str, str] = {
+    "controller": "El programa Pequeño Productor",
+    "notice_url": "pequenoproductor.mx/privacidad",
+    "name": "Guadalupe",
+    "count": "5",
+    "program_phone": "800 000 0000",
+    "left": "2",
+    "minutes": "30",
+    "folio": "F-300102",
+    "amount": "$1,234,567.50",
+    "date": "mié 10 dic",
+    "ref": "4821",
+    "reason": "El RFC de la factura no coincide con su registro.",
+    "kg": "1,084 kg",
+    "reasons": "daño mecánico (golpes) y calibre fuera de rango",
+    "where": " cerca de Zapotlán el Grande",
+    "title": "Facturación electrónica (CFDI) para productores",
+    "when": "sáb 13 dic, 10:00 (hora del centro)",
+    "venue": "Parcela demostrativa Chilpancingo de los Bravo",
+    "place": "Chilpancingo de los Bravo, Gro.",
+    "summary": (
+        "Calidad Primera: buena calidad. Se aceptan defectos leves de forma y de color, y "
+        "defectos leves de cáscara (corcho, lenticelas cicatrizadas, quemadura de sol que no avance)."
+    ),
+    "source": "Clase I de la norma tipo UNECE/OCDE, resumida por leafconagro.com",
+    "grade": "Segunda",
+    "product": "aguacate",
+    "details": (
+        "Los defectos nunca deben afectar la pulpa. El pedúnculo puede venir ligeramente dañado."
+    ),
+    "bought": "36, 40, 48, 50 y 60",
+    "grams": "250",
+    "calibres": "40 o 48",
+    "low": "227",
+    "high": "283",
+    "big": "50",
+    "big_g": "218",
+    "small": "60",
+    "small_g": "167",
+    "calibre": "48",
+    "known": "36, 40, 48, 50, 60, 70 y 84",
+}
+
+
+def render(name: str, **values: object) -> str:
+    return TEMPLATES[name].format(**values)

@@ -1,0 +1,76 @@
+"""Dates, times, money and record words in short Mexican Spanish."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.timeutil import as_utc
+
+WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+ZONE_NAMES = {
+    "America/Mexico_City": "hora del centro",
+    "America/Mazatlan": "hora del Pacífico",
+    "America/Hermosillo": "hora de Sonora",
+    "America/Tijuana": "hora del noroeste",
+    "America/Cancun": "hora del sureste",
+}
+REJECTION_REASONS = {
+    "mechanical_damage": "daño mecánico (golpes)",
+    "size_out_of_range": "calibre fuera de rango",
+    "ripeness": "madurez",
+    "pests": "plagas",
+    "disease": "enfermedad",
+    "sunburn": "quemadura de sol",
+    "other": "otros defectos",
+}
+TOPICS = {
+    "agronomia": "agronomía",
+    "regenerativa": "agricultura regenerativa",
+    "calidad": "calidad e inocuidad",
+    "negocios": "negocios y formalización",
+    "liderazgo": "liderazgo de mujeres productoras",
+}
+STATE_SHORT = {
+    "Michoacán": "Mich.", "Jalisco": "Jal.", "Estado de México": "Edomex", "Puebla": "Pue.",
+    "Veracruz": "Ver.", "Colima": "Col.", "Nayarit": "Nay.", "Morelos": "Mor.", "Guerrero": "Gro.",
+    "Oaxaca": "Oax.", "Chiapas": "Chis.", "Hidalgo": "Hgo.", "Tlaxcala": "Tlax.", "Sinaloa": "Sin.",
+    "Sonora": "Son.",
+}
+
+
+def short_date(day: date) -> str:
+    """'mar 2 dic'."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+
+
+def local_datetime(moment: datetime, zone: str) -> str:
+    """'sáb 6 dic, 10:00 (hora del centro)' in the venue's time zone."""
+    local = as_utc(moment).astimezone(ZoneInfo(zone))
+    zone_name = ZONE_NAMES.get(zone, zone)
+    return f"{short_date(local.date())}, {local:%H:%M} ({zone_name})"
+
+
+def money(amount: Decimal) -> str:
+    """'$37,765.00'."""
+    return f"${Decimal(amount):,.2f}"
+
+
+def kilos(amount: Decimal) -> str:
+    value = Decimal(amount)
+    return f"{value:,.0f} kg" if value == value.to_integral() else f"{value:,.1f} kg"
+
+
+def first_name(full_name: str) -> str:
+    return full_name.split()[0]
+
+
+def short_name(full_name: str) -> str:
+    """'Juan H.': enough for a family to tell who is who on a shared phone."""
+    parts = full_name.split()
+    return f"{parts[0]} {parts[1][0]}." if len(parts) > 1 else parts[0]
+
+
+def place(municipality: str, state: str) -> str:
+    return f"{municipality}, {STATE_SHORT.get(state, state)}"

@@ -1,0 +1,173 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable) and one running
+Rasa stack (action server + Rasa server on the trained model) reused by every test that needs it."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from bot.db import session_scope
+from bot.records.migrate import upgrade
+from bot.records.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ANCHOR = date.today()
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        return None
+    try:
+        with create_engine(url).connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception:  # noqa: BLE001 - no server here: the PostgreSQL runs are skipped
+        return None
+    return url
+
+
+def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
+    name = f"pp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        from bot.db import engine_for
+
+        engine_for(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def make_database(kind: str, tmp_dir: Path, seeded: bool = True):
+    """A migrated (and seeded) database of the given kind; returns (url, cleanup)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_dir / f'program-{uuid.uuid4().hex[:6]}.db'}"
+        cleanup = lambda: None  # noqa: E731
+    else:
+        admin = _postgres_admin_url()
+        if admin is None:
+            pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL")
+        url, cleanup = _fresh_postgres(admin)
+    upgrade(url)
+    if seeded:
+        with session_scope(url) as session:
+            seed_demo(session, ANCHOR)
+    return url, cleanup
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def seeded_db(request, tmp_path_factory):
+    """A seeded database shared by tests that only read, or that write on their own rows."""
+    url, cleanup = make_database(request.param, tmp_path_factory.mktemp(request.param))
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path, monkeypatch):
+    url, cleanup = make_database(request.param, tmp_path, seeded=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    cleanup()
+
+
+# --- the running Rasa stack --------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: int, log: Path) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} did not come up in {seconds}s:\n{log.read_text()[-3000:]}")
+
+
+def model_path() -> Path:
+    model = os.environ.get("RASA_MODEL")
+    if model and (ROOT / model).exists():
+        return ROOT / model
+    candidates = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        pytest.skip("no trained model in models/: run `make test` (it trains one)")
+    return candidates[-1]
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory):
+    """Environment shared by the action server and the Rasa server: a seeded SQLite database.
+    Channel tests may add to it (e.g. the Twilio stand-in's address) before `rasa_stack` starts."""
+    work = tmp_path_factory.mktemp("stack")
+    url, _cleanup = make_database("sqlite", work)
+    env = dict(os.environ, DATABASE_URL=url, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
+               RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    return {"env": env, "work": work, "database_url": url}
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(stack_env):
+    """Action server + Rasa server (REST and our channels) on the trained model, started once."""
+    model = model_path()
+    work: Path = stack_env["work"]
+    env = stack_env["env"]
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{work / "tracker.db"}"\n'
+    )
+    actions_log, rasa_log = work / "actions.log", work / "rasa.log"
+    actions = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "-m", str(model), "--port", str(rasa_port), "--enable-api",
+         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+        cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, 120, actions_log)
+        wait_for(f"http://127.0.0.1:{rasa_port}/status", rasa, 300, rasa_log)
+        yield {"url": f"http://127.0.0.1:{rasa_port}", "database_url": stack_env["database_url"],
+               "tracker_db": work / "tracker.db", "rasa_log": rasa_log, "actions_log": actions_log}
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
