@@ -21,7 +21,8 @@ def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
     where, area = _place(ctx)
     if area is None:
         return where  # a reply: consent first, or ask for the place
-    trainings = upcoming_trainings(ctx.session, area, topic=ctx.turn.entity("training_topic"))
+    limit = 2 if ctx.turn.medium == "sms" else 3  # two SMS parts at most
+    trainings = upcoming_trainings(ctx.session, area, topic=ctx.turn.entity("training_topic"), limit=limit)
     label = f" cerca de {where}" if where else ""
     if not trainings:
         return Reply.say("trainings_none", where=label)
@@ -50,12 +51,14 @@ def _enrol_options(trainings: list[Training]) -> list[Option]:
 
 
 def line(training: Training) -> str:
+    where = training.venue
+    if training.municipality not in training.venue:
+        where = f"{training.venue} ({place(training.municipality, training.state)})"
     return render(
         "training_line",
         title=training.title,
         when=local_datetime(training.starts_at, training.timezone),
-        venue=training.venue,
-        place=place(training.municipality, training.state),
+        where=where,
     )
 
 

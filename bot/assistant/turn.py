@@ -51,6 +51,11 @@ class Turn:
         return values[0] if values else None
 
     @property
+    def medium(self) -> str | None:
+        """"sms" or "whatsapp" when the message came through our Twilio channels."""
+        return (self.metadata or {}).get("medium")
+
+    @property
     def options(self) -> list[Option]:
         return [Option(o["label"], o["key"]) for o in self.slots.get(SLOT_OPTIONS) or []]
 

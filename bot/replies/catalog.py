@@ -69,7 +69,7 @@ TEMPLATES: dict[str, str] = {
     # trainings
     "ask_place": "¿En qué municipio o estado está? Escriba por ejemplo: talleres en Uruapan.",
     "trainings_intro": "Próximas capacitaciones{where}. Para inscribirse, responda con el número:",
-    "training_line": "{title}, {when}, {venue} ({place})",
+    "training_line": "{title}, {when}, {where}",
     "trainings_none": "No hay capacitaciones programadas{where} por ahora. Le avisaremos cuando haya.",
     "trainings_pick": "¿A cuál capacitación? Responda con el número:",
     "enrol_confirm": "¿Confirma su inscripción a {title}, {when}, en {venue}?",
@@ -163,7 +163,7 @@ SAMPLES: dict[str, str] = {
     "title": "Facturación electrónica (CFDI) para productores",
     "when": "sáb 13 dic, 10:00 (hora del centro)",
     "venue": "Parcela demostrativa Chilpancingo de los Bravo",
-    "place": "Chilpancingo de los Bravo, Gro.",
+    "where": "Salón de la cooperativa (Chilpancingo de los Bravo, Gro.)",
     "summary": (
         "Calidad Primera: buena calidad. Se aceptan defectos leves de forma y de color, y "
         "defectos leves de cáscara (corcho, lenticelas cicatrizadas, quemadura de sol que no avance)."

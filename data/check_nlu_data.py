@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Revisa los datos NLU (Rasa 3.x YAML) contra el contrato data/NLU_CONTRACT.md.
+
+Uso:  python data/check_nlu_data.py        (solo necesita PyYAML)
+
+Imprime conteos por intent (entrenamiento y held-out) y ejemplos anotados por
+entidad. Sale con codigo 1 si:
+  - una frase del held-out (tests/nlu/heldout.yml), normalizada, es igual a
+    una frase de entrenamiento (data/nlu/*.yml);
+  - una frase de entrenamiento esta repetida (dentro o entre intents);
+  - un intent del contrato tiene menos ejemplos de entrenamiento que el minimo;
+  - hay intents o entidades que no estan en el contrato, anotaciones mal
+    formadas, un intent del contrato sin frases en el held-out, o el held-out
+    tiene menos de 320 frases;
+  - una entidad tiene menos de 15 ejemplos anotados en entrenamiento.
+Normalizar = quitar marcas de entidad, minusculas, sin acentos, sin
+puntuacion, espacios colapsados.
+
+Ademas avisa (sin fallar) de palabras de los lookups/sinonimos que aparecen
+sin anotar, para revisarlas a mano.
+"""
+import glob
+import json
+import os
+import re
+import sys
+import unicodedata
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    sys.exit("Falta PyYAML: pip install pyyaml")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NLU_DIR = os.path.join(ROOT, "data", "nlu")
+HELDOUT = os.path.join(ROOT, "tests", "nlu", "heldout.yml")
+CONTRACT = os.path.join(ROOT, "data", "NLU_CONTRACT.md")
+
+MIN_TRAIN = {
+    "ask_payment_status": 80, "ask_trainings": 80, "enroll_training": 80,
+    "ask_quality_standard": 80, "ask_avocado_size": 80, "request_human": 80,
+    "cancel_enrollment": 40, "out_of_scope": 40, "help": 40, "inform_number": 40,
+    "greet": 25, "goodbye": 25, "thank": 25, "affirm": 25, "deny": 25, "bot_challenge": 25,
+}
+MIN_HELDOUT_TOTAL = 320
+MIN_ANNOTATED_PER_ENTITY = 15
+ENTITIES = ["product", "calibre", "weight", "grade", "training_topic", "state",
+            "municipality", "invoice_folio"]
+# palabras de lookups/sinonimos que tambien son palabras comunes: no se avisan si van sin anotar
+AMBIGUOUS = {"calidad", "agua", "bola", "sat", "1a", "2a", "ario", "guzman", "mich", "jal",
+             "gro", "hgo", "oax", "tlax", "gto", "qro", "chih", "empaque"}
+
+# [texto](entidad)  o  [texto]{"entity": ..., "value": ...}
+ANN_RE = re.compile(r"\[([^\[\]]+)\](?:\(([^()]*)\)|(\{[^{}]*\}))")
+
+
+def strip_accents(text):
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def strip_markup(text):
+    return ANN_RE.sub(lambda m: m.group(1), text)
+
+
+def normalize(text):
+    t = strip_accents(strip_markup(text).lower())
+    t = re.sub(r"[^\w\s]|_", "", t)
+    return " ".join(t.split())
+
+
+def parse_entities(example):
+    """Devuelve ([(texto, entidad, valor)], [errores])."""
+    ents, errs = [], []
+    for m in ANN_RE.finditer(example):
+        text, name, js = m.group(1), m.group(2), m.group(3)
+        value = None
+        if js is not None:
+            try:
+                d = json.loads(js)
+            except ValueError:
+                errs.append("JSON de entidad invalido: %s" % js)
+                continue
+            name, value = d.get("entity"), d.get("value")
+        ents.append((text, name, value))
+    rest = ANN_RE.sub("", example)
+    if "[" in rest or "]" in rest:
+        errs.append("corchetes sin anotacion valida")
+    return ents, errs
+
+
+def load_examples(path):
+    """Lista de (intent, ejemplo, archivo) de un archivo Rasa NLU YAML."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    out = []
+    if str(data.get("version", "")) != "3.1":
+        out.append((None, 'falta version: "3.1"', path))
+    for item in data.get("nlu", []) or []:
+        if "intent" not in item:
+            continue
+        for line in str(item.get("examples", "")).splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if not line.startswith("- "):
+                out.append((None, "linea sin '- ': %r" % line, path))
+                continue
+            out.append((item["intent"], line[2:].strip(), path))
+    return out
+
+
+def contract_intents():
+    if not os.path.exists(CONTRACT):
+        return None
+    intents, in_section = [], False
+    with open(CONTRACT, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("Intents"):
+                in_section = True
+                continue
+            if line.startswith("Entities"):
+                break
+            m = re.match(r"^- ([a-z_]+):", line)
+            if in_section and m:
+                intents.append(m.group(1))
+    return intents
+
+
+def term_list():
+    """Terminos de lookups y sinonimos para avisar de menciones sin anotar."""
+    terms = set()
+    for fname in ("lookups.yml", "synonyms.yml"):
+        path = os.path.join(NLU_DIR, fname)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        for item in data.get("nlu", []) or []:
+            if "lookup" in item or "synonym" in item:
+                if "synonym" in item:
+                    terms.add(str(item["synonym"]))
+                for line in str(item.get("examples", "")).splitlines():
+                    line = line.strip()
+                    if line.startswith("- "):
+                        terms.add(line[2:].strip())
+    norm = set()
+    for t in terms:
+        n = normalize(t)
+        if n and n not in AMBIGUOUS and not n.isdigit():
+            norm.add(n)
+    return norm
+
+
+def unannotated(example, terms, intent):
+    masked = ANN_RE.sub(" | ", example)
+    words = normalize(masked.replace("|", " ¦ ")).split()
+    text = " " + " ".join(words) + " "
+    hits = []
+    for t in terms:
+        if " %s " % t in text:
+            hits.append(t)
+    if intent != "inform_number":
+        for n in re.findall(r"\b(32|36|40|48|50|60|70|84)\b", masked):
+            hits.append(n)
+        for w in ("treinta y dos", "treinta y seis", "cuarenta", "cincuenta", "sesenta", "setenta",
+                  "ochenta y cuatro"):
+            if " %s " % w in text:
+                hits.append(w)
+    # 'calibre' solo avisa de palabras numericas de calibre; aqui quitamos substrings de otros hits
+    return sorted(set(h for h in hits if not any(h != o and h in o for o in hits)))
+
+
+def table(counts_train, counts_held, order):
+    print("%-22s %7s %8s %7s" % ("intent", "train", "heldout", "minimo"))
+    print("-" * 48)
+    for intent in order:
+        print("%-22s %7d %8d %7s" % (intent, counts_train.get(intent, 0), counts_held.get(intent, 0),
+                                     MIN_TRAIN.get(intent, "-")))
+    print("-" * 48)
+    print("%-22s %7d %8d" % ("TOTAL", sum(counts_train.values()), sum(counts_held.values())))
+
+
+def main():
+    errors, warnings = [], []
+    contract = contract_intents()
+    if contract is None:
+        warnings.append("no existe %s; uso la lista interna de intents" % os.path.relpath(CONTRACT, ROOT))
+        contract = list(MIN_TRAIN)
+    for i in contract:
+        if i not in MIN_TRAIN:
+            errors.append("intent del contrato sin minimo definido en este script: %s" % i)
+
+    train_files = sorted(glob.glob(os.path.join(NLU_DIR, "*.yml")))
+    train = []
+    for f in train_files:
+        train.extend(load_examples(f))
+    if not os.path.exists(HELDOUT):
+        errors.append("no existe %s" % os.path.relpath(HELDOUT, ROOT))
+        held = []
+    else:
+        held = load_examples(HELDOUT)
+
+    for intent, ex, path in train + held:
+        if intent is None:
+            errors.append("%s: %s" % (os.path.relpath(path, ROOT), ex))
+    train = [t for t in train if t[0] is not None]
+    held = [t for t in held if t[0] is not None]
+
+    counts_train, counts_held = {}, {}
+    for intent, _, _ in train:
+        counts_train[intent] = counts_train.get(intent, 0) + 1
+    for intent, _, _ in held:
+        counts_held[intent] = counts_held.get(intent, 0) + 1
+
+    # intents fuera de contrato / minimos
+    for intent in sorted(set(counts_train) | set(counts_held)):
+        if intent not in contract:
+            errors.append("intent fuera del contrato: %s" % intent)
+    for intent in contract:
+        need = MIN_TRAIN.get(intent, 1)
+        if counts_train.get(intent, 0) < need:
+            errors.append("entrenamiento: %s tiene %d ejemplos (minimo %d)"
+                          % (intent, counts_train.get(intent, 0), need))
+        if counts_held.get(intent, 0) == 0:
+            errors.append("held-out: %s no tiene frases" % intent)
+    if sum(counts_held.values()) < MIN_HELDOUT_TOTAL:
+        errors.append("held-out tiene %d frases (minimo %d)" % (sum(counts_held.values()), MIN_HELDOUT_TOTAL))
+
+    # duplicados en entrenamiento
+    seen = {}
+    for intent, ex, path in train:
+        n = normalize(ex)
+        if not n:
+            errors.append("frase vacia en %s" % os.path.relpath(path, ROOT))
+            continue
+        if n in seen:
+            errors.append("duplicado en entrenamiento: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
+        else:
+            seen[n] = (intent, ex)
+    # held-out vs entrenamiento (y duplicados dentro del held-out)
+    seen_held = {}
+    for intent, ex, _ in held:
+        n = normalize(ex)
+        if n in seen:
+            errors.append("held-out igual a entrenamiento: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
+        if n in seen_held:
+            errors.append("duplicado dentro del held-out: %r" % ex)
+        seen_held[n] = intent
+
+    # entidades
+    ent_train = {e: 0 for e in ENTITIES}
+    ent_held = {e: 0 for e in ENTITIES}
+    terms = term_list()
+    for dataset, counter, label in ((train, ent_train, "train"), (held, ent_held, "heldout")):
+        for intent, ex, path in dataset:
+            ents, errs = parse_entities(ex)
+            for e in errs:
+                errors.append("%s: %s en %r" % (label, e, ex))
+            names = set()
+            for text, name, value in ents:
+                if name not in ENTITIES:
+                    errors.append("%s: entidad fuera del contrato %r en %r" % (label, name, ex))
+                    continue
+                names.add(name)
+            for name in names:
+                counter[name] += 1
+            for t in unannotated(ex, terms, intent):
+                warnings.append("%s/%s: posible entidad sin anotar %r en %r" % (label, intent, t, ex))
+    for e in ENTITIES:
+        if ent_train[e] < MIN_ANNOTATED_PER_ENTITY:
+            errors.append("entidad %s anotada en %d ejemplos de entrenamiento (minimo %d)"
+                          % (e, ent_train[e], MIN_ANNOTATED_PER_ENTITY))
+
+    order = list(contract) + sorted((set(counts_train) | set(counts_held)) - set(contract))
+    print("Archivos de entrenamiento: %s" % ", ".join(os.path.relpath(f, ROOT) for f in train_files))
+    print("Held-out: %s\n" % os.path.relpath(HELDOUT, ROOT))
+    table(counts_train, counts_held, order)
+    print("\n%-16s %7s %8s" % ("entidad", "train", "heldout"))
+    print("-" * 33)
+    for e in ENTITIES:
+        print("%-16s %7d %8d" % (e, ent_train[e], ent_held[e]))
+    print("(ejemplos con al menos una anotacion de la entidad)\n")
+
+    for w in warnings:
+        print("AVISO: " + w)
+    for e in errors:
+        print("ERROR: " + e)
+    if errors:
+        print("\nFALLA: %d error(es)" % len(errors))
+        return 1
+    print("OK: datos NLU validos (%d avisos)" % len(warnings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

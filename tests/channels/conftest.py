@@ -1,0 +1,154 @@
+"""Fixtures for the channel tests: a migrated database (SQLite in a tmp dir, or the PostgreSQL
+named by DATABASE_URL), the Twilio stand-in, and the real channels served by a real Sanic app
+whose assistant is a stub that echoes (the channel mechanics are what is tested here)."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import replace
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+from sqlalchemy import create_engine, delete, text
+
+from bot.config import PROJECT_ROOT
+from bot.db import engine_for, session_scope
+from bot.messaging.config import TwilioSettings
+from bot.messaging.schema import (
+    InboundMessage,
+    MessageStatusEvent,
+    OptOutEvent,
+    OutboundMessage,
+    OutboxEntry,
+)
+from bot.twilio_standin.testing import SanicThread, free_port, start_standin
+
+ACCOUNT_SID = "ACtest"
+AUTH_TOKEN = "test-token"
+
+
+@pytest.fixture(scope="session")
+def channel_db(tmp_path_factory):
+    """SQLite in a tmp dir; or, when DATABASE_URL names a PostgreSQL server, a fresh database on
+    that server (created, migrated with Alembic to heads, dropped at the end)."""
+    previous = os.environ.get("DATABASE_URL")
+    drop = None
+    if previous and previous.startswith("postgresql"):
+        name = f"pp_channels_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(previous, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = previous.rsplit("/", 1)[0] + f"/{name}"
+
+        def drop() -> None:
+            engine_for(url).dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('channels') / 'program.db'}"
+    os.environ["DATABASE_URL"] = url
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "heads")
+    yield url
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def standin():
+    handle = start_standin(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
+    yield handle
+    handle.stop()
+
+
+class EchoAssistant:
+    """Stands in for Rasa's agent: echoes, and a few words trigger the cases under test."""
+
+    def __init__(self):
+        self.received: list[UserMessage] = []
+        self.replies: dict[str, list] = {}
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        out, who, text = message.output_channel, message.sender_id, message.text or ""
+        if text == "explota":
+            raise RuntimeError("action server down")
+        if text in self.replies:
+            for reply in self.replies[text]:
+                if isinstance(reply, dict):
+                    await out.send_text_with_buttons(who, reply["text"], reply["buttons"])
+                else:
+                    await out.send_text_message(who, reply)
+            return
+        if text == "/ask_trainings":
+            location = (message.metadata or {}).get("location") or {}
+            await out.send_text_message(
+                who, f"Capacitaciones cerca de {location.get('latitude')},{location.get('longitude')}")
+            return
+        await out.send_text_message(who, f"Eco: {text}" if text else "No entendí su mensaje.")
+
+
+@pytest.fixture(scope="session")
+def channel_server(channel_db, standin, tmp_path_factory):
+    from bot.channels.twilio_channels import SmsInput, WhatsAppInput
+
+    port = free_port()
+    settings = TwilioSettings(
+        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+        whatsapp_from="whatsapp:+14155238886", sms_from="+15005550006",
+        public_base_url=f"http://127.0.0.1:{port}", api_base=standin.url,
+        send_timeout=3, send_attempts=3, backoff_base=0.05, backoff_max=0.2,
+        outbox_interval=0.5, turn_timeout=10,
+        inbound_spool=str(tmp_path_factory.mktemp("spool") / "inbound_spool.jsonl"),
+    )
+    assistant = EchoAssistant()
+    app = Sanic(f"channels_test_{uuid.uuid4().hex[:8]}")
+    whatsapp, sms = WhatsAppInput(settings), SmsInput(settings)
+    for channel in (whatsapp, sms):
+        app.blueprint(channel.blueprint(assistant), url_prefix=f"/webhooks/{channel.name()}")
+    server = SanicThread(app, port=port).start()
+    server.settings = settings
+    server.assistant = assistant
+    server.runtime = whatsapp.runtime
+    assert sms.runtime is whatsapp.runtime
+    yield server
+    server.stop()
+
+
+def _clean_tables() -> None:
+    with session_scope() as session:
+        for table in (MessageStatusEvent, OutboxEntry, OutboundMessage, InboundMessage, OptOutEvent):
+            session.execute(delete(table))
+
+
+@pytest.fixture
+def channels(channel_server, standin):
+    """Per test: empty messaging tables, a reset stand-in, a fresh assistant log."""
+    channel_server.call(channel_server.runtime.drain(10))
+    _clean_tables()
+    standin.reset()
+    channel_server.assistant.received.clear()
+    channel_server.assistant.replies.clear()
+    yield channel_server
+    channel_server.call(channel_server.runtime.drain(10))
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()

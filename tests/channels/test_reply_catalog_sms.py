@@ -1,0 +1,98 @@
+"""Every text the assistant can send, shaped for SMS: GSM-7 only and at most three parts.
+
+Covers the domain's responses, every reply template of the custom actions
+(bot.replies.catalog.all_reply_texts(), sample values filled in) and the channel's own texts.
+Run with -s to see the table of parts per reply.
+"""
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+import yaml
+
+from bot.config import PROJECT_ROOT
+from bot.messaging import texts as channel_texts
+from bot.messaging.formatting import is_gsm7, pack_sms, shape_sms_text, sms_parts
+
+SAMPLE_SLOT = "Rosa María"
+
+
+def domain_texts() -> dict[str, str]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+    found = {}
+    for name, variants in (domain.get("responses") or {}).items():
+        for index, variant in enumerate(variants or []):
+            text = variant.get("text")
+            if not text:
+                continue
+            buttons = variant.get("buttons") or []
+            if buttons:
+                text += "\n" + "\n".join(f"{i}. {b.get('title')}" for i, b in enumerate(buttons, 1))
+            found[f"domain:{name}[{index}]"] = re.sub(r"\{[^}]+\}", SAMPLE_SLOT, text)
+    return found
+
+
+def action_texts() -> dict[str, str]:
+    try:
+        from bot.replies import catalog
+    except ImportError:
+        return {}
+    if hasattr(catalog, "all_reply_texts"):
+        replies = catalog.all_reply_texts()
+        items = replies.items() if isinstance(replies, dict) else enumerate(replies)
+        return {f"action:{key}": str(value) for key, value in items}
+    templates = getattr(catalog, "TEMPLATES", None)
+    samples = getattr(catalog, "SAMPLES", None)
+    if templates is None or samples is None:
+        return {}
+    # all_reply_texts() is not there yet: render TEMPLATES with SAMPLES the same way
+    formatter = string.Formatter()
+    rendered = {}
+    for name, template in templates.items():
+        fields = {f for _, f, _, _ in formatter.parse(template) if f}
+        values = {f: samples.get(f, "x" * 12) for f in fields}
+        rendered[f"action:{name}"] = template.format(**values)
+    return rendered
+
+
+def all_texts() -> dict[str, str]:
+    found = {}
+    found.update(domain_texts())
+    found.update(action_texts())
+    found.update({f"channel:{k}": v for k, v in channel_texts.all_channel_texts().items()})
+    return found
+
+
+def test_every_reply_is_gsm7_and_at_most_three_sms_parts(capsys):
+    replies = all_texts()
+    if not any(k.startswith(("domain:", "action:")) for k in replies):
+        pytest.skip("neither domain.yml responses nor bot.replies.catalog.all_reply_texts() "
+                    "found: only the channel's own texts could be checked")
+    problems = []
+    rows = []
+    for key, text in sorted(replies.items()):
+        shaped = shape_sms_text(text)
+        parts = sms_parts(shaped)
+        bodies = pack_sms([text])
+        rows.append(f"{parts.parts}  {parts.units:4d}  {key}")
+        if not is_gsm7(shaped):
+            bad = sorted({ch for ch in shaped if not is_gsm7(ch)})
+            problems.append(f"{key}: not GSM-7 after shaping: {bad}")
+        if parts.parts > 3 or len(bodies) != 1:
+            problems.append(f"{key}: {parts.parts} SMS parts ({parts.units} septets)")
+    with capsys.disabled():
+        print("\nSMS parts per reply (parts, septets, reply):")
+        print("\n".join(rows))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_catalog_is_there():
+    """all_reply_texts() comes from the lead's bot.replies.catalog."""
+    from bot.replies import catalog
+
+    if not hasattr(catalog, "all_reply_texts"):
+        pytest.skip("bot.replies.catalog.all_reply_texts() does not exist yet: the SMS test "
+                    "above rendered catalog.TEMPLATES with catalog.SAMPLES instead")
+    assert catalog.all_reply_texts()
