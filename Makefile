@@ -57,7 +57,7 @@ chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL) $(ACTIONS_PORT)
 
 test: setup
-	@TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" RASA_MODEL="$(MODEL)" $(PY) -m pytest
+	@TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" RASA_MODEL="$(MODEL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf var models/*.tar.gz
