@@ -74,6 +74,8 @@ def number(ctx: Context, _arg=None) -> Reply:
         return Reply.say("number_unknown", options=MAIN_MENU)
     choice = int(digits)
     if not 1 <= choice <= len(options):
+        if len(options) == 1:
+            return Reply.say("number_only_option", options=options)
         return Reply.say("number_out_of_range", options=options, count=len(options))
     return run_key(ctx, options[choice - 1].key)
 

@@ -38,6 +38,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "number_unknown": "No sé a qué se refiere ese número. Responda con una opción:",
     "number_out_of_range": "Esa opción no está en la lista. Responda con un número del 1 al {count}:",
+    "number_only_option": "Esa opción no está en la lista. Responda 1 para elegir:",
     # who is writing
     "unknown_number": (
         "Su número no está registrado en el programa, así que no puedo darle datos de pagos. "
