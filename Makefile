@@ -23,7 +23,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db run chat test clean
+.PHONY: setup venv model db browser run chat console test clean
 
 setup: venv model db
 
@@ -50,13 +50,22 @@ db: venv
 	@mkdir -p var
 	@$(PY) -m bot.cli setup-db
 
+# Debian's Chromium for the staff console's browser tests (installed when we may; else they skip).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "Chromium not installed: the console's browser tests will be skipped."; }
+
 run: setup
 	@bash scripts/run.sh $(MODEL) $(PORT) $(ACTIONS_PORT)
+
+console: setup
+	@$(PY) -m bot.console serve
 
 chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL) $(ACTIONS_PORT)
 
-test: setup
+test: setup browser
 	@TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" RASA_MODEL="$(MODEL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -8,6 +8,7 @@ from alembic import context
 from bot.db import engine
 from bot.records.schema import Base
 import bot.messaging.schema  # noqa: F401  (messaging tables, revision 0002)
+import bot.console.schema  # noqa: F401
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -1,0 +1,1 @@
+"""Staff console: a Flask app for program staff (see docs/console.md)."""

@@ -1,0 +1,56 @@
+"""Console settings from the environment (defaults need no server: SQLite files under var/)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import VAR_DIR, settings as program_settings
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _secret_key() -> str:
+    """CONSOLE_SECRET_KEY, or a random key kept in var/console_secret_key (so sessions survive a
+    restart); the file is created readable by its owner only."""
+    key = os.environ.get("CONSOLE_SECRET_KEY", "").strip()
+    if key:
+        return key
+    path = Path(os.environ.get("CONSOLE_SECRET_KEY_FILE", "").strip() or VAR_DIR / "console_secret_key")
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    database_url: str
+    tracker_database_url: str
+    timezone: str
+    page_size: int
+    whatsapp_template_sid: str  # an approved WhatsApp template for outside the 24-hour window
+    low_confidence: float = 0.5
+
+    @classmethod
+    def from_env(cls) -> "ConsoleSettings":
+        return cls(
+            database_url=program_settings().database_url,
+            tracker_database_url=os.environ.get("TRACKER_DATABASE_URL", "").strip()
+            or f"sqlite:///{VAR_DIR / 'tracker.db'}",
+            timezone=os.environ.get("CONSOLE_TIMEZONE", "").strip() or "America/Mexico_City",
+            page_size=_int("CONSOLE_PAGE_SIZE", 25),
+            whatsapp_template_sid=os.environ.get("CONSOLE_WHATSAPP_TEMPLATE_SID", "").strip(),
+        )
+
+
+def secret_key() -> str:
+    return _secret_key()

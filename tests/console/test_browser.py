@@ -1,0 +1,153 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): log in,
+find a conversation, correct an intent, export the corrections, reply to a farmer through the
+local Twilio stand-in. Screenshots go to tests/artifacts/console/ for a reviewer."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.console.schema import ConsoleCorrection, ConsoleReply
+from bot.db import session_scope
+from tests.console.conftest import FAMILY, PASSWORD, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+
+
+@pytest.fixture
+def stack(console_env, monkeypatch):
+    if console_env.kind != "sqlite":
+        pytest.skip("the browser run uses the SQLite databases (the pages are the same)")
+    from werkzeug.serving import make_server
+
+    from bot.twilio_standin.testing import start_standin
+
+    standin = start_standin(port=0, account_sid="ACtest", auth_token="test-token")
+    for key, value in {
+        "TWILIO_ACCOUNT_SID": "ACtest", "TWILIO_AUTH_TOKEN": "test-token",
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886", "TWILIO_SMS_FROM": "+15005550006",
+        "TWILIO_API_BASE": standin.url, "TWILIO_STATUS_CALLBACKS": "false",
+    }.items():
+        monkeypatch.setenv(key, value)
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
+    app = make_app(console_env, TESTING=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="console-e2e", daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "standin": standin}
+    server.shutdown()
+    thread.join(10)
+    standin.stop()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX",
+                                      accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_officer_reviews_corrects_exports_and_replies(stack, page, console_env, tmp_path):
+    base, standin = stack["url"], stack["standin"]
+    page.goto(f"{base}/conversaciones")
+    assert page.url.startswith(f"{base}/entrar")
+    page.get_by_label("Usuario").fill("officer")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    shot(page, "01_entrar")
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+    shot(page, "02_conversaciones")
+
+    # find the conversation by what the farmer wrote, among those the assistant did not understand
+    page.get_by_label("Buscar por teléfono, nombre, folio o texto").fill("kalibre")
+    page.get_by_label("el asistente no entendió o quedaron fuera de tema").check()
+    page.get_by_role("button", name="Buscar").click()
+    assert "1</strong> conversación encontrada" in page.content()
+    shot(page, "03_busqueda")
+    page.get_by_role("link", name=FAMILY).click()
+    page.wait_for_url(f"**/conversaciones/**")
+    assert "ask_avocado_size" in page.content()
+    shot(page, "04_conversacion")
+
+    # correct the intent and the entities of the first farmer message
+    message = page.locator("li.msg.user").first
+    message.locator("summary").click()
+    message.get_by_label("Intención correcta").select_option("ask_avocado_size")
+    message.get_by_label("Entidades").fill("calibre: 32\nproduct: aguacate")
+    message.get_by_role("button", name="Guardar corrección").click()
+    page.wait_for_load_state()
+    assert "Corrección guardada" in page.content()
+    assert "corregida a ask_avocado_size" in page.content()
+    shot(page, "05_correccion")
+
+    # export the corrections for the next training
+    page.get_by_role("link", name="Correcciones", exact=True).click()
+    shot(page, "06_correcciones")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Descargar correcciones (YAML)").click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(str(target))
+    exported = target.read_text(encoding="utf-8")
+    assert exported.startswith('version: "3.1"\nnlu:\n')
+    assert "- kiero saber del kalibre [32](calibre) de [aguacate](product)" in exported
+
+    # reply to the farmer by SMS through the Twilio stand-in
+    page.goto(f"{base}/conversaciones/{FAMILY}")
+    page.get_by_label("Mensaje para el productor").fill(
+        "Buen día, soy del programa. El calibre 32 sí se compra; le llamo mañana.")
+    page.get_by_label("Enviar por").select_option("sms")
+    page.get_by_role("button", name="Enviar respuesta").click()
+    page.wait_for_load_state()
+    assert "Respuesta enviada." in page.content()
+    sent = standin.wait_for(1, to=FAMILY)
+    assert len(sent) == 1 and sent[0]["body"].startswith("Buen dia, soy del programa.")
+    page.locator("#responder").scroll_into_view_if_needed()
+    shot(page, "07_respuesta_enviada")
+
+    page.get_by_role("link", name="Atención", exact=True).click()
+    shot(page, "08_atencion")
+    page.get_by_role("link", name="Panel", exact=True).click()
+    assert page.locator("svg.chart").count() == 5
+    shot(page, "09_panel")
+
+    with session_scope(console_env.url) as session:
+        assert session.execute(select(ConsoleCorrection).where(ConsoleCorrection.sender_id == FAMILY)).first()
+        reply = session.execute(select(ConsoleReply).where(ConsoleReply.phone == FAMILY)
+                                .order_by(ConsoleReply.id.desc())).scalars().first()
+        assert reply.status == "sent" and reply.username == "officer"
+
+
+def test_viewer_sees_no_amounts_and_no_reply_form(stack, page):
+    base = stack["url"]
+    page.goto(f"{base}/entrar")
+    page.get_by_label("Usuario").fill("viewer")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+    page.goto(f"{base}/conversaciones/%2B524431000001")
+    content = page.content()
+    assert "37,765.00" not in content and "$ •••••" in content
+    assert page.get_by_role("button", name="Enviar respuesta").count() == 0
+    shot(page, "10_consulta_sin_montos")
