@@ -23,7 +23,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db browser run chat console test clean
+.PHONY: setup venv model db browser run chat console phone bench-channels test clean
 
 setup: venv model db
 
@@ -61,6 +61,15 @@ run: setup
 
 console: setup
 	@$(PY) -m bot.console serve
+
+# A farmer's phone through signed Twilio webhooks, with `make run` going (local stand-in).
+MEDIUM ?= sms
+phone: venv
+	@$(PY) -m bot.twilio_standin.phone --phone "$(PHONE)" --medium $(MEDIUM) --to http://127.0.0.1:$(PORT) \
+	  --standin http://127.0.0.1:$${STANDIN_PORT:-4010} --auth-token dev-token
+
+bench-channels: venv
+	@$(PY) bench/channels_bench.py --farmers 20 --messages 3 --auth-token dev-token
 
 chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL) $(ACTIONS_PORT)

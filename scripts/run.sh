@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server (REST, WhatsApp and SMS channels) on the embedded
-# default. Ctrl-C stops both.
+# Starts everything on the embedded default: the action server, the staff console, the Rasa
+# server (REST, WhatsApp and SMS channels) and, when no Twilio account is configured, the local
+# Twilio stand-in that the channels send to. Ctrl-C stops them all.
 set -euo pipefail
 MODEL=$1 PORT=$2 ACTIONS_PORT=$3
+CONSOLE_PORT=${CONSOLE_PORT:-8000}
+STANDIN_PORT=${STANDIN_PORT:-4010}
 mkdir -p var
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+
 .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions > var/actions.log 2>&1 &
-ACTIONS_PID=$!
-.venv/bin/python -m bot.console serve --port "${CONSOLE_PORT:-8000}" > var/console.log 2>&1 &
-CONSOLE_PID=$!
-trap 'kill $ACTIONS_PID $CONSOLE_PID 2>/dev/null || true' EXIT
+PIDS+=($!)
 echo "Action server on :$ACTIONS_PORT (log: var/actions.log)"
-echo "Staff console on http://127.0.0.1:${CONSOLE_PORT:-8000} (create an account: .venv/bin/python -m bot.console create-user --username coordinacion --role admin)"
-echo "Assistant on http://127.0.0.1:$PORT  (REST: /webhooks/rest/webhook, WhatsApp: /webhooks/whatsapp/webhook, SMS: /webhooks/sms/webhook)"
-echo "Loading the model takes about a minute. Chat in another terminal: make chat PHONE=+524431000001"
+
+.venv/bin/python -m bot.console serve --port "$CONSOLE_PORT" > var/console.log 2>&1 &
+PIDS+=($!)
+echo "Staff console on http://127.0.0.1:$CONSOLE_PORT (first account: .venv/bin/python -m bot.console create-user --username coordinacion --role admin)"
+
+if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
+  export TWILIO_ACCOUNT_SID=ACdev TWILIO_AUTH_TOKEN=dev-token \
+    TWILIO_WHATSAPP_FROM=whatsapp:+14155238886 TWILIO_SMS_FROM=+15005550006 \
+    TWILIO_PUBLIC_BASE_URL="http://127.0.0.1:$PORT" TWILIO_API_BASE="http://127.0.0.1:$STANDIN_PORT"
+  .venv/bin/python -m bot.twilio_standin.server --port "$STANDIN_PORT" --auth-token dev-token \
+    > var/standin.log 2>&1 &
+  PIDS+=($!)
+  echo "No Twilio account set: replies go to the local Twilio stand-in on :$STANDIN_PORT."
+  echo "  Talk as a phone: make phone PHONE=+524431000001 MEDIUM=sms   (or MEDIUM=whatsapp)"
+fi
+
+echo "Assistant on http://127.0.0.1:$PORT (REST /webhooks/rest/webhook, /webhooks/whatsapp/webhook, /webhooks/sms/webhook)"
+echo "Loading the model takes about a minute. Or chat in the terminal: make chat PHONE=+524431000001"
 .venv/bin/rasa run -m "$MODEL" --port "$PORT" --enable-api --credentials credentials.yml \
   --endpoints endpoints.yml --log-file var/rasa.log

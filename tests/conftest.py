@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from bot.db import session_scope
 from bot.records.migrate import upgrade
 from bot.records.seed import seed_demo
+from bot.twilio_standin.testing import rasa_env, start_standin
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -125,15 +126,23 @@ def model_path() -> Path:
     return candidates[-1]
 
 
+TWILIO_TEST_TOKEN = "test-token"
+TWILIO_PUBLIC_BASE_URL = "https://bot.example.test"  # what Twilio would call; tests post to 127.0.0.1
+
+
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory):
-    """Environment shared by the action server and the Rasa server: a seeded SQLite database.
-    Channel tests may add to it (e.g. the Twilio stand-in's address) before `rasa_stack` starts."""
+    """Environment shared by the action server and the Rasa server: a seeded SQLite database and
+    the local Twilio stand-in, so the WhatsApp and SMS channels send their replies to it."""
     work = tmp_path_factory.mktemp("stack")
     url, _cleanup = make_database("sqlite", work)
+    standin = start_standin(auth_token=TWILIO_TEST_TOKEN)
     env = dict(os.environ, DATABASE_URL=url, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
-               RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1")
-    return {"env": env, "work": work, "database_url": url}
+               RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"))
+    env.update(rasa_env(standin.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))
+    yield {"env": env, "work": work, "database_url": url, "standin": standin}
+    standin.stop()
 
 
 @pytest.fixture(scope="session")

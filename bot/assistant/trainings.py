@@ -34,7 +34,8 @@ def _place(ctx: Context):
     municipality, state = ctx.turn.entity("municipality"), ctx.turn.entity("state")
     location = (ctx.turn.metadata or {}).get("location") or {}
     if location.get("latitude") is not None and location.get("longitude") is not None:
-        return "de usted", Place(latitude=float(location["latitude"]), longitude=float(location["longitude"]))
+        label = location.get("label") or "su ubicación"
+        return label, Place(latitude=float(location["latitude"]), longitude=float(location["longitude"]))
     if municipality or state:
         return municipality or state, Place(state=state, municipality=municipality)
     registered = ctx.turn.phone is not None and farmers_for_phone(ctx.session, ctx.turn.phone)

@@ -5,6 +5,8 @@ render every template for SMS and check its length and alphabet.
 """
 from __future__ import annotations
 
+import string
+
 TEMPLATES: dict[str, str] = {
     # first contact and privacy (LFPDPPP: simplified notice, express consent)
     "privacy_notice": (
@@ -19,7 +21,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "hello_known": "¡Hola, {name}! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
     "hello": "¡Hola! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
-    "menu_intro": "Puedo ayudarle con esto. Responda con el número:",
+    "menu_intro": "Responda con el número:",
     "goodbye": "¡Que le vaya bien! Aquí estamos cuando nos necesite.",
     "thanks_reply": "¡Con gusto! Si necesita algo más, escriba MENU.",
     "bot_challenge": (
@@ -161,6 +163,10 @@ SAMPLES: dict[str, str] = {
     "kg": "1,084 kg",
     "reasons": "daño mecánico (golpes) y calibre fuera de rango",
     "where": " cerca de Zapotlán el Grande",
+    "answer": (
+        "Un aguacate de 200 g queda entre calibre 50 (cerca de 218 g) y calibre 60 (cerca de "
+        "167 g). El programa compra los dos calibres."
+    ),
     "title": "Facturación electrónica (CFDI) para productores",
     "when": "sáb 13 dic, 10:00 (hora del centro)",
     "venue": "Parcela demostrativa Chilpancingo de los Bravo",
@@ -191,3 +197,32 @@ SAMPLES: dict[str, str] = {
 
 def render(name: str, **values: object) -> str:
     return TEMPLATES[name].format(**values)
+
+
+MENU_KEYS = ("payments", "trainings", "quality", "size", "human")
+
+
+def numbered(labels: list[str]) -> str:
+    return "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+
+
+def all_reply_texts() -> dict[str, str]:
+    """Every template rendered with SAMPLES, and the longest replies as the farmer gets them
+    (with their numbered options), for the SMS length and alphabet checks."""
+    formatter = string.Formatter()
+    texts = {}
+    for name, template in TEMPLATES.items():
+        fields = {field for _, field, _, _ in formatter.parse(template) if field}
+        texts[name] = template.format(**{field: SAMPLES[field] for field in fields})
+    menu = numbered([OPTION_LABELS[k] for k in MENU_KEYS])
+    for name in ("menu_intro", "out_of_scope", "not_understood", "number_unknown"):
+        texts[f"{name}+menu"] = f"{texts[name]}\n{menu}"
+    texts["consent_thanks+menu"] = f"{texts['consent_thanks']}\n{texts['menu_intro']}\n{menu}"
+    texts["privacy_notice+options"] = f"{texts['privacy_notice']}\n{numbered(['Sí, acepto', 'No'])}"
+    line = texts["training_line"]
+    texts["trainings_intro+2 trainings"] = f"{texts['trainings_intro']}\n{numbered([line, line])}"
+    texts["quality_answer+more"] = (
+        f"{texts['quality_answer']}\n{texts['quality_more']}\n"
+        f"{numbered(['Sí, más detalle', 'Defectos', 'Extra', 'Madurez'])}"
+    )
+    return texts

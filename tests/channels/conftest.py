@@ -3,10 +3,12 @@ named by DATABASE_URL), the Twilio stand-in, and the real channels served by a r
 whose assistant is a stub that echoes (the channel mechanics are what is tested here)."""
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import os
 import time
 import uuid
-from dataclasses import replace
 
 import pytest
 from alembic import command
@@ -78,12 +80,16 @@ class EchoAssistant:
     def __init__(self):
         self.received: list[UserMessage] = []
         self.replies: dict[str, list] = {}
+        self.release = threading.Event()  # "lento" waits for it: a turn that takes its time
 
     async def __call__(self, message: UserMessage) -> None:
         self.received.append(message)
         out, who, text = message.output_channel, message.sender_id, message.text or ""
         if text == "explota":
             raise RuntimeError("action server down")
+        if text == "lento":
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         if text in self.replies:
             for reply in self.replies[text]:
                 if isinstance(reply, dict):

@@ -7,13 +7,12 @@ Run with -s to see the table of parts per reply.
 from __future__ import annotations
 
 import re
-import string
-
 import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.messaging import texts as channel_texts
+from bot.replies import catalog
 from bot.messaging.formatting import is_gsm7, pack_sms, shape_sms_text, sms_parts
 
 SAMPLE_SLOT = "Rosa María"
@@ -35,26 +34,7 @@ def domain_texts() -> dict[str, str]:
 
 
 def action_texts() -> dict[str, str]:
-    try:
-        from bot.replies import catalog
-    except ImportError:
-        return {}
-    if hasattr(catalog, "all_reply_texts"):
-        replies = catalog.all_reply_texts()
-        items = replies.items() if isinstance(replies, dict) else enumerate(replies)
-        return {f"action:{key}": str(value) for key, value in items}
-    templates = getattr(catalog, "TEMPLATES", None)
-    samples = getattr(catalog, "SAMPLES", None)
-    if templates is None or samples is None:
-        return {}
-    # all_reply_texts() is not there yet: render TEMPLATES with SAMPLES the same way
-    formatter = string.Formatter()
-    rendered = {}
-    for name, template in templates.items():
-        fields = {f for _, f, _, _ in formatter.parse(template) if f}
-        values = {f: samples.get(f, "x" * 12) for f in fields}
-        rendered[f"action:{name}"] = template.format(**values)
-    return rendered
+    return {f"action:{key}": value for key, value in catalog.all_reply_texts().items()}
 
 
 def all_texts() -> dict[str, str]:
@@ -67,9 +47,6 @@ def all_texts() -> dict[str, str]:
 
 def test_every_reply_is_gsm7_and_at_most_three_sms_parts(capsys):
     replies = all_texts()
-    if not any(k.startswith(("domain:", "action:")) for k in replies):
-        pytest.skip("neither domain.yml responses nor bot.replies.catalog.all_reply_texts() "
-                    "found: only the channel's own texts could be checked")
     problems = []
     rows = []
     for key, text in sorted(replies.items()):
@@ -86,13 +63,3 @@ def test_every_reply_is_gsm7_and_at_most_three_sms_parts(capsys):
         print("\nSMS parts per reply (parts, septets, reply):")
         print("\n".join(rows))
     assert not problems, "\n".join(problems)
-
-
-def test_the_catalog_is_there():
-    """all_reply_texts() comes from the lead's bot.replies.catalog."""
-    from bot.replies import catalog
-
-    if not hasattr(catalog, "all_reply_texts"):
-        pytest.skip("bot.replies.catalog.all_reply_texts() does not exist yet: the SMS test "
-                    "above rendered catalog.TEMPLATES with catalog.SAMPLES instead")
-    assert catalog.all_reply_texts()

@@ -1,0 +1,1 @@
+"""Messaging records and delivery for the Twilio WhatsApp and SMS channels."""

@@ -1,0 +1,104 @@
+"""Twilio settings from the environment; a credentials.yml entry may override any of them."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from bot.config import VAR_DIR
+
+_ENV = {
+    "account_sid": "TWILIO_ACCOUNT_SID",
+    "auth_token": "TWILIO_AUTH_TOKEN",
+    "whatsapp_from": "TWILIO_WHATSAPP_FROM",
+    "sms_from": "TWILIO_SMS_FROM",
+    "messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
+    "public_base_url": "TWILIO_PUBLIC_BASE_URL",
+    "api_base": "TWILIO_API_BASE",
+    "send_timeout": "TWILIO_SEND_TIMEOUT",
+    "send_attempts": "TWILIO_SEND_ATTEMPTS",
+    "backoff_base": "TWILIO_BACKOFF_BASE",
+    "backoff_max": "TWILIO_BACKOFF_MAX",
+    "outbox_interval": "TWILIO_OUTBOX_INTERVAL",
+    "outbox_max_age_hours": "TWILIO_OUTBOX_MAX_AGE_HOURS",
+    "status_callbacks": "TWILIO_STATUS_CALLBACKS",
+    "turn_timeout": "TWILIO_TURN_TIMEOUT",
+    "inbound_spool": "TWILIO_INBOUND_SPOOL",
+}
+
+
+def _bool(value: Any) -> bool:
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str = ""
+    auth_token: str = ""
+    whatsapp_from: str = ""  # whatsapp:+14155238886 (the sandbox) or your approved sender
+    sms_from: str = ""  # +1..., or leave empty and set messaging_service_sid
+    messaging_service_sid: str = ""
+    public_base_url: str = ""  # https://bot.example.mx : what Twilio calls (for signatures)
+    api_base: str = ""  # http://127.0.0.1:4010 points the twilio client at the stand-in
+    send_timeout: float = 10.0  # seconds per REST call
+    send_attempts: int = 4  # tries per reply before it goes to the outbox
+    backoff_base: float = 0.5  # 0.5 s, 1 s, 2 s ... (with jitter)
+    backoff_max: float = 8.0
+    outbox_interval: float = 30.0  # seconds between outbox rounds
+    outbox_max_age_hours: float = 24.0  # WhatsApp's customer-service window: give up after
+    status_callbacks: bool = True
+    turn_timeout: float = 60.0  # a Rasa turn that takes longer is abandoned (and apologised)
+    inbound_spool: str = str(VAR_DIR / "inbound_spool.jsonl")  # when the database is down
+
+    @classmethod
+    def from_env(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> "TwilioSettings":
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = None
+            if overrides and overrides.get(field.name) not in (None, ""):
+                raw = overrides[field.name]
+            elif environ.get(_ENV[field.name], "").strip():
+                raw = environ[_ENV[field.name]].strip()
+            if raw is None:
+                continue
+            if field.type in ("float", float):
+                values[field.name] = float(raw)
+            elif field.type in ("int", int):
+                values[field.name] = int(raw)
+            elif field.type in ("bool", bool):
+                values[field.name] = raw if isinstance(raw, bool) else _bool(raw)
+            else:
+                values[field.name] = str(raw)
+        settings = cls(**values)
+        return replace(settings, public_base_url=settings.public_base_url.rstrip("/"),
+                       api_base=settings.api_base.rstrip("/"))
+
+    def sender_for(self, medium: str) -> dict[str, str]:
+        """The From (or Messaging Service) parameters for a medium."""
+        if medium == "whatsapp":
+            if self.whatsapp_from:
+                sender = self.whatsapp_from
+                return {"from_": sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"}
+        elif self.sms_from:
+            return {"from_": self.sms_from}
+        if self.messaging_service_sid:
+            return {"messaging_service_sid": self.messaging_service_sid}
+        raise RuntimeError(f"no sender configured for {medium}")
+
+    def public_url(self, path: str) -> str:
+        return f"{self.public_base_url}{path}"
+
+    def problems(self) -> list[str]:
+        missing = [
+            _ENV[name] for name in ("account_sid", "auth_token", "public_base_url")
+            if not getattr(self, name)
+        ]
+        return [f"{name} is not set" for name in missing]
+
+
+def spool_path(settings: TwilioSettings) -> Path:
+    return Path(settings.inbound_spool)

@@ -1,0 +1,150 @@
+"""Tables of the messaging layer, on the same declarative Base as the program records.
+
+inbound_messages   every message a farmer sent, stored before anything else can fail
+outbound_messages  every message we sent or tried to send, with Twilio's SID and latest status
+message_status_events  each status callback Twilio posted (queued, sent, delivered, read, ...)
+outbox             replies that could not be sent yet; retried by the outbox worker
+opt_out_events     BAJA / ALTA history per phone (the latest event counts)
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import relationship
+
+from bot.records.schema import Base, MEDIA
+from bot.timeutil import utcnow
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+INBOUND_KINDS = ("text", "empty", "media", "location", "opt_out", "opt_in")
+INBOUND_STATUSES = ("received", "processing", "processed", "failed")
+# Ours: "pending" (reserved), "outbox" (waiting for a retry), "skipped_opt_out" (a proactive
+# message not sent to an opted-out number); then Twilio's own statuses.
+OUTBOUND_STATUSES = (
+    "pending", "outbox", "skipped_opt_out", "accepted", "scheduled", "queued", "sending",
+    "sent", "delivered", "undelivered", "failed", "read", "canceled", "partially_delivered",
+)
+OPT_ACTIONS = ("opt_out", "opt_in")
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        CheckConstraint(_in("medium", MEDIA), name="ck_inbound_medium"),
+        CheckConstraint(_in("kind", INBOUND_KINDS), name="ck_inbound_kind"),
+        CheckConstraint(_in("status", INBOUND_STATUSES), name="ck_inbound_status"),
+        Index("ix_inbound_phone_received", "phone", "received_at"),
+        Index("ix_inbound_status", "status"),
+    )
+    id = Column(Integer, primary_key=True)
+    message_sid = Column(String(64), nullable=False, unique=True)  # Twilio MessageSid
+    medium = Column(String(10), nullable=False)
+    phone = Column(String(20), nullable=False)  # normalised, +52XXXXXXXXXX
+    from_address = Column(String(40), nullable=False)  # as Twilio sent it: whatsapp:+521...
+    to_address = Column(String(40), nullable=True)
+    body = Column(Text, nullable=False, default="")
+    kind = Column(String(10), nullable=False, default="text")
+    profile_name = Column(String(160), nullable=True)
+    wa_id = Column(String(20), nullable=True)
+    num_media = Column(Integer, nullable=False, default=0)
+    media_json = Column(Text, nullable=True)  # [{"url": ..., "content_type": ...}]
+    latitude = Column(Numeric(9, 6), nullable=True)
+    longitude = Column(Numeric(9, 6), nullable=True)
+    location_label = Column(String(200), nullable=True)
+    raw_params = Column(Text, nullable=True)  # the whole webhook form as JSON, for staff
+    status = Column(String(12), nullable=False, default="received")
+    attempts = Column(Integer, nullable=False, default=0)
+    error = Column(Text, nullable=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    processed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class OutboundMessage(Base):
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        CheckConstraint(_in("medium", MEDIA), name="ck_outbound_medium"),
+        CheckConstraint(_in("status", OUTBOUND_STATUSES), name="ck_outbound_status"),
+        Index("ix_outbound_phone_created", "phone", "created_at"),
+    )
+    id = Column(Integer, primary_key=True)
+    medium = Column(String(10), nullable=False)
+    phone = Column(String(20), nullable=False)
+    to_address = Column(String(40), nullable=False)
+    body = Column(Text, nullable=False, default="")
+    content_sid = Column(String(64), nullable=True)  # approved WhatsApp template
+    content_variables = Column(Text, nullable=True)
+    sms_parts = Column(Integer, nullable=True)
+    encoding = Column(String(8), nullable=True)
+    in_reply_to = Column(String(64), nullable=True, index=True)  # inbound MessageSid
+    proactive = Column(Boolean, nullable=False, default=False)
+    twilio_sid = Column(String(64), nullable=True, unique=True)
+    status = Column(String(20), nullable=False, default="pending")
+    error_code = Column(String(12), nullable=True)
+    error = Column(Text, nullable=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+    status_at = Column(DateTime(timezone=True), nullable=True)
+
+    events = relationship("MessageStatusEvent", back_populates="outbound")
+
+
+class MessageStatusEvent(Base):
+    __tablename__ = "message_status_events"
+    id = Column(Integer, primary_key=True)
+    outbound_id = Column(
+        Integer, ForeignKey("outbound_messages.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    twilio_sid = Column(String(64), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    error_code = Column(String(12), nullable=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    outbound = relationship("OutboundMessage", back_populates="events")
+
+
+class OutboxEntry(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "done_at", "next_attempt_at"),)
+    id = Column(Integer, primary_key=True)
+    outbound_id = Column(
+        Integer, ForeignKey("outbound_messages.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    locked_until = Column(DateTime(timezone=True), nullable=True)  # claimed by a worker
+    last_error = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    done_at = Column(DateTime(timezone=True), nullable=True)  # sent, or given up
+    gave_up = Column(Boolean, nullable=False, default=False)
+
+    outbound = relationship("OutboundMessage")
+
+
+class OptOutEvent(Base):
+    __tablename__ = "opt_out_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", OPT_ACTIONS), name="ck_opt_action"),
+        Index("ix_opt_out_phone_at", "phone", "recorded_at"),
+    )
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False)
+    action = Column(String(8), nullable=False)
+    keyword = Column(String(20), nullable=False)
+    medium = Column(String(10), nullable=True)
+    source = Column(String(20), nullable=False, default="keyword")  # keyword / twilio_21610 / staff
+    recorded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
