@@ -7,8 +7,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
-# Any CPython 3.10: on PATH, or from pyenv.
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+# Any CPython 3.10 that runs: on PATH, or from pyenv (a pyenv shim may exist and fail).
+PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null) \
+  /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+  $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 # Keep Rasa's and TensorFlow's start-up noise out of the way of a person reading the output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore

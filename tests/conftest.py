@@ -7,69 +7,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
-from bot.db import session_scope
-from bot.records.migrate import upgrade
-from bot.records.seed import seed_demo
 from bot.twilio_standin.testing import rasa_env, start_standin
+from tests.databases import ANCHOR, make_database  # noqa: F401  (ANCHOR: used by test modules)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-ANCHOR = date.today()
-
-
-def _postgres_admin_url() -> str | None:
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        return None
-    try:
-        with create_engine(url).connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:  # noqa: BLE001 - no server here: the PostgreSQL runs are skipped
-        return None
-    return url
-
-
-def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
-    name = f"pp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop() -> None:
-        from bot.db import engine_for
-
-        engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
-def make_database(kind: str, tmp_dir: Path, seeded: bool = True):
-    """A migrated (and seeded) database of the given kind; returns (url, cleanup)."""
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_dir / f'program-{uuid.uuid4().hex[:6]}.db'}"
-        cleanup = lambda: None  # noqa: E731
-    else:
-        admin = _postgres_admin_url()
-        if admin is None:
-            pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL")
-        url, cleanup = _fresh_postgres(admin)
-    upgrade(url)
-    if seeded:
-        with session_scope(url) as session:
-            seed_demo(session, ANCHOR)
-    return url, cleanup
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -13,7 +13,7 @@ from bot.records.payments import invoice_by_folio, recent_invoices
 from bot.records.schema import Enrolment, Farmer, Invoice, Training
 from bot.records.seed import DEMO_PHONES, seed_demo
 from bot.records.trainings import EnrolResult, cancel_enrolment, enrol
-from tests.conftest import ANCHOR
+from tests.databases import ANCHOR
 
 
 def test_seed_is_realistic_and_covers_every_invoice_status(seeded_db):
@@ -33,7 +33,7 @@ def test_seed_is_deterministic(empty_db, tmp_path):
         seed_demo(s, ANCHOR)
         first = s.execute(select(Farmer.folio, Farmer.name).order_by(Farmer.folio)).all()
         amounts = s.execute(select(Invoice.folio, Invoice.amount_mxn).order_by(Invoice.folio)).all()
-    from tests.conftest import make_database
+    from tests.databases import make_database
 
     other, cleanup = make_database("sqlite", tmp_path)
     try:

@@ -4,21 +4,17 @@ whose assistant is a stub that echoes (the channel mechanics are what is tested 
 from __future__ import annotations
 
 import asyncio
-import threading
-
 import os
+import threading
 import time
 import uuid
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete
 
-from bot.config import PROJECT_ROOT
-from bot.db import engine_for, session_scope
+from bot.db import session_scope
 from bot.messaging.config import TwilioSettings
 from bot.messaging.schema import (
     InboundMessage,
@@ -27,7 +23,9 @@ from bot.messaging.schema import (
     OutboundMessage,
     OutboxEntry,
 )
+from bot.records.migrate import upgrade
 from bot.twilio_standin.testing import SanicThread, free_port, start_standin
+from tests.databases import fresh_postgres
 
 ACCOUNT_SID = "ACtest"
 AUTH_TOKEN = "test-token"
@@ -40,24 +38,11 @@ def channel_db(tmp_path_factory):
     previous = os.environ.get("DATABASE_URL")
     drop = None
     if previous and previous.startswith("postgresql"):
-        name = f"pp_channels_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(previous, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = previous.rsplit("/", 1)[0] + f"/{name}"
-
-        def drop() -> None:
-            engine_for(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        url, drop = fresh_postgres(previous, "pp_channels")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('channels') / 'program.db'}"
     os.environ["DATABASE_URL"] = url
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "heads")
+    upgrade(url)
     yield url
     if previous is None:
         os.environ.pop("DATABASE_URL", None)

@@ -5,25 +5,21 @@ CSRF protection switched on."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import time
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db import session_scope
 from bot.records.migrate import upgrade
 from bot.records.schema import HumanRequest
 from bot.records.seed import seed_demo
+from tests.databases import ANCHOR, empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
-ANCHOR = date.today()
 PASSWORD = "clave-de-prueba-123"
 
 # The conversations every console test reads (phones of the seeded demo farmers).
@@ -32,36 +28,6 @@ FAMILY = "+524431000002"  # SMS, low confidence, fallback, asked for a person (s
 ADRIANA = "+522441000003"  # WhatsApp, last message 30 hours ago (24-hour window closed)
 UNKNOWN = "+524439999999"  # not registered, a photo, out of scope, 40 days ago
 PAYMENT_REPLY = "Su factura F-204518 por $37,765.00 tiene pago programado para el vie 5 dic."
-
-
-def _pg_admin_url() -> str | None:
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        return None
-    try:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-    except Exception:  # noqa: BLE001 - no server: PostgreSQL runs are skipped
-        return None
-    return url
-
-
-def _create_pg_database(admin_url: str) -> tuple[str, str]:
-    name = f"console_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _event_time(hours_ago: float, minute: int = 0) -> float:
@@ -199,13 +165,9 @@ def console_env(request, tmp_path_factory):
         url = f"sqlite:///{tmp / 'program.db'}"
         tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
     else:
-        admin = _pg_admin_url()
-        if admin is None:
-            pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL")
-        name, url = _create_pg_database(admin)
-        tname, tracker_url = _create_pg_database(admin)
-        cleanups += [lambda db=name: _drop_pg_database(admin, db),
-                     lambda db=tname: _drop_pg_database(admin, db)]
+        url, drop = empty_database(kind, tmp, prefix="console_test")
+        tracker_url, drop_tracker = empty_database(kind, tmp, prefix="console_tracker")
+        cleanups += [drop, drop_tracker]
     upgrade(url)  # every head (records, messaging, console)
     with session_scope(url) as session:
         seed_demo(session, ANCHOR)
