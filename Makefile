@@ -18,6 +18,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export LOG_LEVEL_LIBRARIES := ERROR
 
+# Some machines list local package mirrors that do not exist; pip warns once per package.
+PIP_NOISE := is ignored: it is neither a file nor a directory
+
 MODEL_NAME = $(shell $(PY) -m bot.cli model-name)
 MODEL = models/$(MODEL_NAME).tar.gz
 PHONE ?= +524431000001
@@ -34,9 +37,9 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "CPython 3.10 is needed (Rasa 3.6 does not run on 3.11)."; exit 1; }
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade "pip<25"
+	@set -o pipefail; $(PY) -m pip install --quiet --upgrade "pip<25" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@echo "Installing pinned packages (first time: a few minutes)..."
-	@$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	@set -o pipefail; $(PY) -m pip install --quiet --no-deps -r requirements.lock 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@$(PY) -m pip check
 	@touch $@
 
