@@ -37,7 +37,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "CPython 3.10 is needed (Rasa 3.6 does not run on 3.11)."; exit 1; }
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
-	@set -o pipefail; $(PY) -m pip install --quiet --upgrade "pip<25" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@set -o pipefail; $(PY) -m pip install --quiet --upgrade "pip==24.3.1" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@echo "Installing pinned packages (first time: a few minutes)..."
 	@set -o pipefail; $(PY) -m pip install --quiet --no-deps -r requirements.lock 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@$(PY) -m pip check

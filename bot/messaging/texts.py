@@ -1,35 +1,16 @@
-"""What the channel itself says to a farmer (short Mexican Spanish, usted). Everything else the
-assistant says comes from the domain and the custom actions."""
+"""What the channel itself says to a farmer: the wording lives in bot/replies/catalog.py with
+everything else a farmer reads; this module picks the right sentence."""
 from __future__ import annotations
 
-OPT_OUT_CONFIRMED = (
-    "Listo, ya no le enviaremos avisos del programa a este número. "
-    "Si quiere volver a recibirlos, escriba ALTA."
-)
-OPT_IN_CONFIRMED = (
-    "¡Bienvenido de nuevo! Volverá a recibir avisos del programa en este número. "
-    "Para dejar de recibirlos, escriba BAJA."
-)
-MEDIA_AUDIO = (
-    "Gracias por su nota de voz. Todavía no podemos escuchar audios. "
-    "¿Nos lo puede escribir? Si prefiere hablar con una persona, escriba ASESOR."
-)
-MEDIA_IMAGE = (
-    "Gracias por su foto, la guardamos para el equipo. Por ahora no puedo revisarla aquí. "
-    "¿Me escribe su pregunta? O escriba ASESOR para hablar con una persona."
-)
-MEDIA_VIDEO = (
-    "Gracias por su video, lo guardamos para el equipo. Por ahora no puedo verlo aquí. "
-    "¿Me escribe su pregunta? O escriba ASESOR para hablar con una persona."
-)
-MEDIA_DOCUMENT = (
-    "Gracias por su documento, lo guardamos para el equipo. Por ahora no puedo leerlo aquí. "
-    "¿Me escribe su pregunta? O escriba ASESOR para hablar con una persona."
-)
-TURN_FAILED = (
-    "Perdón, tuvimos una falla y no pude contestarle. Ya guardamos su mensaje; "
-    "intente de nuevo en unos minutos o escriba ASESOR."
-)
+from bot.replies.catalog import render
+
+OPT_OUT_CONFIRMED = render("channel_opt_out_confirmed")
+OPT_IN_CONFIRMED = render("channel_opt_in_confirmed")
+MEDIA_AUDIO = render("channel_media_audio")
+MEDIA_IMAGE = render("channel_media_image")
+MEDIA_VIDEO = render("channel_media_video")
+MEDIA_DOCUMENT = render("channel_media_document")
+TURN_FAILED = render("channel_turn_failed")
 
 
 def media_reply(content_types: list[str]) -> str:
@@ -41,10 +22,3 @@ def media_reply(content_types: list[str]) -> str:
     if "image" in kinds:
         return MEDIA_IMAGE
     return MEDIA_DOCUMENT
-
-
-def all_channel_texts() -> dict[str, str]:
-    """Every text above, for the GSM-7 / parts test."""
-    return {
-        name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)
-    }

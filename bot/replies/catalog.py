@@ -131,6 +131,35 @@ TEMPLATES: dict[str, str] = {
     ),
     "human_already": "Ya tiene una solicitud abierta ({ref}). Un asesor le escribirá pronto por este medio.",
     "error": "Disculpe, tuve un problema para consultar. Intente en unos minutos o escriba ASESOR.",
+    # what the WhatsApp and SMS channels answer by themselves (bot/messaging/texts.py)
+    "channel_opt_out_confirmed": (
+        "Listo, ya no le enviaremos avisos del programa a este número. Si quiere volver a "
+        "recibirlos, escriba ALTA."
+    ),
+    "channel_opt_in_confirmed": (
+        "¡Bienvenido de nuevo! Volverá a recibir avisos del programa en este número. Para dejar "
+        "de recibirlos, escriba BAJA."
+    ),
+    "channel_media_audio": (
+        "Gracias por su nota de voz. Todavía no podemos escuchar audios. ¿Nos lo puede escribir? "
+        "Si prefiere hablar con una persona, escriba ASESOR."
+    ),
+    "channel_media_image": (
+        "Gracias por su foto, la guardamos para el equipo. Por ahora no puedo revisarla aquí. ¿Me"
+        " escribe su pregunta? O escriba ASESOR para hablar con una persona."
+    ),
+    "channel_media_video": (
+        "Gracias por su video, lo guardamos para el equipo. Por ahora no puedo verlo aquí. ¿Me "
+        "escribe su pregunta? O escriba ASESOR para hablar con una persona."
+    ),
+    "channel_media_document": (
+        "Gracias por su documento, lo guardamos para el equipo. Por ahora no puedo leerlo aquí. "
+        "¿Me escribe su pregunta? O escriba ASESOR para hablar con una persona."
+    ),
+    "channel_turn_failed": (
+        "Perdón, tuvimos una falla y no pude contestarle. Ya guardamos su mensaje; intente de "
+        "nuevo en unos minutos o escriba ASESOR."
+    ),
 }
 
 OPTION_LABELS: dict[str, str] = {

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
-from bot.messaging import texts as channel_texts
 from bot.replies import catalog
 from bot.messaging.formatting import is_gsm7, pack_sms, shape_sms_text, sms_parts
 
@@ -41,7 +40,6 @@ def all_texts() -> dict[str, str]:
     found = {}
     found.update(domain_texts())
     found.update(action_texts())
-    found.update({f"channel:{k}": v for k, v in channel_texts.all_channel_texts().items()})
     return found
 
 
