@@ -29,7 +29,16 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   echo "  Talk as a phone: make phone PHONE=+524431000001 MEDIUM=sms   (or MEDIUM=whatsapp)"
 fi
 
-echo "Assistant on http://127.0.0.1:$PORT (REST /webhooks/rest/webhook, /webhooks/whatsapp/webhook, /webhooks/sms/webhook)"
-echo "Loading the model takes about a minute. Or chat in the terminal: make chat PHONE=+524431000001"
+# Rasa's and TensorFlow's start-up noise goes to var/rasa.log; this terminal says when it is ready.
 .venv/bin/rasa run -m "$MODEL" --port "$PORT" --enable-api --credentials credentials.yml \
-  --endpoints endpoints.yml --log-file var/rasa.log
+  --endpoints endpoints.yml > var/rasa.log 2>&1 &
+RASA_PID=$!
+PIDS+=($RASA_PID)
+echo "Loading the model (about a minute; log: var/rasa.log)..."
+until curl -sf "http://127.0.0.1:$PORT/status" > /dev/null; do
+  kill -0 "$RASA_PID" 2>/dev/null || { echo "The assistant did not start:"; tail -n 30 var/rasa.log; exit 1; }
+  sleep 2
+done
+echo "Assistant ready on http://127.0.0.1:$PORT (REST /webhooks/rest/webhook, /webhooks/whatsapp/webhook, /webhooks/sms/webhook)"
+echo "Chat in the terminal: make chat PHONE=+524431000001. Ctrl-C stops everything."
+wait "$RASA_PID"

@@ -52,8 +52,9 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
     log_payment_access(ctx.session, ctx.turn.phone, farmer.id, [i.folio for i in invoices])
     log.info("payment status shown: %d invoice(s)", len(invoices))
     lines = [describe(i) for i in invoices]
-    head = [] if folio else [render("payments_intro")]
-    tail = [] if folio else [render("payments_more")]
+    brief = folio or ctx.turn.medium == "sms"  # two SMS parts at most
+    head = [] if brief else [render("payments_intro")]
+    tail = [] if brief else [render("payments_more")]
     return Reply(messages=["\n".join(head + lines + tail)], remember={"farmer_id": farmer.id})
 
 

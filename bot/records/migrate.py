@@ -11,4 +11,4 @@ def upgrade(database_url: str | None = None) -> None:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url or settings().database_url
     config.attributes["configure_logger"] = False
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
