@@ -1,23 +1,20 @@
 #!/usr/bin/env python3
-"""Revisa los datos NLU (Rasa 3.x YAML) contra el contrato data/NLU_CONTRACT.md.
+"""Checks the NLU data (Rasa 3.x YAML) against the contract in data/NLU_CONTRACT.md.
 
-Uso:  python data/check_nlu_data.py        (solo necesita PyYAML)
+Usage:  python data/check_nlu_data.py        (needs only PyYAML)
 
-Imprime conteos por intent (entrenamiento y held-out) y ejemplos anotados por
-entidad. Sale con codigo 1 si:
-  - una frase del held-out (tests/nlu/heldout.yml), normalizada, es igual a
-    una frase de entrenamiento (data/nlu/*.yml);
-  - una frase de entrenamiento esta repetida (dentro o entre intents);
-  - un intent del contrato tiene menos ejemplos de entrenamiento que el minimo;
-  - hay intents o entidades que no estan en el contrato, anotaciones mal
-    formadas, un intent del contrato sin frases en el held-out, o el held-out
-    tiene menos de 320 frases;
-  - una entidad tiene menos de 15 ejemplos anotados en entrenamiento.
-Normalizar = quitar marcas de entidad, minusculas, sin acentos, sin
-puntuacion, espacios colapsados.
+Prints counts per intent (training and held-out) and annotated examples per entity. Exits 1 if:
+  - a held-out sentence (tests/nlu/heldout.yml), normalised, equals a training sentence
+    (data/nlu/*.yml);
+  - a training sentence is repeated (within or across intents);
+  - an intent of the contract has fewer training examples than its minimum;
+  - there are intents or entities outside the contract, malformed annotations, an intent of the
+    contract with no held-out sentence, or fewer than 320 held-out sentences;
+  - an entity has fewer than 15 annotated training examples.
+Normalise = drop entity markup, lower case, no accents, no punctuation, single spaces.
 
-Ademas avisa (sin fallar) de palabras de los lookups/sinonimos que aparecen
-sin anotar, para revisarlas a mano.
+It also warns (without failing) about lookup or synonym words that appear unannotated, to be
+checked by hand.
 """
 import glob
 import json
@@ -29,7 +26,7 @@ import unicodedata
 try:
     import yaml
 except ImportError:  # pragma: no cover
-    sys.exit("Falta PyYAML: pip install pyyaml")
+    sys.exit("PyYAML is missing: pip install pyyaml")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NLU_DIR = os.path.join(ROOT, "data", "nlu")
@@ -46,11 +43,11 @@ MIN_HELDOUT_TOTAL = 320
 MIN_ANNOTATED_PER_ENTITY = 15
 ENTITIES = ["product", "calibre", "weight", "grade", "training_topic", "state",
             "municipality", "invoice_folio"]
-# palabras de lookups/sinonimos que tambien son palabras comunes: no se avisan si van sin anotar
+# lookup/synonym words that are also common words: no warning when they are not annotated
 AMBIGUOUS = {"calidad", "agua", "bola", "sat", "1a", "2a", "ario", "guzman", "mich", "jal",
              "gro", "hgo", "oax", "tlax", "gto", "qro", "chih", "empaque"}
 
-# [texto](entidad)  o  [texto]{"entity": ..., "value": ...}
+# [text](entity)  or  [text]{"entity": ..., "value": ...}
 ANN_RE = re.compile(r"\[([^\[\]]+)\](?:\(([^()]*)\)|(\{[^{}]*\}))")
 
 
@@ -69,7 +66,7 @@ def normalize(text):
 
 
 def parse_entities(example):
-    """Devuelve ([(texto, entidad, valor)], [errores])."""
+    """Returns ([(text, entity, value)], [errors])."""
     ents, errs = [], []
     for m in ANN_RE.finditer(example):
         text, name, js = m.group(1), m.group(2), m.group(3)
@@ -78,18 +75,18 @@ def parse_entities(example):
             try:
                 d = json.loads(js)
             except ValueError:
-                errs.append("JSON de entidad invalido: %s" % js)
+                errs.append("invalid entity JSON: %s" % js)
                 continue
             name, value = d.get("entity"), d.get("value")
         ents.append((text, name, value))
     rest = ANN_RE.sub("", example)
     if "[" in rest or "]" in rest:
-        errs.append("corchetes sin anotacion valida")
+        errs.append("brackets without a valid annotation")
     return ents, errs
 
 
 def load_examples(path):
-    """Lista de (intent, ejemplo, archivo) de un archivo Rasa NLU YAML."""
+    """(intent, example, file) for every example of a Rasa NLU YAML file."""
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     out = []
@@ -103,7 +100,7 @@ def load_examples(path):
             if not line:
                 continue
             if not line.startswith("- "):
-                out.append((None, "linea sin '- ': %r" % line, path))
+                out.append((None, "line without '- ': %r" % line, path))
                 continue
             out.append((item["intent"], line[2:].strip(), path))
     return out
@@ -127,7 +124,7 @@ def contract_intents():
 
 
 def term_list():
-    """Terminos de lookups y sinonimos para avisar de menciones sin anotar."""
+    """Lookup and synonym terms, to warn about unannotated mentions."""
     terms = set()
     for fname in ("lookups.yml", "synonyms.yml"):
         path = os.path.join(NLU_DIR, fname)
@@ -166,12 +163,12 @@ def unannotated(example, terms, intent):
                   "ochenta y cuatro"):
             if " %s " % w in text:
                 hits.append(w)
-    # 'calibre' solo avisa de palabras numericas de calibre; aqui quitamos substrings de otros hits
+    # 'calibre' only warns about calibre number words; substrings of other hits are dropped here
     return sorted(set(h for h in hits if not any(h != o and h in o for o in hits)))
 
 
 def table(counts_train, counts_held, order):
-    print("%-22s %7s %8s %7s" % ("intent", "train", "heldout", "minimo"))
+    print("%-22s %7s %8s %7s" % ("intent", "train", "heldout", "minimum"))
     print("-" * 48)
     for intent in order:
         print("%-22s %7d %8d %7s" % (intent, counts_train.get(intent, 0), counts_held.get(intent, 0),
@@ -184,18 +181,18 @@ def main():
     errors, warnings = [], []
     contract = contract_intents()
     if contract is None:
-        warnings.append("no existe %s; uso la lista interna de intents" % os.path.relpath(CONTRACT, ROOT))
+        warnings.append("%s is missing; using the built-in list of intents" % os.path.relpath(CONTRACT, ROOT))
         contract = list(MIN_TRAIN)
     for i in contract:
         if i not in MIN_TRAIN:
-            errors.append("intent del contrato sin minimo definido en este script: %s" % i)
+            errors.append("contract intent with no minimum in this script: %s" % i)
 
     train_files = sorted(glob.glob(os.path.join(NLU_DIR, "*.yml")))
     train = []
     for f in train_files:
         train.extend(load_examples(f))
     if not os.path.exists(HELDOUT):
-        errors.append("no existe %s" % os.path.relpath(HELDOUT, ROOT))
+        errors.append("%s is missing" % os.path.relpath(HELDOUT, ROOT))
         held = []
     else:
         held = load_examples(HELDOUT)
@@ -212,42 +209,42 @@ def main():
     for intent, _, _ in held:
         counts_held[intent] = counts_held.get(intent, 0) + 1
 
-    # intents fuera de contrato / minimos
+    # intents outside the contract / minimums
     for intent in sorted(set(counts_train) | set(counts_held)):
         if intent not in contract:
-            errors.append("intent fuera del contrato: %s" % intent)
+            errors.append("intent outside the contract: %s" % intent)
     for intent in contract:
         need = MIN_TRAIN.get(intent, 1)
         if counts_train.get(intent, 0) < need:
-            errors.append("entrenamiento: %s tiene %d ejemplos (minimo %d)"
+            errors.append("training: %s has %d examples (minimum %d)"
                           % (intent, counts_train.get(intent, 0), need))
         if counts_held.get(intent, 0) == 0:
-            errors.append("held-out: %s no tiene frases" % intent)
+            errors.append("held-out: %s has no sentences" % intent)
     if sum(counts_held.values()) < MIN_HELDOUT_TOTAL:
-        errors.append("held-out tiene %d frases (minimo %d)" % (sum(counts_held.values()), MIN_HELDOUT_TOTAL))
+        errors.append("held-out has %d sentences (minimum %d)" % (sum(counts_held.values()), MIN_HELDOUT_TOTAL))
 
-    # duplicados en entrenamiento
+    # duplicates in training
     seen = {}
     for intent, ex, path in train:
         n = normalize(ex)
         if not n:
-            errors.append("frase vacia en %s" % os.path.relpath(path, ROOT))
+            errors.append("empty sentence in %s" % os.path.relpath(path, ROOT))
             continue
         if n in seen:
-            errors.append("duplicado en entrenamiento: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
+            errors.append("duplicate in training: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
         else:
             seen[n] = (intent, ex)
-    # held-out vs entrenamiento (y duplicados dentro del held-out)
+    # held-out vs training (and duplicates within the held-out set)
     seen_held = {}
     for intent, ex, _ in held:
         n = normalize(ex)
         if n in seen:
-            errors.append("held-out igual a entrenamiento: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
+            errors.append("held-out equals training: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
         if n in seen_held:
-            errors.append("duplicado dentro del held-out: %r" % ex)
+            errors.append("duplicate within the held-out set: %r" % ex)
         seen_held[n] = intent
 
-    # entidades
+    # entities
     ent_train = {e: 0 for e in ENTITIES}
     ent_held = {e: 0 for e in ENTITIES}
     terms = term_list()
@@ -255,40 +252,40 @@ def main():
         for intent, ex, path in dataset:
             ents, errs = parse_entities(ex)
             for e in errs:
-                errors.append("%s: %s en %r" % (label, e, ex))
+                errors.append("%s: %s in %r" % (label, e, ex))
             names = set()
             for text, name, value in ents:
                 if name not in ENTITIES:
-                    errors.append("%s: entidad fuera del contrato %r en %r" % (label, name, ex))
+                    errors.append("%s: entity outside the contract %r in %r" % (label, name, ex))
                     continue
                 names.add(name)
             for name in names:
                 counter[name] += 1
             for t in unannotated(ex, terms, intent):
-                warnings.append("%s/%s: posible entidad sin anotar %r en %r" % (label, intent, t, ex))
+                warnings.append("%s/%s: possibly unannotated entity %r in %r" % (label, intent, t, ex))
     for e in ENTITIES:
         if ent_train[e] < MIN_ANNOTATED_PER_ENTITY:
-            errors.append("entidad %s anotada en %d ejemplos de entrenamiento (minimo %d)"
+            errors.append("entity %s annotated in %d training examples (minimum %d)"
                           % (e, ent_train[e], MIN_ANNOTATED_PER_ENTITY))
 
     order = list(contract) + sorted((set(counts_train) | set(counts_held)) - set(contract))
-    print("Archivos de entrenamiento: %s" % ", ".join(os.path.relpath(f, ROOT) for f in train_files))
+    print("Training files: %s" % ", ".join(os.path.relpath(f, ROOT) for f in train_files))
     print("Held-out: %s\n" % os.path.relpath(HELDOUT, ROOT))
     table(counts_train, counts_held, order)
-    print("\n%-16s %7s %8s" % ("entidad", "train", "heldout"))
+    print("\n%-16s %7s %8s" % ("entity", "train", "heldout"))
     print("-" * 33)
     for e in ENTITIES:
         print("%-16s %7d %8d" % (e, ent_train[e], ent_held[e]))
-    print("(ejemplos con al menos una anotacion de la entidad)\n")
+    print("(examples with at least one annotation of the entity)\n")
 
     for w in warnings:
-        print("AVISO: " + w)
+        print("WARNING: " + w)
     for e in errors:
         print("ERROR: " + e)
     if errors:
-        print("\nFALLA: %d error(es)" % len(errors))
+        print("\nFAILED: %d error(s)" % len(errors))
         return 1
-    print("OK: datos NLU validos (%d avisos)" % len(warnings))
+    print("OK: NLU data valid (%d warnings)" % len(warnings))
     return 0
 
 
