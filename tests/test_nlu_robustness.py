@@ -17,10 +17,11 @@ import requests
 from bench.nlu_bench import accuracy, entity_f1, entity_keys, load_heldout, make_variants
 
 # The issue's target is at most 3 points lost to each variant. Accents and upper case meet it.
-# Typos do not yet: with config.yml's pipeline, trainings of the same data lost 3.2 points
-# (bench/results/nlu_bench_spacy_lemmas.md) and 7.2 points (a CI run): DIET's training is not
-# deterministic on CPU threads. Typos are held below the worst measured loss as a guard against
-# regressions, while the 3-point target stays open (issue 5).
+# Typos do not yet: config.yml's pipeline lost 3.2 points when trained by bench/nlu_bench.py
+# (bench/results/nlu_bench_spacy_lemmas.md) and 7.2 points when trained by `rasa train` (twice,
+# the same figure both times); why the two training paths differ is not yet known. Typos are
+# held below the worst measured loss as a guard against regressions, while the 3-point target
+# stays open (issue 5).
 MAX_DROP_POINTS = {"no_accents": 3.0, "upper": 3.0, "typos": 8.0}
 # Entity F1 (micro) on the clean held-out set: measured 0.931 with config.yml's pipeline.
 MIN_ENTITY_F1 = 0.90
