@@ -200,15 +200,22 @@ def create_outbound(
     status: str = "pending",
 ) -> int:
     with session_scope() as session:
-        row = OutboundMessage(
-            medium=medium, phone=phone, to_address=to_address, body=body,
-            in_reply_to=in_reply_to, proactive=proactive, sms_parts=sms_parts,
-            encoding=encoding, content_sid=content_sid, content_variables=content_variables,
-            status=status,
-        )
+        row = _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts,
+                            encoding, content_sid, content_variables)
+        row.status = status
         session.add(row)
         session.flush()
         return row.id
+
+
+def _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts, encoding,
+                  content_sid, content_variables) -> OutboundMessage:
+    """The message itself; callers set how far it got."""
+    return OutboundMessage(
+        medium=medium, phone=phone, to_address=to_address, body=body,
+        in_reply_to=in_reply_to, proactive=proactive, sms_parts=sms_parts,
+        encoding=encoding, content_sid=content_sid, content_variables=content_variables,
+    )
 
 
 def record_outbound(
@@ -235,12 +242,9 @@ def record_outbound(
     """One reply and what became of it, in one transaction (and its outbox entry if it failed)."""
     now = utcnow()
     with session_scope() as session:
-        row = OutboundMessage(
-            medium=medium, phone=phone, to_address=to_address, body=body,
-            in_reply_to=in_reply_to, proactive=proactive, sms_parts=sms_parts,
-            encoding=encoding, content_sid=content_sid, content_variables=content_variables,
-            attempts=attempts, status_at=now,
-        )
+        row = _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts,
+                            encoding, content_sid, content_variables)
+        row.attempts, row.status_at = attempts, now
         if ok:
             row.twilio_sid = twilio_sid
             row.status = status if status in _STATUS_RANK else "queued"
