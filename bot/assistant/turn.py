@@ -98,8 +98,8 @@ class Reply:
             SLOT_OPTIONS: [o.to_dict() for o in self.options] or None,
             SLOT_AWAITING: self.awaiting,
             SLOT_PENDING: self.pending,
+            SLOT_FALLBACKS: 0,
         }
-        values.setdefault(SLOT_FALLBACKS, 0)
         values.update(self.remember)
         return values
 

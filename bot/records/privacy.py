@@ -58,11 +58,15 @@ def code_from_folio(folio: str) -> str:
     return "".join(ch for ch in folio if ch.isdigit())[-4:]
 
 
-def _row(session: Session, phone: str, farmer_id: int) -> PhoneVerification:
+def _find(session: Session, phone: str, farmer_id: int) -> PhoneVerification | None:
     query = select(PhoneVerification).where(
         PhoneVerification.phone == phone, PhoneVerification.farmer_id == farmer_id
     )
-    row = session.execute(query).scalars().first()
+    return session.execute(query).scalars().first()
+
+
+def _row(session: Session, phone: str, farmer_id: int) -> PhoneVerification:
+    row = _find(session, phone, farmer_id)
     if row is None:
         row = PhoneVerification(phone=phone, farmer_id=farmer_id, failed_attempts=0)
         session.add(row)
@@ -72,10 +76,7 @@ def _row(session: Session, phone: str, farmer_id: int) -> PhoneVerification:
 
 def verification_state(session: Session, phone: str, farmer_id: int) -> VerificationState:
     now = utcnow()
-    query = select(PhoneVerification).where(
-        PhoneVerification.phone == phone, PhoneVerification.farmer_id == farmer_id
-    )
-    row = session.execute(query).scalars().first()
+    row = _find(session, phone, farmer_id)
     if row is None:
         return VerificationState(verified=False, locked=False)
     locked_until = as_utc(row.locked_until)
@@ -95,13 +96,12 @@ class CheckOutcome:
 def check_code(
     session: Session, phone: str, farmer: Farmer, answer: str, config: Settings
 ) -> CheckOutcome:
-    result = _check(session, phone, farmer, answer, config)
     row = _row(session, phone, farmer.id)
+    result = _check(row, farmer, answer, config)
     return CheckOutcome(result, max(config.verification_max_attempts - row.failed_attempts, 0))
 
 
-def _check(session: Session, phone: str, farmer: Farmer, answer: str, config: Settings) -> CheckResult:
-    row = _row(session, phone, farmer.id)
+def _check(row: PhoneVerification, farmer: Farmer, answer: str, config: Settings) -> CheckResult:
     now = utcnow()
     locked_until = as_utc(row.locked_until)
     if locked_until and locked_until > now:
