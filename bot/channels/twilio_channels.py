@@ -7,8 +7,9 @@ Twilio is pointed at ``/webhooks/whatsapp/webhook`` and ``/webhooks/sms/webhook`
 2. is stored (inbound_messages) before anything else can fail; if the database is down it is
    spooled to a local file and stored later;
 3. is deduplicated by MessageSid (Twilio's retries are answered, not processed again);
-4. is answered at once with empty TwiML, while the Rasa turn runs in a background task on
-   Sanic's loop and the replies go out through Twilio's REST API (bot.messaging.delivery).
+4. is answered at once with empty TwiML, while the Rasa turn runs in a background task (its model
+   inference on a worker thread, bot/channels/turn_threads.py, so it cannot hold up the next
+   webhook) and the replies go out through Twilio's REST API (bot.messaging.delivery).
 
 The Rasa sender_id is the normalised phone (+52XXXXXXXXXX), so a farmer's WhatsApp and SMS share
 one conversation; the MessageSid is the Rasa message_id; medium, ProfileName, WaId, media and
@@ -35,6 +36,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
+from bot.channels.turn_threads import TurnThreads
 from bot.messaging import records, texts
 from bot.messaging.config import TwilioSettings, spool_path
 from bot.messaging.delivery import OutboxWorker, deliver_turn, send_proactive
@@ -130,6 +132,7 @@ class _Runtime:
     def __init__(self, settings: TwilioSettings):
         self.settings = settings
         self.sender = TwilioSender(settings)
+        self.turns = TurnThreads(settings.turn_threads)
         self.on_new_message: Optional[OnNewMessage] = None
         self.worker: Optional[OutboxWorker] = None
         self.tasks: set[asyncio.Task] = set()
@@ -154,6 +157,7 @@ class _Runtime:
         for task in list(self.tasks):
             task.cancel()
         await self.sender.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.turns.shutdown)
         self.started = False
 
     async def drain(self, timeout: float = 30) -> None:
@@ -247,8 +251,10 @@ class _Runtime:
             message_id=message.message_sid,
             metadata=metadata_for(message),
         )
+        on_new_message = self.on_new_message
         try:
-            await asyncio.wait_for(self.on_new_message(user_message), self.settings.turn_timeout)
+            await asyncio.wait_for(self.turns.run(lambda: on_new_message(user_message)),
+                                   self.settings.turn_timeout)
         except Exception as exc:  # noqa: BLE001 - the farmer must hear back whatever failed
             logger.exception("assistant failed on %s", message.message_sid)
             sent_already = collected_texts(collector.messages)

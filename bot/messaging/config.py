@@ -24,6 +24,7 @@ _ENV = {
     "outbox_max_age_hours": "TWILIO_OUTBOX_MAX_AGE_HOURS",
     "status_callbacks": "TWILIO_STATUS_CALLBACKS",
     "turn_timeout": "TWILIO_TURN_TIMEOUT",
+    "turn_threads": "TWILIO_TURN_THREADS",
     "inbound_spool": "TWILIO_INBOUND_SPOOL",
 }
 
@@ -49,6 +50,11 @@ class TwilioSettings:
     outbox_max_age_hours: float = 24.0  # WhatsApp's customer-service window: give up after
     status_callbacks: bool = True
     turn_timeout: float = 60.0  # a Rasa turn that takes longer is abandoned (and apologised)
+    # Threads that run Rasa turns off the web server's loop (bot/channels/turn_threads.py); 0
+    # runs them on the loop, as Rasa does. One is fastest on 2 cores (bench/channels_bench.py):
+    # TensorFlow already spreads one inference over the cores, and more threads only contend
+    # for the GIL with the webhook.
+    turn_threads: int = 1
     inbound_spool: str = str(VAR_DIR / "inbound_spool.jsonl")  # when the database is down
 
     @classmethod
@@ -57,22 +63,22 @@ class TwilioSettings:
     ) -> "TwilioSettings":
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for field in fields(cls):
+        for spec in fields(cls):
             raw = None
-            if overrides and overrides.get(field.name) not in (None, ""):
-                raw = overrides[field.name]
-            elif environ.get(_ENV[field.name], "").strip():
-                raw = environ[_ENV[field.name]].strip()
+            if overrides and overrides.get(spec.name) not in (None, ""):
+                raw = overrides[spec.name]
+            elif environ.get(_ENV[spec.name], "").strip():
+                raw = environ[_ENV[spec.name]].strip()
             if raw is None:
                 continue
-            if field.type in ("float", float):
-                values[field.name] = float(raw)
-            elif field.type in ("int", int):
-                values[field.name] = int(raw)
-            elif field.type in ("bool", bool):
-                values[field.name] = raw if isinstance(raw, bool) else _bool(raw)
+            if spec.type in ("float", float):
+                values[spec.name] = float(raw)
+            elif spec.type in ("int", int):
+                values[spec.name] = int(raw)
+            elif spec.type in ("bool", bool):
+                values[spec.name] = raw if isinstance(raw, bool) else _bool(raw)
             else:
-                values[field.name] = str(raw)
+                values[spec.name] = str(raw)
         settings = cls(**values)
         return replace(settings, public_base_url=settings.public_base_url.rstrip("/"),
                        api_base=settings.api_base.rstrip("/"))

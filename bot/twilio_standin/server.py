@@ -8,6 +8,8 @@ callbacks (sent, delivered, and read for WhatsApp) the way Twilio does.
 
 Inspection and control (for tests, the phone and the benchmark):
     GET  /_standin/messages[?to=ADDRESS&since=N]  recorded messages (index, sid, to, body, ...)
+         [&count=K&wait=SECONDS]                  ... held until K match or SECONDS pass, so a
+                                                  waiting client does not poll
     GET  /_standin/callbacks                      status callbacks posted and their HTTP answers
     POST /_standin/control  JSON: {"fail_next": N, "fail_status": 500, "down": true|false,
                                    "statuses": ["sent", "delivered"], "latency": 0.05,
@@ -51,6 +53,12 @@ class StandinState:
     # Deliver status callbacks to this base instead of the StatusCallback's own host (signed
     # for the URL as given, as Twilio signs what it was told): a public URL behind a tunnel.
     callback_base: str = ""
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set on every new message
+
+    def record(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self.arrived.set()
+        self.arrived = asyncio.Event()  # waiters hold the set one; later waits get a fresh one
 
     def reset(self) -> None:
         self.messages.clear()
@@ -138,7 +146,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         "status": "queued",
         "received_at": time.time(),
     }
-    state.messages.append(record)
+    state.record(record)
     if record["status_callback"]:
         statuses = state.statuses
         if statuses is None:
@@ -186,12 +194,24 @@ async def _post_callbacks(app: web.Application, record: dict, statuses: list[str
             record["status"] = status
 
 
+def _matching(state: StandinState, to: Optional[str], since: int) -> list[dict]:
+    return [m for m in state.messages[since:] if not to or m["to"] == to
+            or m["to"].split(":", 1)[-1] == to]
+
+
 async def list_messages(request: web.Request) -> web.Response:
     state: StandinState = request.app["state"]
     to = request.query.get("to")
     since = int(request.query.get("since", "0"))
-    found = [m for m in state.messages[since:] if not to or m["to"] == to
-             or m["to"].split(":", 1)[-1] == to]
+    count = int(request.query.get("count", "0"))
+    deadline = time.monotonic() + min(float(request.query.get("wait", "0")), 120.0)
+    found = _matching(state, to, since)
+    while len(found) < count and time.monotonic() < deadline:
+        try:
+            await asyncio.wait_for(state.arrived.wait(), deadline - time.monotonic())
+        except asyncio.TimeoutError:
+            pass
+        found = _matching(state, to, since)
     return web.json_response({"messages": found, "total": len(state.messages),
                               "attempts": state.attempts})
 

@@ -42,9 +42,15 @@ class StandinClient:
     def __init__(self, url: str):
         self.url = url.rstrip("/")
 
-    def messages(self, to: Optional[str] = None, since: int = 0) -> list[dict]:
+    def messages(self, to: Optional[str] = None, since: int = 0, count: int = 0,
+                 wait: float = 0) -> list[dict]:
+        """Recorded messages; with ``count`` and ``wait`` the stand-in holds the request until
+        that many match or ``wait`` seconds pass."""
         query = f"?since={since}" + (f"&to={urllib.request.quote(to)}" if to else "")
-        return _http_json("GET", f"{self.url}/_standin/messages{query}")["messages"]
+        if count and wait:
+            query += f"&count={count}&wait={wait}"
+        return _http_json("GET", f"{self.url}/_standin/messages{query}",
+                          timeout=wait + 10)["messages"]
 
     def attempts(self) -> int:
         return _http_json("GET", f"{self.url}/_standin/messages")["attempts"]
@@ -59,12 +65,7 @@ class StandinClient:
         return self.control(reset=True)
 
     def wait_for(self, count: int, to: Optional[str] = None, timeout: float = 15) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.messages(to=to)
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
+        return self.messages(to=to, count=count, wait=timeout)
 
 
 class StandinHandle(StandinClient):

@@ -66,12 +66,16 @@ class EchoAssistant:
         self.received: list[UserMessage] = []
         self.replies: dict[str, list] = {}
         self.release = threading.Event()  # "lento" waits for it: a turn that takes its time
+        # "bloquea" holds its thread without yielding, as Rasa's model inference does
+        self.unblock = threading.Event()
 
     async def __call__(self, message: UserMessage) -> None:
         self.received.append(message)
         out, who, text = message.output_channel, message.sender_id, message.text or ""
         if text == "explota":
             raise RuntimeError("action server down")
+        if text == "bloquea":
+            self.unblock.wait(timeout=20)
         if text == "lento":
             while not self.release.is_set():
                 await asyncio.sleep(0.05)

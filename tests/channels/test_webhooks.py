@@ -89,6 +89,26 @@ def test_twilio_is_answered_before_the_turn_ends(channels, standin):
     assert [m["body"] for m in replies_to(standin, phone, "sms")] == ["Eco: lento"]
 
 
+def test_a_turn_that_holds_its_thread_does_not_hold_up_the_next_webhook(channels, standin):
+    """Rasa's inference blocks whatever runs it; the turn runs on a worker thread, so the web
+    server still acknowledges another farmer's message while it computes."""
+    first, second = new_phone(), new_phone()
+    assistant = channels.assistant
+    assistant.unblock.clear()
+    try:
+        status, _body, _seconds = post(channels, "sms", webhook_params(first, "sms", "bloquea"))
+        assert status == 200
+        wait_until(lambda: any(m.text == "bloquea" for m in assistant.received))
+        status, body, _seconds = post(channels, "whatsapp", webhook_params(second, "whatsapp", "hola"))
+        assert status == 200 and "<Response/>" in body
+        assert not assistant.unblock.is_set()  # answered while the first turn still held its thread
+        assert any(row.phone == second for row in inbound_rows())  # and stored
+    finally:
+        assistant.unblock.set()
+    assert [m["body"] for m in replies_to(standin, first, "sms")] == ["Eco: bloquea"]
+    assert [m["body"] for m in replies_to(standin, second, "whatsapp")] == ["Eco: hola"]
+
+
 def test_content_type_is_twiml(channels):
     import urllib.request
     from twilio.request_validator import RequestValidator
