@@ -107,6 +107,12 @@ class ActionRequestHuman(AssistantAction):
     key, action_name = "human", "action_request_human"
 
 
+class ActionMediaReply(AssistantAction):
+    """A voice note, photo, video or document, or a message saying one is coming."""
+
+    key, action_name = "media", "action_media_reply"
+
+
 class ActionOutOfScope(AssistantAction):
     key, action_name = "out_of_scope", "action_out_of_scope"
 

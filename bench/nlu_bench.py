@@ -18,9 +18,15 @@ the same run. Writes bench/results/nlu_bench.json, bench/results/nlu_bench.md an
 bench/results/confusion_ours.png.
 
     .venv/bin/python bench/nlu_bench.py [--epochs-scale 1.0] [--extra bench/configs/other.yml]
-        [--pipelines ours,rasa_default] [--output-stem nlu_bench] [--keep-models DIR]
+        [--pipelines ours,rasa_default] [--seeds 42,7,2026] [--output-stem nlu_bench]
+        [--keep-models DIR]
 
-Trains two DIET models (about 10 minutes on 2 cores at --epochs-scale 1.0).
+DIET's result moves by a point or two with its random seed on a data set of this size, so a
+comparison between pipelines is only worth something over several seeds: with ``--seeds`` every
+Rasa pipeline is trained once per seed (named pipeline@seed) and a table gives each pipeline's
+mean, lowest and highest figures over the seeds. Ratios compare runs with the same seed.
+
+One DIET model takes about 7 minutes on 2 cores at --epochs-scale 1.0.
 """
 from __future__ import annotations
 
@@ -224,8 +230,9 @@ class KeywordBaseline:
 
 # --- Rasa pipelines ---------------------------------------------------------------------------
 
-def nlu_config(source: Path, epochs_scale: float, out_dir: Path) -> Path:
-    """The pipeline of `source` (no policies), DIET epochs scaled, written to out_dir."""
+def nlu_config(source: Path, epochs_scale: float, out_dir: Path, seed: int | None = None,
+               name: str = "") -> Path:
+    """The pipeline of `source` (no policies), DIET epochs scaled and its seed set, in out_dir."""
     import yaml
 
     config = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -233,7 +240,9 @@ def nlu_config(source: Path, epochs_scale: float, out_dir: Path) -> Path:
     for component in config["pipeline"]:
         if component.get("name") == "DIETClassifier":
             component["epochs"] = max(1, round(component.get("epochs", 300) * epochs_scale))
-    path = out_dir / f"{source.stem}.yml"
+            if seed is not None:
+                component["random_seed"] = seed
+    path = out_dir / f"{name or source.stem}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -324,22 +333,53 @@ def ratio(value: float, reference: float) -> float | None:
 
 
 def add_ratios(results: list[dict]) -> None:
-    by_name = {r["pipeline"]: r for r in results}
+    """Each run against rasa_default trained with the same seed, and against the keyword baseline."""
+    by_key = {(r.get("base", r["pipeline"]), r.get("seed")): r for r in results}
     for r in results:
         r["ratios"] = {}
         for ref in ("rasa_default", "keyword"):
-            if ref in by_name:
-                base = by_name[ref]
+            base = by_key.get((ref, None if ref == "keyword" else r.get("seed")))
+            if base is not None:
                 r["ratios"][f"vs_{ref}"] = {
                     key: ratio(r[key], base[key]) for key in ("train_seconds", "parse_1000_seconds")}
                 r["ratios"][f"vs_{ref}"]["intent_accuracy"] = ratio(r["intent_accuracy"],
                                                                    base["intent_accuracy"])
 
 
+def over_seeds(results: list[dict]) -> list[dict]:
+    """Mean, lowest and highest of each pipeline's figures over its seeds."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        if r.get("seed") is not None:
+            groups[r["base"]].append(r)
+    summary = []
+    for base, runs in groups.items():
+        figures = {
+            "intent accuracy": [r["intent_accuracy"] for r in runs],
+            "macro-F1": [r["macro_f1"] for r in runs],
+            "entity F1": [r["entity"]["micro"]["f1"] for r in runs if r["entity"]],
+        }
+        for variant, label in (("no_accents", "drop no accents (points)"),
+                               ("typos", "drop typos (points)"), ("upper", "drop upper (points)")):
+            figures[label] = [100 * (r["robustness"]["clean"] - r["robustness"][variant]) for r in runs]
+        summary.append({
+            "pipeline": base, "seeds": [r["seed"] for r in runs],
+            "figures": {k: {"mean": sum(v) / len(v), "min": min(v), "max": max(v)}
+                        for k, v in figures.items() if v},
+        })
+    return summary
+
+
 def fmt(value, digits: int = 3) -> str:
     if value is None:
         return "n/a"
     return f"{value:.{digits}f}"
+
+
+def _spread(figure: dict | None, digits: int) -> str:
+    if not figure:
+        return "n/a"
+    return (f"{figure['mean']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})")
 
 
 def markdown(results: list[dict], meta: dict) -> str:
@@ -356,6 +396,18 @@ def markdown(results: list[dict], meta: dict) -> str:
         "| train s | parse 1,000 s |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    summary = over_seeds(results)
+    if summary and any(len(g["seeds"]) > 1 for g in summary):
+        names = list(summary[0]["figures"])
+        lines[-2:-2] = [
+            "Over seeds (mean, lowest-highest):", "",
+            "| pipeline | seeds | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ] + [
+            f"| {g['pipeline']} | {', '.join(map(str, g['seeds']))} | " + " | ".join(
+                _spread(g["figures"].get(n), 1 if "points" in n else 3) for n in names) + " |"
+            for g in summary
+        ] + ["", "Each run:", ""]
     for r in results:
         ent = r["entity"]["micro"]["f1"] if r["entity"] else None
         lines.append(
@@ -391,7 +443,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         m = r["entity"]["micro"]
         lines.append(f"| **micro** | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} | "
                      f"{m['support']} |")
-    ours = next((r for r in results if r["pipeline"] == "ours"), None)
+    ours = next((r for r in results if r.get("base") == "ours"), None)
     if ours:
         lines += ["", "Per-intent F1, ours:", "", "| intent | precision | recall | F1 | support |",
                   "|---|---|---|---|---|"]
@@ -444,6 +496,9 @@ def main() -> int:
     parser.add_argument("--pipelines", default="ours,rasa_default",
                         help="comma-separated built-in pipelines to train (ours, rasa_default; "
                              "empty: none); the keyword baseline always runs")
+    parser.add_argument("--seeds", default="",
+                        help="comma-separated DIET random seeds: each Rasa pipeline is trained once "
+                             "per seed (default: the seed in its config)")
     parser.add_argument("--output-stem", default="nlu_bench",
                         help="results go to bench/results/<stem>.json and .md")
     args = parser.parse_args()
@@ -483,12 +538,15 @@ def main() -> int:
     builtin = {"ours": CONFIG, "rasa_default": RASA_DEFAULT}
     pipelines = [(name, builtin[name]) for name in filter(None, args.pipelines.split(","))]
     pipelines += [(p.stem, p.resolve()) for p in args.extra]
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()] or [None]
     with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
         tmp_dir = Path(tmp)
-        for name, source in pipelines:
-            config = nlu_config(source, args.epochs_scale, tmp_dir)
-            print(f"{name}: training {source.relative_to(ROOT)} ...", flush=True)
-            model, seconds = train_rasa(config, tmp_dir, name)
+        for (base, source), seed in ((p, seed) for p in pipelines for seed in seeds):
+            name = base if seed is None else f"{base}@{seed}"
+            config = nlu_config(source, args.epochs_scale, tmp_dir, seed, name.replace("@", "_s"))
+            shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+            print(f"{name}: training {shown} ...", flush=True)
+            model, seconds = train_rasa(config, tmp_dir, name.replace("@", "_s"))
             print(f"{name}: trained in {seconds:.0f}s; parsing ...", flush=True)
             if args.keep_models:
                 import shutil
@@ -498,13 +556,14 @@ def main() -> int:
             rasa_parser = RasaParser(model)
             results.append(evaluate(name, rasa_parser.parse, heldout, variants, seconds,
                                     with_entities=True))
+            results[-1].update(base=base, seed=seed)
             rasa_parser.close()
             r = results[-1]
             print(f"{name}: accuracy {r['intent_accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}, "
                   f"entity F1 {r['entity']['micro']['f1']:.3f}", flush=True)
 
     order = {"ours": 0, "rasa_default": 1, "keyword": 9}
-    results.sort(key=lambda r: order.get(r["pipeline"], 5))
+    results.sort(key=lambda r: (order.get(r.get("base", r["pipeline"]), 5), r.get("seed") or 0))
     add_ratios(results)
     meta = {
         "command": " ".join([".venv/bin/python", "bench/nlu_bench.py"] + sys.argv[1:]),
@@ -516,12 +575,14 @@ def main() -> int:
         "heldout_examples": len(heldout),
         "heldout_entities": sum(len(ex["entities"]) for ex in heldout),
         "typo_seed": TYPO_SEED,
+        "diet_seeds": [x for x in seeds if x is not None] or "as in each config",
     }
     (RESULTS / f"{args.output_stem}.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=2, ensure_ascii=False), encoding="utf-8")
+        json.dumps({"meta": meta, "results": results, "over_seeds": over_seeds(results)},
+                   indent=2, ensure_ascii=False), encoding="utf-8")
     table = markdown(results, meta)
     (RESULTS / f"{args.output_stem}.md").write_text(table, encoding="utf-8")
-    ours = next((r for r in results if r["pipeline"] == "ours"), None)
+    ours = next((r for r in results if r.get("base") == "ours"), None)
     if ours:
         confusion_png([ex["intent"] for ex in heldout], ours["predicted"], RESULTS / "confusion_ours.png",
                       f"ours: intent accuracy {ours['intent_accuracy']:.3f} on {len(heldout)} held-out messages")

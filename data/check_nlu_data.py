@@ -36,7 +36,7 @@ CONTRACT = os.path.join(ROOT, "data", "NLU_CONTRACT.md")
 MIN_TRAIN = {
     "ask_payment_status": 80, "ask_trainings": 80, "enroll_training": 80,
     "ask_quality_standard": 80, "ask_avocado_size": 80, "request_human": 80,
-    "cancel_enrollment": 40, "out_of_scope": 40, "help": 40, "inform_number": 40,
+    "cancel_enrollment": 40, "send_media": 30, "out_of_scope": 40, "help": 40, "inform_number": 40,
     "greet": 25, "goodbye": 25, "thank": 25, "affirm": 25, "deny": 25, "bot_challenge": 25,
 }
 MIN_HELDOUT_TOTAL = 320

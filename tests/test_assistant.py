@@ -217,3 +217,18 @@ def test_a_database_failure_never_reaches_the_farmer(db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:1/{uuid.uuid4().hex}")
     answer = "\n".join(respond("payments", Turn(conversation_id=ROSA, phone=ROSA, text="mi pago")).texts())
     assert "tuve un problema" in answer and "Traceback" not in answer
+
+
+@pytest.mark.parametrize("content_types, template", [
+    (["audio/ogg"], "media_audio"), (["image/jpeg"], "media_image"), (["video/mp4"], "media_video"),
+    (["application/pdf"], "media_document"), (["image/jpeg", "audio/ogg"], "media_audio"),
+    ([], "media_missing"),
+])
+def test_files_get_a_kind_answer_by_their_kind(db, content_types, template):
+    from bot.replies.catalog import render
+
+    media = [{"url": f"https://api.twilio.com/m/ME{i}", "content_type": c}
+             for i, c in enumerate(content_types)]
+    turn = Turn(conversation_id=ROSA, phone=ROSA, text="" if media else "le mando una foto",
+                intent="send_media", metadata={"media": media, "num_media": len(media)})
+    assert respond("media", turn).texts() == [render(template)]

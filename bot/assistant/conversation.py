@@ -144,6 +144,20 @@ def fallback(ctx: Context, _arg=None) -> Reply:
     return reply
 
 
+MEDIA_TEMPLATES = (("audio", "media_audio"), ("video", "media_video"), ("image", "media_image"))
+
+
+def media(ctx: Context, _arg=None) -> Reply:
+    """A voice note, photo, video or document (the channel puts them in the message metadata):
+    a kind answer, since the assistant cannot read them yet. Staff see them in the console."""
+    kinds = {str(item.get("content_type") or "").split("/", 1)[0].lower()
+             for item in ctx.turn.metadata.get("media") or []}
+    if not kinds:
+        return Reply.say("media_missing")  # "le mando una foto" with no file attached
+    template = next((t for kind, t in MEDIA_TEMPLATES if kind in kinds), "media_document")
+    return Reply.say(template)
+
+
 def _fixed(template: str, with_menu: bool = False) -> Handler:
     def handler(ctx: Context, _arg=None) -> Reply:
         return Reply.say(template, options=MAIN_MENU if with_menu else ())
@@ -176,4 +190,5 @@ HANDLERS: dict[str, Handler] = {
     "quality": standards.quality,
     "quality_detail": standards.quality_detail,
     "size": standards.avocado_size,
+    "media": media,
 }

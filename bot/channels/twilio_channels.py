@@ -50,6 +50,14 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 LOCATION_INTENT_TEXT = "/ask_trainings"
+# A file without text has nothing for the NLU to read: it enters the conversation as this intent,
+# with the files in the metadata, and the assistant answers it (action_media_reply).
+MEDIA_INTENT = "send_media"
+
+
+def media_parse_data() -> Dict[str, Any]:
+    return {"text": "", "intent": {"name": MEDIA_INTENT, "confidence": 1.0},
+            "intent_ranking": [{"name": MEDIA_INTENT, "confidence": 1.0}], "entities": []}
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -202,7 +210,7 @@ class _Runtime:
             logger.warning("could not mark inbound %s as %s", sid, status)
 
     async def handle(self, message: Inbound) -> None:
-        """One farmer turn: opt-out, media, location or text through Rasa; then the replies."""
+        """One farmer turn: opt-out here; text, media or location through Rasa; then the replies."""
         lock = self._locks.setdefault(message.phone, asyncio.Lock())
         try:
             async with lock:
@@ -228,8 +236,6 @@ class _Runtime:
             )
             replies = [texts.OPT_OUT_CONFIRMED if kind == "opt_out" else texts.OPT_IN_CONFIRMED]
             logger.info("%s recorded for %s", kind, mask_phone(message.phone))
-        elif kind == "media":
-            replies = [texts.media_reply([m.get("content_type", "") for m in message.media])]
         else:
             replies, failed = await self._rasa_turn(message)
         if replies:
@@ -250,6 +256,7 @@ class _Runtime:
             input_channel=message.medium,
             message_id=message.message_sid,
             metadata=metadata_for(message),
+            parse_data=media_parse_data() if message.kind == "media" else None,
         )
         on_new_message = self.on_new_message
         try:

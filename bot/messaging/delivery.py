@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import random
+from dataclasses import replace
 from typing import Awaitable, Callable, Optional
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from bot.db import session_scope
 from bot.messaging import records
 from bot.messaging.config import spool_path
 from bot.messaging.formatting import pack_for_medium, sms_parts
+from bot.messaging.records import Outgoing
 from bot.messaging.schema import InboundMessage
 from bot.messaging.sender import UNSUBSCRIBED_RECIPIENT, SendResult, TwilioSender
 from bot.phones import mask_phone
@@ -46,47 +48,30 @@ def address_for(phone: str, medium: str) -> str:
     return phone
 
 
-async def deliver(
-    sender: TwilioSender,
-    *,
-    medium: str,
-    phone: str,
-    to_address: str,
-    body: str = "",
-    in_reply_to: Optional[str] = None,
-    proactive: bool = False,
-    content_sid: Optional[str] = None,
-    content_variables: Optional[str] = None,
-) -> SendResult:
+async def deliver(sender: TwilioSender, message: Outgoing) -> SendResult:
     """Sends one already-shaped body (or a WhatsApp template), then records what happened in
     one transaction: sent (with Twilio's SID), or in the outbox, or failed for good."""
-    parts = sms_parts(body) if medium == "sms" and body else None
+    if message.medium == "sms" and message.body:
+        parts = sms_parts(message.body)
+        message = replace(message, sms_parts=parts.parts, encoding=parts.encoding)
     result = await sender.send(
-        medium=medium, to_address=to_address, body=body,
-        content_sid=content_sid, content_variables=content_variables,
+        medium=message.medium, to_address=message.to_address, body=message.body,
+        content_sid=message.content_sid, content_variables=message.content_variables,
     )
+    retry_in = max(sender.settings.outbox_interval, result.retry_after or 0)
     try:
-        await records.run_db(
-            records.record_outbound,
-            medium=medium, phone=phone, to_address=to_address, body=body, ok=result.ok,
-            twilio_sid=result.sid, status=result.status, attempts=result.attempts,
-            error=result.error, error_code=result.error_code, to_outbox=result.retryable,
-            retry_in_seconds=sender.settings.outbox_interval, in_reply_to=in_reply_to,
-            proactive=proactive, sms_parts=parts.parts if parts else None,
-            encoding=parts.encoding if parts else None, content_sid=content_sid,
-            content_variables=content_variables,
-        )
+        await records.run_db(records.record_outbound, message, result, retry_in)
         if result.error_code == str(UNSUBSCRIBED_RECIPIENT):
-            await records.run_db(records.record_opt, phone, "opt_out", "carrier", medium,
-                                 "twilio_21610")
+            await records.run_db(records.record_opt, message.phone, "opt_out", "carrier",
+                                 message.medium, "twilio_21610")
     except (SQLAlchemyError, OSError):
         # The database is down: the farmer was answered all the same, unrecorded.
         if result.ok:
             logger.error("database unavailable: reply to %s sent without a record",
-                         mask_phone(phone))
+                         mask_phone(message.phone))
         else:
             logger.error("reply to %s lost: not sent (%s) and database unavailable",
-                         mask_phone(phone), result.error)
+                         mask_phone(message.phone), result.error)
     return result
 
 
@@ -100,13 +85,10 @@ async def deliver_turn(
     in_reply_to: Optional[str] = None,
 ) -> list[SendResult]:
     """All the assistant's messages of one turn, shaped for the medium, in order."""
-    results = []
-    for body in pack_for_medium(medium, texts):
-        results.append(
-            await deliver(sender, medium=medium, phone=phone, to_address=to_address,
-                          body=body, in_reply_to=in_reply_to)
-        )
-    return results
+    return [
+        await deliver(sender, Outgoing(medium, phone, to_address, body, in_reply_to=in_reply_to))
+        for body in pack_for_medium(medium, texts)
+    ]
 
 
 async def send_proactive(
@@ -122,26 +104,19 @@ async def send_proactive(
     that opted out (BAJA). Outside WhatsApp's 24-hour window pass an approved template
     (``content_sid`` and its variables) instead of free text."""
     to_address = await records.run_db(address_for, phone, medium)
+    template = Outgoing(
+        medium, phone, to_address, proactive=True, content_sid=content_sid,
+        content_variables=json.dumps(content_variables) if content_variables else None,
+    )
     if await records.run_db(records.is_opted_out, phone):
-        outbound_id = await records.run_db(
-            records.create_outbound, medium=medium, phone=phone, to_address=to_address,
-            body=text, proactive=True, content_sid=content_sid,
-            content_variables=json.dumps(content_variables) if content_variables else None,
-        )
+        outbound_id = await records.run_db(records.create_outbound, replace(template, body=text))
         await records.run_db(records.mark_outbound_skipped, outbound_id)
         logger.info("proactive message to %s skipped: opted out", mask_phone(phone))
         return []
     if content_sid:
-        return [await deliver(
-            sender, medium=medium, phone=phone, to_address=to_address, proactive=True,
-            content_sid=content_sid,
-            content_variables=json.dumps(content_variables) if content_variables else None,
-        )]
-    return [
-        await deliver(sender, medium=medium, phone=phone, to_address=to_address, body=body,
-                      proactive=True)
-        for body in pack_for_medium(medium, [text])
-    ]
+        return [await deliver(sender, template)]
+    return [await deliver(sender, replace(template, body=body))
+            for body in pack_for_medium(medium, [text])]
 
 
 class OutboxWorker:
@@ -217,7 +192,7 @@ class OutboxWorker:
                 continue
             give_up = not result.retryable or age_hours >= self.settings.outbox_max_age_hours
             delay = min(3600.0, self.settings.outbox_interval * 2 ** min(item.attempts, 8))
-            delay *= random.uniform(0.9, 1.1)
+            delay = max(delay * random.uniform(0.9, 1.1), result.retry_after or 0)
             await records.run_db(
                 records.reschedule_outbox, item.outbox_id, result.error, delay, give_up
             )

@@ -6,10 +6,10 @@ import asyncio
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,9 @@ from bot.messaging.schema import (
     OutboxEntry,
 )
 from bot.timeutil import as_utc, utcnow
+
+if TYPE_CHECKING:
+    from bot.messaging.sender import SendResult
 
 # The messaging layer's own threads for database work, so that a burst of farmers never waits
 # behind Rasa's (or anyone's) use of the loop's default executor.
@@ -185,80 +188,56 @@ def unfinished_inbound(older_than_seconds: int, newer_than_hours: int, max_attem
 # Outbound
 
 
-def create_outbound(
-    *,
-    medium: str,
-    phone: str,
-    to_address: str,
-    body: str,
-    in_reply_to: str | None = None,
-    proactive: bool = False,
-    sms_parts: int | None = None,
-    encoding: str | None = None,
-    content_sid: str | None = None,
-    content_variables: str | None = None,
-    status: str = "pending",
-) -> int:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to a farmer, already shaped for its medium: a body, or a WhatsApp template."""
+
+    medium: str
+    phone: str
+    to_address: str
+    body: str = ""
+    in_reply_to: str | None = None  # the MessageSid it answers
+    proactive: bool = False
+    sms_parts: int | None = None
+    encoding: str | None = None
+    content_sid: str | None = None
+    content_variables: str | None = None
+
+    def row(self) -> OutboundMessage:
+        """The message itself; callers set how far it got."""
+        return OutboundMessage(**asdict(self))
+
+
+def create_outbound(message: Outgoing, status: str = "pending") -> int:
     with session_scope() as session:
-        row = _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts,
-                            encoding, content_sid, content_variables)
+        row = message.row()
         row.status = status
         session.add(row)
         session.flush()
         return row.id
 
 
-def _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts, encoding,
-                  content_sid, content_variables) -> OutboundMessage:
-    """The message itself; callers set how far it got."""
-    return OutboundMessage(
-        medium=medium, phone=phone, to_address=to_address, body=body,
-        in_reply_to=in_reply_to, proactive=proactive, sms_parts=sms_parts,
-        encoding=encoding, content_sid=content_sid, content_variables=content_variables,
-    )
-
-
-def record_outbound(
-    *,
-    medium: str,
-    phone: str,
-    to_address: str,
-    body: str,
-    ok: bool,
-    twilio_sid: str = "",
-    status: str = "",
-    attempts: int = 1,
-    error: str = "",
-    error_code: str | None = None,
-    to_outbox: bool = False,
-    retry_in_seconds: float = 0,
-    in_reply_to: str | None = None,
-    proactive: bool = False,
-    sms_parts: int | None = None,
-    encoding: str | None = None,
-    content_sid: str | None = None,
-    content_variables: str | None = None,
-) -> int:
-    """One reply and what became of it, in one transaction (and its outbox entry if it failed)."""
+def record_outbound(message: Outgoing, result: "SendResult", retry_in_seconds: float = 0) -> int:
+    """One reply and what became of it, in one transaction: sent (with Twilio's SID), or failed
+    for good, or failed for now and put in the outbox to be tried again in ``retry_in_seconds``."""
     now = utcnow()
     with session_scope() as session:
-        row = _outbound_row(medium, phone, to_address, body, in_reply_to, proactive, sms_parts,
-                            encoding, content_sid, content_variables)
-        row.attempts, row.status_at = attempts, now
-        if ok:
-            row.twilio_sid = twilio_sid
-            row.status = status if status in _STATUS_RANK else "queued"
+        row = message.row()
+        row.attempts, row.status_at = result.attempts, now
+        if result.ok:
+            row.twilio_sid = result.sid
+            row.status = result.status if result.status in _STATUS_RANK else "queued"
             row.sent_at = now
         else:
-            row.status = "outbox" if to_outbox else "failed"
-            row.error = error[:2000]
-            row.error_code = error_code
+            row.status = "outbox" if result.retryable else "failed"
+            row.error = result.error[:2000]
+            row.error_code = result.error_code
         session.add(row)
         session.flush()
-        if ok and twilio_sid:
+        if result.ok and result.sid:
             _adopt_early_events(session, row)
-        if not ok and to_outbox:
-            session.add(OutboxEntry(outbound_id=row.id, attempts=0, last_error=error[:2000],
+        if not result.ok and result.retryable:
+            session.add(OutboxEntry(outbound_id=row.id, attempts=0, last_error=result.error[:2000],
                                     next_attempt_at=now + timedelta(seconds=retry_in_seconds)))
         return row.id
 

@@ -1,7 +1,9 @@
 """Sending messages through Twilio's REST API with the library's async client.
 
 Each send has a timeout and is retried with exponential back-off (and jitter) on 429, 5xx,
-timeouts and connection errors; other 4xx answers are final. TWILIO_API_BASE points the client at
+timeouts and connection errors; other 4xx answers are final. A ``Retry-After`` header on 429 or
+503 is obeyed: a wait up to ``backoff_max`` is waited here, a longer one is left to the outbox,
+which will not try before it. TWILIO_API_BASE points the client at
 the local stand-in instead of https://api.twilio.com.
 """
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from contextvars import ContextVar
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +24,7 @@ from twilio.rest import Client
 
 from bot.messaging.config import TwilioSettings
 from bot.phones import mask_phone
+from bot.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 # The library logs every request and response at INFO (URL and headers): keep that out of the
@@ -28,6 +33,27 @@ _http_logger = logging.getLogger("bot.messaging.twilio_http")
 _http_logger.setLevel(logging.WARNING)
 
 UNSUBSCRIBED_RECIPIENT = 21610  # Twilio: the recipient replied STOP at the carrier level
+# The Retry-After of the last answer in this task (the library's exception does not carry headers;
+# a context variable set in the awaited HTTP call is seen by the sending task, and by no other).
+_retry_after: ContextVar[Optional[float]] = ContextVar("twilio_retry_after", default=None)
+
+
+def parse_retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - utcnow()).total_seconds())
 
 
 class _HttpClient(AsyncTwilioHttpClient):
@@ -46,11 +72,16 @@ class _HttpClient(AsyncTwilioHttpClient):
                 (self._api_base.scheme, self._api_base.netloc,
                  self._api_base.path.rstrip("/") + parts.path, parts.query, parts.fragment)
             )
-        return await super().request(
+        response = await super().request(
             method, url, params=params, data=data, headers=headers, auth=auth,
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
         )
+        waiting = None
+        if response.status_code in (429, 503) and response.headers is not None:
+            waiting = parse_retry_after(response.headers.get("Retry-After"))
+        _retry_after.set(waiting)
+        return response
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,7 @@ class SendResult:
     error: str = ""
     error_code: Optional[str] = None
     retryable: bool = False
+    retry_after: Optional[float] = None  # seconds Twilio asked us to wait (Retry-After)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -128,7 +160,9 @@ class TwilioSender:
         if callback:
             params["status_callback"] = callback
         last_exc: BaseException | None = None
+        retry_after: Optional[float] = None
         for attempt in range(1, attempts + 1):
+            _retry_after.set(None)
             try:
                 client = self._ensure_client()
                 message = await client.messages.create_async(**params)
@@ -139,14 +173,23 @@ class TwilioSender:
                 if not _retryable(exc):
                     logger.warning("twilio send to %s refused: %s", mask_phone(to_address), error)
                     return SendResult(False, attempt, error=error, error_code=code, retryable=False)
+                retry_after = _retry_after.get()
+                if retry_after is not None and retry_after > self.settings.backoff_max:
+                    logger.info("twilio asks to wait %.0fs before sending to %s: left to the outbox",
+                                retry_after, mask_phone(to_address))
+                    return SendResult(False, attempt, error=error, error_code=code,
+                                      retryable=True, retry_after=retry_after)
                 if attempt < attempts:
                     delay = min(self.settings.backoff_max,
                                 self.settings.backoff_base * 2 ** (attempt - 1))
                     delay *= random.uniform(0.8, 1.2)
+                    if retry_after is not None:
+                        delay = retry_after
                     logger.info("twilio send to %s failed (%s), retry %d in %.1fs",
                                 mask_phone(to_address), error, attempt, delay)
                     await asyncio.sleep(delay)
         error, code = _describe(last_exc) if last_exc else ("unknown", None)
         logger.warning("twilio send to %s failed after %d attempts: %s",
                        mask_phone(to_address), attempts, error)
-        return SendResult(False, attempts, error=error, error_code=code, retryable=True)
+        return SendResult(False, attempts, error=error, error_code=code, retryable=True,
+                          retry_after=retry_after)

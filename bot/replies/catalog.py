@@ -140,21 +140,25 @@ TEMPLATES: dict[str, str] = {
         "¡Bienvenido de nuevo! Volverá a recibir avisos del programa en este número. Para dejar "
         "de recibirlos, escriba BAJA."
     ),
-    "channel_media_audio": (
+    "media_audio": (
         "Gracias por su nota de voz. Todavía no podemos escuchar audios. ¿Nos lo puede escribir? "
         "Si prefiere hablar con una persona, escriba ASESOR."
     ),
-    "channel_media_image": (
+    "media_image": (
         "Gracias por su foto, la guardamos para el equipo. Por ahora no puedo revisarla aquí. ¿Me"
         " escribe su pregunta? O escriba ASESOR para hablar con una persona."
     ),
-    "channel_media_video": (
+    "media_video": (
         "Gracias por su video, lo guardamos para el equipo. Por ahora no puedo verlo aquí. ¿Me "
         "escribe su pregunta? O escriba ASESOR para hablar con una persona."
     ),
-    "channel_media_document": (
+    "media_document": (
         "Gracias por su documento, lo guardamos para el equipo. Por ahora no puedo leerlo aquí. "
         "¿Me escribe su pregunta? O escriba ASESOR para hablar con una persona."
+    ),
+    "media_missing": (
+        "No me llegó ningún archivo. Por ahora no puedo ver fotos ni escuchar audios aquí. ¿Me "
+        "escribe su pregunta? O escriba ASESOR para hablar con una persona."
     ),
     "channel_turn_failed": (
         "Perdón, tuvimos una falla y no pude contestarle. Ya guardamos su mensaje; intente de "

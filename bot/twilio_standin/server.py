@@ -11,7 +11,8 @@ Inspection and control (for tests, the phone and the benchmark):
          [&count=K&wait=SECONDS]                  ... held until K match or SECONDS pass, so a
                                                   waiting client does not poll
     GET  /_standin/callbacks                      status callbacks posted and their HTTP answers
-    POST /_standin/control  JSON: {"fail_next": N, "fail_status": 500, "down": true|false,
+    POST /_standin/control  JSON: {"fail_next": N, "fail_status": 500, "retry_after": "2",
+                                   "down": true|false,
                                    "statuses": ["sent", "delivered"], "latency": 0.05,
                                    "unsubscribed": ["+52..."], "callback_base": "http://127.0.0.1:5005",
                                    "reset": true}
@@ -50,6 +51,8 @@ class StandinState:
     callback_delay: float = 0.05
     unsubscribed: set[str] = field(default_factory=set)
     attempts: int = 0  # every POST to Messages.json, failed ones included
+    attempt_times: list[float] = field(default_factory=list)  # when each of them came
+    retry_after: str = ""  # Retry-After header sent with the failures of fail_next
     # Deliver status callbacks to this base instead of the StatusCallback's own host (signed
     # for the URL as given, as Twilio signs what it was told): a public URL behind a tunnel.
     callback_base: str = ""
@@ -70,6 +73,8 @@ class StandinState:
         self.latency = 0.0
         self.unsubscribed.clear()
         self.attempts = 0
+        self.attempt_times.clear()
+        self.retry_after = ""
         self.callback_base = ""
 
 
@@ -103,6 +108,7 @@ def _segments(body: str) -> int:
 async def create_message(request: web.Request) -> web.StreamResponse:
     state: StandinState = request.app["state"]
     state.attempts += 1
+    state.attempt_times.append(time.time())
     if state.down:
         request.transport.close()  # as if the API were unreachable
         raise web.HTTPServiceUnavailable()
@@ -112,8 +118,11 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         return _error(401, 20003, "Authenticate")
     if state.fail_next > 0:
         state.fail_next -= 1
-        return _error(state.fail_status, 20500 if state.fail_status >= 500 else 20429,
-                      "Stand-in failure on request")
+        failure = _error(state.fail_status, 20500 if state.fail_status >= 500 else 20429,
+                         "Stand-in failure on request")
+        if state.retry_after:
+            failure.headers["Retry-After"] = state.retry_after
+        return failure
     form = await request.post()
     to = form.get("To", "")
     body = form.get("Body", "")
@@ -213,7 +222,7 @@ async def list_messages(request: web.Request) -> web.Response:
             pass
         found = _matching(state, to, since)
     return web.json_response({"messages": found, "total": len(state.messages),
-                              "attempts": state.attempts})
+                              "attempts": state.attempts, "attempt_times": state.attempt_times})
 
 
 async def list_callbacks(request: web.Request) -> web.Response:
@@ -229,6 +238,8 @@ async def control(request: web.Request) -> web.Response:
         state.fail_next = int(data["fail_next"])
     if "fail_status" in data:
         state.fail_status = int(data["fail_status"])
+    if "retry_after" in data:
+        state.retry_after = str(data["retry_after"] or "")
     if "down" in data:
         state.down = bool(data["down"])
     if "statuses" in data:

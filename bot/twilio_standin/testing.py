@@ -55,6 +55,10 @@ class StandinClient:
     def attempts(self) -> int:
         return _http_json("GET", f"{self.url}/_standin/messages")["attempts"]
 
+    def attempt_times(self) -> list[float]:
+        """When each POST to Messages.json reached the stand-in (epoch seconds)."""
+        return _http_json("GET", f"{self.url}/_standin/messages")["attempt_times"]
+
     def callbacks(self) -> list[dict]:
         return _http_json("GET", f"{self.url}/_standin/callbacks")["callbacks"]
 

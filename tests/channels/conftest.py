@@ -86,6 +86,10 @@ class EchoAssistant:
                 else:
                     await out.send_text_message(who, reply)
             return
+        if message.parse_data and message.parse_data["intent"]["name"] == "send_media":
+            kinds = [m["content_type"] for m in (message.metadata or {}).get("media", [])]
+            await out.send_text_message(who, f"Archivo: {', '.join(kinds)}")
+            return
         if text == "/ask_trainings":
             location = (message.metadata or {}).get("location") or {}
             await out.send_text_message(

@@ -31,8 +31,11 @@ def test_status_callback_before_the_reply_is_recorded_is_applied(db):
     sid = "SM" + uuid.uuid4().hex
     assert records.record_status(sid, "sent", None) is False
     assert records.record_status(sid, "delivered", None) is False
-    outbound_id = records.record_outbound(medium="sms", phone="+524431112233", to_address="+524431112233",
-                                          body="Eco", ok=True, twilio_sid=sid, status="queued")
+    from bot.messaging.sender import SendResult
+
+    outbound_id = records.record_outbound(
+        records.Outgoing("sms", "+524431112233", "+524431112233", "Eco"),
+        SendResult(True, 1, sid=sid, status="queued"))
     from bot.db import session_scope
     from bot.messaging.schema import MessageStatusEvent, OutboundMessage
 

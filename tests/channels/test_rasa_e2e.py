@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from bot.messaging.formatting import is_gsm7
+from bot.replies.catalog import render
 from bot.twilio_standin.testing import signed_post, twilio_address, webhook_params
 
 pytestmark = pytest.mark.rasa
@@ -82,6 +83,17 @@ def test_location_reaches_the_assistant_as_ask_trainings(twilio_stack):
     user_event = last_user_event(tracker(twilio_stack, phone))
     assert user_event["parse_data"]["intent"]["name"] == "ask_trainings"
     assert user_event["metadata"]["location"]["latitude"] == pytest.approx(19.4128)
+
+
+def test_voice_note_without_text_is_in_the_conversation_and_answered_kindly(twilio_stack):
+    phone = "+524431234504"
+    media_url = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Messages/MM9/Media/ME9"
+    params, replies = say(twilio_stack, phone, "whatsapp", media=[(media_url, "audio/ogg")])
+    assert [m["body"] for m in replies] == [render("media_audio")]
+    user_event = last_user_event(tracker(twilio_stack, phone))
+    assert user_event["message_id"] == params["MessageSid"]
+    assert user_event["parse_data"]["intent"]["name"] == "send_media"
+    assert user_event["metadata"]["media"] == [{"url": media_url, "content_type": "audio/ogg"}]
 
 
 @pytest.mark.parametrize("body", ["", "🙏🙏", "Where is my payment?", "x" * 1600])

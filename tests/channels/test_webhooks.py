@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.messaging import records, texts
 from bot.messaging.formatting import is_gsm7, sms_parts
+from bot.timeutil import as_utc
 from bot.messaging.schema import InboundMessage, MessageStatusEvent, OutboundMessage, OutboxEntry
 from bot.twilio_standin.testing import signed_post, twilio_address, webhook_params
 from tests.channels.conftest import AUTH_TOKEN, wait_until
@@ -215,18 +216,21 @@ def test_odd_bodies_never_fail(channels, standin, body):
     assert stored.body == body
 
 
-@pytest.mark.parametrize("content_type, expected", [
-    ("audio/ogg", texts.MEDIA_AUDIO), ("image/jpeg", texts.MEDIA_IMAGE),
-    ("video/mp4", texts.MEDIA_VIDEO), ("application/pdf", texts.MEDIA_DOCUMENT),
-])
-def test_media_only_gets_a_kind_reply_and_the_media_is_kept(channels, standin, content_type, expected):
+@pytest.mark.parametrize("content_type", ["audio/ogg", "image/jpeg", "video/mp4", "application/pdf"])
+def test_media_only_reaches_the_conversation_as_send_media_with_its_files(channels, standin,
+                                                                         content_type):
+    """Nothing for the NLU to read: the assistant gets intent send_media and the files in the
+    metadata (so the tracker and the console keep them), and its reply goes out."""
     phone = new_phone()
     media_url = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Messages/MM1/Media/ME1"
     params = webhook_params(phone, "whatsapp", "", media=[(media_url, content_type)])
     assert post(channels, "whatsapp", params)[0] == 200
     sent = replies_to(standin, phone, "whatsapp")
-    assert sent[0]["body"] == expected
-    assert channels.assistant.received == []
+    assert sent[0]["body"] == f"Archivo: {content_type}"
+    message = channels.assistant.received[-1]
+    assert message.text == "" and message.message_id == params["MessageSid"]
+    assert message.parse_data["intent"] == {"name": "send_media", "confidence": 1.0}
+    assert message.metadata["media"] == [{"url": media_url, "content_type": content_type}]
     row = wait_until(lambda: [r for r in inbound_rows(params["MessageSid"]) if r.status == "processed"])[0]
     assert row.kind == "media" and row.num_media == 1
     assert json.loads(row.media_json) == [{"url": media_url, "content_type": content_type}]
@@ -303,6 +307,32 @@ def test_twilio_429_is_retried(channels, standin):
     standin.control(fail_next=1, fail_status=429)
     post(channels, "sms", webhook_params(phone, "sms", "hola"))
     assert replies_to(standin, phone, "sms")[0]["body"] == "Eco: hola"
+
+
+def test_twilio_retry_after_is_waited_before_the_next_try(channels, standin):
+    """Back-off here is 0.05 s; Twilio asks for 1 s, and the second try waits for it."""
+    phone = new_phone()
+    standin.control(fail_next=1, fail_status=429, retry_after="1")
+    post(channels, "sms", webhook_params(phone, "sms", "hola"))
+    assert replies_to(standin, phone, "sms")[0]["body"] == "Eco: hola"
+    first, second = standin.attempt_times()[-2:]
+    assert second - first >= 0.95
+
+
+def test_a_long_retry_after_leaves_the_reply_to_the_outbox_until_then(channels, standin):
+    """A wait longer than our back-off is not slept through: the reply goes to the outbox, which
+    does not try before Twilio said."""
+    phone = new_phone()
+    standin.control(fail_next=1, fail_status=429, retry_after="120")
+    post(channels, "sms", webhook_params(phone, "sms", "hola"))
+    row = wait_until(lambda: outbound_rows(phone) and outbound_rows(phone)[0])
+    assert row.status == "outbox" and row.attempts == 1
+    with session_scope() as session:
+        entry = session.execute(select(OutboxEntry)).scalars().one()
+        due_in = (as_utc(entry.next_attempt_at) - as_utc(row.status_at)).total_seconds()
+    assert 119 <= due_in <= 121
+    channels.call(channels.runtime.worker.run_once())
+    assert standin.attempts() == 1 and standin.messages() == []
 
 
 def test_twilio_down_keeps_the_reply_in_the_outbox_until_it_is_back(channels, standin):
