@@ -541,7 +541,8 @@ def main() -> int:
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()] or [None]
     with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
         tmp_dir = Path(tmp)
-        for (base, source), seed in ((p, seed) for p in pipelines for seed in seeds):
+        # seed by seed, so the runs a ratio compares are trained close together in time
+        for (base, source), seed in ((p, seed) for seed in seeds for p in pipelines):
             name = base if seed is None else f"{base}@{seed}"
             config = nlu_config(source, args.epochs_scale, tmp_dir, seed, name.replace("@", "_s"))
             shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source

@@ -60,3 +60,33 @@ def test_the_most_frequent_candidate_wins_and_ties_do_not_depend_on_order():
 
 def test_no_candidate_leaves_the_word_as_written():
     assert vocabulary().correction("xilofono") is None
+
+
+def test_the_component_learns_persists_and_corrects_tokens_not_the_text(tmp_path):
+    """Through Rasa's own tokenizer, model storage and messages: train, load, process."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.spelling import TypoCorrector
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("typo_corrector")
+    context = ExecutionContext(graph_schema=None, node_name="typo_corrector")
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    data = TrainingData([Message(data={TEXT: text, "intent": "x"}) for text in TRAINING])
+    tokenizer.process_training_data(data)
+    config = TypoCorrector.get_default_config()
+    TypoCorrector.create(config, storage, resource, context).train(data)
+
+    loaded = TypoCorrector.load(config, storage, resource, context)
+    message = Message(data={TEXT: "cuando me pgaan la factrua"})
+    tokenizer.process([message])
+    loaded.process([message])
+    assert [t.text for t in message.get(TOKENS_NAMES[TEXT])] == ["cuando", "me", "pagan", "la", "factura"]
+    assert message.get(TEXT) == "cuando me pgaan la factrua"  # entities keep what was written

@@ -5,10 +5,12 @@ Farmers on basic phones drop, double, swap or mistype letters ("pgao", "capaciit
 word it was meant to be, so the classifier loses exactly the word that carried the question.
 
 At training time this step learns the words of the training data (lower case, accents folded)
-and how often each occurs. When a message is parsed, a token of 5 or more letters that is not a
-known word is compared with the known words one edit away (a letter dropped, added, replaced or
-two neighbours swapped); the most frequent of them replaces the token's text and lemma, which
-every later featurizer reads. The message text, and so every entity's text and position, stays
+and how often each occurs. When a message is parsed, a token of 5 or more letters that is neither
+a training word nor a real Spanish word (one of the ~180,000 word forms in spaCy's es_core_news_sm,
+so "pasan" is never read as "pagan") is compared with the known words one edit away (a letter dropped, added, replaced or
+two neighbours swapped); the most frequent of them replaces the token's text, and its lemma (the
+commonest lemma the tokenizer gave that word in training; with spaCy's tokenizer the featurizers
+read lemmas) replaces the token's lemma. The message text, and so every entity's text and position, stays
 as the farmer wrote it. Words of 4 letters or fewer are left alone: one edit away from a short
 word there are too many other words.
 
@@ -20,7 +22,8 @@ import json
 import logging
 import re
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Text, Type
+from functools import lru_cache
+from typing import AbstractSet, Any, Dict, Iterable, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -37,6 +40,7 @@ from bot.text import fold_accents
 logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "vocabulary.json"
+_UNSEEN = object()
 WORD = re.compile(r"[^\W\d_]+")  # letters only
 
 
@@ -54,12 +58,27 @@ def one_edit_away(word: str, alphabet: str) -> set[str]:
     return (drops | swaps | replaces | inserts) - {word}
 
 
+@lru_cache(maxsize=2)
+def spanish_words(model: str) -> frozenset[str]:
+    """Every word in a spaCy model's string store, folded: about 180,000 Spanish word forms for
+    es_core_news_sm ("pasan", "quince", "cuentas"), and not the typos farmers make ("pgaan")."""
+    import spacy
+
+    strings = spacy.load(model, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler",
+                                         "lemmatizer", "ner", "senter"]).vocab.strings
+    return frozenset(normal_form(s) for s in strings if WORD.fullmatch(s))
+
+
 class Vocabulary:
     """Known words with their counts, and the correction of an unknown one."""
 
-    def __init__(self, counts: Dict[str, int], min_length: int = 5):
+    def __init__(self, counts: Dict[str, int], min_length: int = 5,
+                 lemmas: Optional[Dict[str, str]] = None,
+                 spanish: AbstractSet[str] = frozenset()):
         self.counts = counts
         self.min_length = min_length
+        self.spanish = spanish  # real Spanish words (folded): never typos
+        self.lemmas = lemmas or {}  # a known word's lemma, when the tokenizer gives lemmas
         self.alphabet = "".join(sorted({ch for word in counts for ch in word if ch.isalpha()}))
         self._cache: Dict[str, Optional[str]] = {}
 
@@ -73,15 +92,22 @@ class Vocabulary:
     def correction(self, word: str) -> Optional[str]:
         """The known word meant by an unknown ``word``, or None (known, short or no candidate)."""
         form = normal_form(word)
-        if len(form) < self.min_length or not form.isalpha() or form in self.counts:
+        if (len(form) < self.min_length or not form.isalpha() or form in self.counts
+                or form in self.spanish):
             return None
-        if form not in self._cache:
-            candidates = [c for c in one_edit_away(form, self.alphabet) if c in self.counts]
-            # most frequent; equal counts: alphabetical, so the choice never depends on set order
-            self._cache[form] = min(candidates, key=lambda c: (-self.counts[c], c), default=None)
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-        return self._cache[form]
+        cached = self._cache.get(form, _UNSEEN)
+        if cached is not _UNSEEN:
+            return cached
+        candidates = [c for c in one_edit_away(form, self.alphabet) if c in self.counts]
+        # most frequent; equal counts: alphabetical, so the choice never depends on set order
+        best = min(candidates, key=lambda c: (-self.counts[c], c), default=None)
+        if len(self._cache) > 50_000:
+            self._cache = {}  # a fresh dict: a turn thread reading the old one is not disturbed
+        self._cache[form] = best
+        return best
+
+    def lemma(self, word: str) -> str:
+        return self.lemmas.get(word, word)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -94,7 +120,8 @@ class TypoCorrector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"min_length": 5}
+        # a spaCy model whose words are real Spanish, never corrected (null: correct any unknown)
+        return {"min_length": 5, "spanish_words_from": "es_core_news_sm"}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  vocabulary: Optional[Vocabulary] = None) -> None:
@@ -102,6 +129,11 @@ class TypoCorrector(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.vocabulary = vocabulary
+
+    @staticmethod
+    def _spanish(config: Dict[Text, Any]) -> AbstractSet[str]:
+        model = config.get("spanish_words_from")
+        return spanish_words(model) if model else frozenset()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -114,23 +146,29 @@ class TypoCorrector(GraphComponent):
         vocabulary = None
         try:
             with model_storage.read_from(resource) as directory:
-                counts = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-            vocabulary = Vocabulary(counts, config["min_length"])
-        except (ValueError, FileNotFoundError):
+                saved = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+            vocabulary = Vocabulary(saved["counts"], config["min_length"], saved["lemmas"],
+                                    cls._spanish(config))
+        except (ValueError, KeyError, FileNotFoundError):
             logger.warning("TypoCorrector: no vocabulary in the model; words are left as written")
         return cls(config, model_storage, resource, vocabulary)
 
     def train(self, training_data: TrainingData) -> Resource:
-        words = (
-            " ".join(token.text for token in message.get(TOKENS_NAMES[TEXT]) or [])
-            for message in training_data.training_examples
-        )
-        self.vocabulary = Vocabulary.learn(words, self.config["min_length"])
+        tokens = [token for message in training_data.training_examples
+                  for token in message.get(TOKENS_NAMES[TEXT]) or []]
+        self.vocabulary = Vocabulary.learn((t.text for t in tokens), self.config["min_length"])
+        self.vocabulary.spanish = self._spanish(self.config)
+        # With spaCy's tokenizer the featurizers read lemmas: keep each word's commonest lemma
+        lemmas: Dict[str, Counter] = {}
+        for token in tokens:
+            form = normal_form(token.text)
+            if form in self.vocabulary.counts and token.lemma and token.lemma != token.text:
+                lemmas.setdefault(form, Counter())[token.lemma] += 1
+        self.vocabulary.lemmas = {form: c.most_common(1)[0][0] for form, c in lemmas.items()}
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(
-                json.dumps(self.vocabulary.counts, ensure_ascii=False, sort_keys=True),
-                encoding="utf-8",
-            )
+            (directory / VOCABULARY_FILE).write_text(json.dumps(
+                {"counts": self.vocabulary.counts, "lemmas": self.vocabulary.lemmas},
+                ensure_ascii=False, sort_keys=True), encoding="utf-8")
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -143,5 +181,5 @@ class TypoCorrector(GraphComponent):
             for token in message.get(TOKENS_NAMES[TEXT]) or []:
                 corrected = self.vocabulary.correction(token.text)
                 if corrected is not None:
-                    token.text = token.lemma = corrected
+                    token.text, token.lemma = corrected, self.vocabulary.lemma(corrected)
         return messages
