@@ -6,7 +6,7 @@ word it was meant to be, so the classifier loses exactly the word that carried t
 
 At training time this step learns the words of the training data (lower case, accents folded)
 and how often each occurs. When a message is parsed, a token of 5 or more letters that is neither
-a training word nor a real Spanish word (one of the ~180,000 word forms in spaCy's es_core_news_sm,
+a training word nor a real Spanish word (one of the ~115,000 word forms in spaCy's es_core_news_sm,
 so "pasan" is never read as "pagan") is compared with the known words one edit away (a letter dropped, added, replaced or
 two neighbours swapped); the most frequent of them replaces the token's text, and its lemma (the
 commonest lemma the tokenizer gave that word in training; with spaCy's tokenizer the featurizers
@@ -60,7 +60,7 @@ def one_edit_away(word: str, alphabet: str) -> set[str]:
 
 @lru_cache(maxsize=2)
 def spanish_words(model: str) -> frozenset[str]:
-    """Every word in a spaCy model's string store, folded: about 180,000 Spanish word forms for
+    """Every word in a spaCy model's string store, folded: about 115,000 Spanish word forms for
     es_core_news_sm ("pasan", "quince", "cuentas"), and not the typos farmers make ("pgaan")."""
     import spacy
 
