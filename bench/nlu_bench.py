@@ -2,8 +2,8 @@
 
 In one run, on the same training data (data/nlu) and the same held-out set (tests/nlu/heldout.yml):
 
-  ours          config.yml's NLU pipeline (Rasa's language-agnostic pipeline with our typo
-                corrector, bot/nlu/spelling.py, after the tokenizer; FallbackClassifier)
+  ours          config.yml's NLU pipeline (Rasa's language-agnostic pipeline with word pairs and
+                our typo corrector, bot/nlu/spelling.py, after the tokenizer; FallbackClassifier)
   rasa_default  bench/configs/rasa_default.yml: WhitespaceTokenizer, RegexFeaturizer,
                 LexicalSyntacticFeaturizer, CountVectors word + char_wb 1-4, DIET 100 epochs,
                 EntitySynonymMapper
