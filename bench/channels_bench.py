@@ -63,7 +63,7 @@ def channel_farmer(args, index: int, run_id: int) -> list[dict]:
                                      timeout=args.timeout)
         reply = None
         if status == 200:  # one held request, not a poll: the bench must not load the machine
-            new = standin.messages(to=address, count=seen + 1, wait=args.timeout)[seen:]
+            new = standin.wait_for(seen + 1, to=address, timeout=args.timeout)[seen:]
             if new:  # the time is when the stand-in received it, not when this call returned
                 reply = new[0]["received_at"] - started
         results.append({"status": status, "ack": ack, "reply": reply})

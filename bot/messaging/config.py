@@ -63,22 +63,22 @@ class TwilioSettings:
     ) -> "TwilioSettings":
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for spec in fields(cls):
+        for field in fields(cls):
             raw = None
-            if overrides and overrides.get(spec.name) not in (None, ""):
-                raw = overrides[spec.name]
-            elif environ.get(_ENV[spec.name], "").strip():
-                raw = environ[_ENV[spec.name]].strip()
+            if overrides and overrides.get(field.name) not in (None, ""):
+                raw = overrides[field.name]
+            elif environ.get(_ENV[field.name], "").strip():
+                raw = environ[_ENV[field.name]].strip()
             if raw is None:
                 continue
-            if spec.type in ("float", float):
-                values[spec.name] = float(raw)
-            elif spec.type in ("int", int):
-                values[spec.name] = int(raw)
-            elif spec.type in ("bool", bool):
-                values[spec.name] = raw if isinstance(raw, bool) else _bool(raw)
+            if field.type in ("float", float):
+                values[field.name] = float(raw)
+            elif field.type in ("int", int):
+                values[field.name] = int(raw)
+            elif field.type in ("bool", bool):
+                values[field.name] = raw if isinstance(raw, bool) else _bool(raw)
             else:
-                values[spec.name] = str(raw)
+                values[field.name] = str(raw)
         settings = cls(**values)
         return replace(settings, public_base_url=settings.public_base_url.rstrip("/"),
                        api_base=settings.api_base.rstrip("/"))

@@ -156,15 +156,16 @@ class TypoCorrector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         tokens = [token for message in training_data.training_examples
                   for token in message.get(TOKENS_NAMES[TEXT]) or []]
-        self.vocabulary = Vocabulary.learn((t.text for t in tokens), self.config["min_length"])
-        self.vocabulary.spanish = self._spanish(self.config)
+        counts = Vocabulary.learn(t.text for t in tokens).counts
         # With spaCy's tokenizer the featurizers read lemmas: keep each word's commonest lemma
         lemmas: Dict[str, Counter] = {}
         for token in tokens:
             form = normal_form(token.text)
-            if form in self.vocabulary.counts and token.lemma and token.lemma != token.text:
+            if form in counts and token.lemma and token.lemma != token.text:
                 lemmas.setdefault(form, Counter())[token.lemma] += 1
-        self.vocabulary.lemmas = {form: c.most_common(1)[0][0] for form, c in lemmas.items()}
+        self.vocabulary = Vocabulary(
+            counts, self.config["min_length"],
+            {form: c.most_common(1)[0][0] for form, c in lemmas.items()}, self._spanish(self.config))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(
                 {"counts": self.vocabulary.counts, "lemmas": self.vocabulary.lemmas},

@@ -38,14 +38,10 @@ def say(stack, phone, medium, body="", timeout=60, **extra):
     assert status == 200, answer  # how fast: bench/channels_bench.py, not a timed assertion
     address = twilio_address(phone, medium)
     before = len(stack["standin"].messages(to=address))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = stack["standin"].messages(to=address)[before:]
-        if found:
-            time.sleep(1.0)  # the rest of the turn's messages
-            return params, stack["standin"].messages(to=address)[before:]
-        time.sleep(0.1)
-    return params, []
+    if not stack["standin"].wait_for(before + 1, to=address, timeout=timeout)[before:]:
+        return params, []
+    time.sleep(1.0)  # the rest of the turn's messages
+    return params, stack["standin"].messages(to=address)[before:]
 
 
 def tracker(stack, phone):
