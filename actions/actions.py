@@ -1,5 +1,9 @@
-"""One action per thing the assistant does. The work happens in bot.assistant.conversation;
-these classes only translate between Rasa's tracker and our Turn/Reply."""
+"""One Rasa action per skill of the assistant, generated from bot.assistant.skills.SKILLS.
+
+The work happens in bot.assistant; an action only turns Rasa's tracker into a Turn and the Reply
+into messages and slot events. rasa_sdk finds the generated classes as subclasses of Action.
+"""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.assistant.conversation import respond
+from bot.assistant.skills import SKILLS, Skill, respond
 from bot.assistant.turn import SLOT_AWAITING, SLOT_FALLBACKS, SLOT_FARMER, SLOT_OPTIONS, SLOT_PENDING, Turn
 from bot.phones import try_normalize_phone
 
@@ -32,96 +36,39 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
     )
 
 
-class AssistantAction(Action):
-    """Runs one handler of bot.assistant for the latest message."""
+async def run_skill(skill: Skill, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Runs one skill's handler for the latest message."""
+    turn = turn_from_tracker(tracker)
+    reply = await asyncio.to_thread(respond, skill.intent, turn)  # database work off the loop
+    for text in reply.texts():
+        dispatcher.utter_message(text=text)
+    return [SlotSet(name, value) for name, value in reply.slot_values().items()]
 
-    key = ""
-    action_name = ""
 
-    def name(self) -> str:
-        return self.action_name
+def action_class(skill: Skill) -> type[Action]:
+    """A Rasa action class named after the skill (ActionAskTrainings for ask_trainings)."""
+
+    def name(self: Action) -> str:
+        return skill.action
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        turn = turn_from_tracker(tracker)
-        reply = await asyncio.to_thread(respond, self.key, turn)  # database work off the loop
-        for text in reply.texts():
-            dispatcher.utter_message(text=text)
-        return [SlotSet(name, value) for name, value in reply.slot_values().items()]
+        return await run_skill(skill, dispatcher, tracker)
+
+    class_name = "Action" + "".join(part.capitalize() for part in skill.intent.split("_"))
+    return type(
+        class_name,
+        (Action,),
+        {
+            "name": name,
+            "run": run,
+            "skill": skill,
+            "__module__": __name__,
+            "__doc__": f"Runs {skill.intent}.",
+        },
+    )
 
 
-class ActionGreet(AssistantAction):
-    key, action_name = "greet", "action_greet"
-
-
-class ActionGoodbye(AssistantAction):
-    key, action_name = "goodbye", "action_goodbye"
-
-
-class ActionThank(AssistantAction):
-    key, action_name = "thank", "action_thank"
-
-
-class ActionAffirm(AssistantAction):
-    key, action_name = "affirm", "action_affirm"
-
-
-class ActionDeny(AssistantAction):
-    key, action_name = "deny", "action_deny"
-
-
-class ActionHelp(AssistantAction):
-    key, action_name = "help", "action_help"
-
-
-class ActionNumber(AssistantAction):
-    key, action_name = "number", "action_number"
-
-
-class ActionPaymentStatus(AssistantAction):
-    key, action_name = "payments", "action_payment_status"
-
-
-class ActionTrainings(AssistantAction):
-    key, action_name = "trainings", "action_trainings"
-
-
-class ActionEnrollTraining(AssistantAction):
-    key, action_name = "enrol", "action_enroll_training"
-
-
-class ActionCancelEnrollment(AssistantAction):
-    key, action_name = "cancel_enrolment", "action_cancel_enrollment"
-
-
-class ActionQualityStandard(AssistantAction):
-    key, action_name = "quality", "action_quality_standard"
-
-
-class ActionAvocadoSize(AssistantAction):
-    key, action_name = "size", "action_avocado_size"
-
-
-class ActionRequestHuman(AssistantAction):
-    key, action_name = "human", "action_request_human"
-
-
-class ActionMediaReply(AssistantAction):
-    """A voice note, photo, video or document, or a message saying one is coming."""
-
-    key, action_name = "media", "action_media_reply"
-
-
-class ActionOutOfScope(AssistantAction):
-    key, action_name = "out_of_scope", "action_out_of_scope"
-
-
-class ActionBotChallenge(AssistantAction):
-    key, action_name = "bot_challenge", "action_bot_challenge"
-
-
-class ActionClarify(AssistantAction):
-    """Low NLU confidence: ask with the menu instead of guessing."""
-
-    key, action_name = "fallback", "action_clarify"
+ACTIONS: dict[str, type[Action]] = {skill.action: action_class(skill) for skill in SKILLS}
+globals().update({cls.__name__: cls for cls in ACTIONS.values()})

@@ -14,6 +14,7 @@ Needs a running stack whose channels point at the stand-in, e.g.:
       rasa run -m models/<model>.tar.gz --credentials credentials.yml --port 5005 &
     python bench/channels_bench.py --farmers 20 --messages 3 --auth-token bench-token
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.twilio_standin.testing import (  # noqa: E402
-    StandinClient,
-    signed_post,
-    twilio_address,
-    webhook_params,
-)
+from bot.phones import twilio_address
+from bot.twilio_standin.client import StandinClient, signed_post, webhook_params
 
 MESSAGES = ["hola", "¿cuándo me pagan?", "¿qué capacitaciones hay?", "calibre 48", "gracias"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -58,9 +55,13 @@ def channel_farmer(args, index: int, run_id: int) -> list[dict]:
         seen = len(standin.messages(to=address))
         params = webhook_params(phone, args.medium, MESSAGES[turn % len(MESSAGES)])
         started = time.time()
-        status, _, ack = signed_post(args.rasa + path, params, args.auth_token,
-                                     public_url=(args.public_base_url or args.rasa) + path,
-                                     timeout=args.timeout)
+        status, _, ack = signed_post(
+            args.rasa + path,
+            params,
+            args.auth_token,
+            public_url=(args.public_base_url or args.rasa) + path,
+            timeout=args.timeout,
+        )
         reply = None
         if status == 200:  # one held request, not a poll: the bench must not load the machine
             new = standin.wait_for(seen + 1, to=address, timeout=args.timeout)[seen:]
@@ -75,8 +76,9 @@ def rest_farmer(args, index: int, run_id: int) -> list[dict]:
     results = []
     for turn in range(args.messages):
         payload = json.dumps({"sender": sender, "message": MESSAGES[turn % len(MESSAGES)]}).encode()
-        request = urllib.request.Request(f"{args.rasa}/webhooks/rest/webhook", data=payload,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{args.rasa}/webhooks/rest/webhook", data=payload, headers={"Content-Type": "application/json"}
+        )
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=args.timeout) as response:
@@ -94,17 +96,24 @@ def run_phase(args, worker, run_id: int) -> dict:
         rows = [row for future in futures for row in future.result()]
     acks = [r["ack"] for r in rows if r["status"] == 200]
     replies = [r["reply"] for r in rows if r["reply"] is not None]
-    return {"requests": len(rows), "ok": len(acks), "replied": len(replies),
-            "ack_p50": percentile(acks, 50), "ack_p95": percentile(acks, 95),
-            "reply_p50": percentile(replies, 50), "reply_p95": percentile(replies, 95)}
+    return {
+        "requests": len(rows),
+        "ok": len(acks),
+        "replied": len(replies),
+        "ack_p50": percentile(acks, 50),
+        "ack_p95": percentile(acks, 95),
+        "reply_p50": percentile(replies, 50),
+        "reply_p95": percentile(replies, 95),
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rasa", default="http://127.0.0.1:5005")
     parser.add_argument("--standin", default="http://127.0.0.1:4010")
-    parser.add_argument("--public-base-url", default="",
-                        help="TWILIO_PUBLIC_BASE_URL of the server (default: --rasa)")
+    parser.add_argument(
+        "--public-base-url", default="", help="TWILIO_PUBLIC_BASE_URL of the server (default: --rasa)"
+    )
     parser.add_argument("--auth-token", default="bench-token")
     parser.add_argument("--medium", choices=("sms", "whatsapp"), default="sms")
     parser.add_argument("--farmers", type=int, default=10)
@@ -123,12 +132,18 @@ def main(argv=None) -> int:
     ours = run_phase(args, channel_farmer, run_id)
     rest = run_phase(args, rest_farmer, run_id)
     print(f"\n{'':28}{'ours (' + args.medium + ')':>16}{'REST':>12}{'ratio':>9}")
-    for label, key in (("ack p50 (s)", "ack_p50"), ("ack p95 (s)", "ack_p95"),
-                       ("reply at phone p50 (s)", "reply_p50"), ("reply at phone p95 (s)", "reply_p95")):
+    for label, key in (
+        ("ack p50 (s)", "ack_p50"),
+        ("ack p95 (s)", "ack_p95"),
+        ("reply at phone p50 (s)", "reply_p50"),
+        ("reply at phone p95 (s)", "reply_p95"),
+    ):
         ratio = ours[key] / rest[key] if rest[key] else float("nan")
         print(f"{label:28}{ours[key]:16.3f}{rest[key]:12.3f}{ratio:9.2f}")
-    print(f"{'requests ok / replied':28}{ours['ok']:>9}/{ours['replied']:<6}"
-          f"{rest['ok']:>6}/{rest['replied']:<5}")
+    print(
+        f"{'requests ok / replied':28}{ours['ok']:>9}/{ours['replied']:<6}"
+        f"{rest['ok']:>6}/{rest['replied']:<5}"
+    )
     print("\nratio = ours / REST. Twilio waits only for the acknowledgement (and gives up at 15 s);")
     print("our reply time includes the REST call to the (stand-in) Twilio API.")
     return 0 if ours["ok"] == ours["requests"] and rest["ok"] == rest["requests"] else 1

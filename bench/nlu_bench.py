@@ -28,6 +28,7 @@ mean, lowest and highest figures over the seeds. Ratios compare runs with the sa
 
 One DIET model takes about 7 minutes on 2 cores at --epochs-scale 1.0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,8 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -60,7 +61,7 @@ FALLBACK = "nlu_fallback"
 PARSE_N = 1000
 TYPO_SEED = 20240605
 
-# --- robustness variants (shared with tests/test_nlu_robustness.py) ----------------------------
+# --- robustness variants (shared with tests/nlu/test_robustness.py) ----------------------------
 
 _WORD = re.compile(r"\S+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -87,18 +88,20 @@ def typo(word: str, rng: random.Random) -> str:
         chars[i], chars[j] = chars[j], chars[i]
         return "".join(chars)
     if kind == "drop":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "duplicate":
         return word[:i] + word[i] + word[i:]
     letter = rng.choice([c for c in _LETTERS if c != word[i].lower()])
-    return word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1:]
+    return word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
 
 
 def with_typos(text: str, rng: random.Random) -> str:
     """One typo in every word of 5 or more letters."""
+
     def one(match: re.Match) -> str:
         word = match.group(0)
         return typo(word, rng) if sum(ch.isalpha() for ch in word) >= 5 else word
+
     return _WORD.sub(one, text)
 
 
@@ -116,17 +119,18 @@ def make_variants(texts: list[str], seed: int = TYPO_SEED) -> dict[str, list[str
 
 # --- metrics (pure Python) --------------------------------------------------------------------
 
+
 def accuracy(gold: list[str], predicted: list[str]) -> float:
-    return sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+    return sum(g == p for g, p in zip(gold, predicted, strict=False)) / len(gold)
 
 
 def per_class_f1(gold: list[str], predicted: list[str]) -> dict[str, dict]:
     labels = sorted(set(gold))
     out = {}
     for label in labels:
-        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
-        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
-        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=False))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=False))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=False))
         out[label] = _prf(tp, fp, fn)
     return out
 
@@ -141,8 +145,15 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn, "tp": tp,
-            "fp": fp, "fn": fn}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": tp + fn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 EntityKey = tuple  # (entity, start, end, value)
@@ -156,7 +167,7 @@ def entity_f1(gold: list[set[EntityKey]], predicted: list[set[EntityKey]]) -> di
     """Exact match of entity type, character span and (synonym-mapped) value; micro over all
     entities and per entity type."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for g, p in zip(gold, predicted):
+    for g, p in zip(gold, predicted, strict=False):
         for key in g & p:
             counts[key[0]][0] += 1
         for key in p - g:
@@ -170,12 +181,15 @@ def entity_f1(gold: list[set[EntityKey]], predicted: list[set[EntityKey]]) -> di
 
 # --- data -------------------------------------------------------------------------------------
 
+
 def load_heldout() -> list[dict]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(HELDOUT))
-    return [{"text": m.get("text"), "intent": m.get("intent"), "entities": m.get("entities") or []}
-            for m in data.intent_examples]
+    return [
+        {"text": m.get("text"), "intent": m.get("intent"), "entities": m.get("entities") or []}
+        for m in data.intent_examples
+    ]
 
 
 def load_training() -> list[tuple[str, str]]:
@@ -186,6 +200,7 @@ def load_training() -> list[tuple[str, str]]:
 
 
 # --- keyword baseline -------------------------------------------------------------------------
+
 
 class KeywordBaseline:
     """Accent-folded words and character 3-grams (inside words), TF-IDF weights, one centroid per
@@ -201,7 +216,7 @@ class KeywordBaseline:
         feats = Counter(f"w:{w}" for w in words)
         for w in words:
             padded = f"<{w}>"
-            feats.update(f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2))
+            feats.update(f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2))
         return feats
 
     def _vector(self, feats: Counter) -> dict[str, float]:
@@ -230,8 +245,10 @@ class KeywordBaseline:
 
 # --- Rasa pipelines ---------------------------------------------------------------------------
 
-def nlu_config(source: Path, epochs_scale: float, out_dir: Path, seed: int | None = None,
-               name: str = "") -> Path:
+
+def nlu_config(
+    source: Path, epochs_scale: float, out_dir: Path, seed: int | None = None, name: str = ""
+) -> Path:
     """The pipeline of `source` (no policies), DIET epochs scaled and its seed set, in out_dir."""
     import yaml
 
@@ -283,8 +300,15 @@ def top_intent(parsed: dict, skip_fallback: bool = False) -> str:
 
 # --- evaluation -------------------------------------------------------------------------------
 
-def evaluate(name: str, parse: Callable[[str], dict], heldout: list[dict], variants: dict,
-             train_seconds: float, with_entities: bool) -> dict:
+
+def evaluate(
+    name: str,
+    parse: Callable[[str], dict],
+    heldout: list[dict],
+    variants: dict,
+    train_seconds: float,
+    with_entities: bool,
+) -> dict:
     gold = [ex["intent"] for ex in heldout]
     result: dict = {"pipeline": name, "train_seconds": train_seconds}
 
@@ -295,17 +319,26 @@ def evaluate(name: str, parse: Callable[[str], dict], heldout: list[dict], varia
     result["per_intent"] = per_class_f1(gold, predicted)
     result["fallback_rate"] = sum(p == FALLBACK for p in predicted) / len(predicted)
     result["intent_accuracy_without_fallback"] = accuracy(gold, [top_intent(p, True) for p in clean])
-    result["misses"] = [{"text": ex["text"], "expected": g, "predicted": p}
-                        for ex, g, p in zip(heldout, gold, predicted) if g != p]
+    result["misses"] = [
+        {"text": ex["text"], "expected": g, "predicted": p}
+        for ex, g, p in zip(heldout, gold, predicted, strict=False)
+        if g != p
+    ]
     result["predicted"] = predicted
     if with_entities:
-        result["entity"] = entity_f1([entity_keys(ex["entities"]) for ex in heldout],
-                                     [entity_keys(p.get("entities") or []) for p in clean])
+        result["entity"] = entity_f1(
+            [entity_keys(ex["entities"]) for ex in heldout],
+            [entity_keys(p.get("entities") or []) for p in clean],
+        )
         result["entity_misses"] = [
-            {"text": ex["text"], "gold": sorted(map(list, entity_keys(ex["entities"]))),
-             "predicted": sorted(map(list, entity_keys(p.get("entities") or [])))}
-            for ex, p in zip(heldout, clean)
-            if entity_keys(ex["entities"]) != entity_keys(p.get("entities") or [])]
+            {
+                "text": ex["text"],
+                "gold": sorted(map(list, entity_keys(ex["entities"]))),
+                "predicted": sorted(map(list, entity_keys(p.get("entities") or []))),
+            }
+            for ex, p in zip(heldout, clean, strict=False)
+            if entity_keys(ex["entities"]) != entity_keys(p.get("entities") or [])
+        ]
     else:
         result["entity"] = None
 
@@ -316,7 +349,9 @@ def evaluate(name: str, parse: Callable[[str], dict], heldout: list[dict], varia
         result["robustness"][variant] = accuracy(gold, predicted_variant)
         result["robustness_misses"][variant] = [
             {"text": t, "expected": g, "predicted": p}
-            for t, g, p in zip(variants[variant], gold, predicted_variant) if g != p]
+            for t, g, p in zip(variants[variant], gold, predicted_variant, strict=False)
+            if g != p
+        ]
 
     cycled = [variants["clean"][i % len(heldout)] for i in range(PARSE_N)]
     start = time.perf_counter()
@@ -327,6 +362,7 @@ def evaluate(name: str, parse: Callable[[str], dict], heldout: list[dict], varia
 
 
 # --- output -----------------------------------------------------------------------------------
+
 
 def ratio(value: float, reference: float) -> float | None:
     return value / reference if reference else None
@@ -341,9 +377,11 @@ def add_ratios(results: list[dict]) -> None:
             base = by_key.get((ref, None if ref == "keyword" else r.get("seed")))
             if base is not None:
                 r["ratios"][f"vs_{ref}"] = {
-                    key: ratio(r[key], base[key]) for key in ("train_seconds", "parse_1000_seconds")}
-                r["ratios"][f"vs_{ref}"]["intent_accuracy"] = ratio(r["intent_accuracy"],
-                                                                   base["intent_accuracy"])
+                    key: ratio(r[key], base[key]) for key in ("train_seconds", "parse_1000_seconds")
+                }
+                r["ratios"][f"vs_{ref}"]["intent_accuracy"] = ratio(
+                    r["intent_accuracy"], base["intent_accuracy"]
+                )
 
 
 def over_seeds(results: list[dict]) -> list[dict]:
@@ -359,14 +397,23 @@ def over_seeds(results: list[dict]) -> list[dict]:
             "macro-F1": [r["macro_f1"] for r in runs],
             "entity F1": [r["entity"]["micro"]["f1"] for r in runs if r["entity"]],
         }
-        for variant, label in (("no_accents", "drop no accents (points)"),
-                               ("typos", "drop typos (points)"), ("upper", "drop upper (points)")):
+        for variant, label in (
+            ("no_accents", "drop no accents (points)"),
+            ("typos", "drop typos (points)"),
+            ("upper", "drop upper (points)"),
+        ):
             figures[label] = [100 * (r["robustness"]["clean"] - r["robustness"][variant]) for r in runs]
-        summary.append({
-            "pipeline": base, "seeds": [r["seed"] for r in runs],
-            "figures": {k: {"mean": sum(v) / len(v), "min": min(v), "max": max(v)}
-                        for k, v in figures.items() if v},
-        })
+        summary.append(
+            {
+                "pipeline": base,
+                "seeds": [r["seed"] for r in runs],
+                "figures": {
+                    k: {"mean": sum(v) / len(v), "min": min(v), "max": max(v)}
+                    for k, v in figures.items()
+                    if v
+                },
+            }
+        )
     return summary
 
 
@@ -379,7 +426,7 @@ def fmt(value, digits: int = 3) -> str:
 def _spread(figure: dict | None, digits: int) -> str:
     if not figure:
         return "n/a"
-    return (f"{figure['mean']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})")
+    return f"{figure['mean']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
 
 
 def markdown(results: list[dict], meta: dict) -> str:
@@ -399,57 +446,87 @@ def markdown(results: list[dict], meta: dict) -> str:
     summary = over_seeds(results)
     if summary and any(len(g["seeds"]) > 1 for g in summary):
         names = list(summary[0]["figures"])
-        lines[-2:-2] = [
-            "Over seeds (mean, lowest-highest):", "",
-            "| pipeline | seeds | " + " | ".join(names) + " |",
-            "|---|---|" + "---|" * len(names),
-        ] + [
-            f"| {g['pipeline']} | {', '.join(map(str, g['seeds']))} | " + " | ".join(
-                _spread(g["figures"].get(n), 1 if "points" in n else 3) for n in names) + " |"
-            for g in summary
-        ] + ["", "Each run:", ""]
+        lines[-2:-2] = (
+            [
+                "Over seeds (mean, lowest-highest):",
+                "",
+                "| pipeline | seeds | " + " | ".join(names) + " |",
+                "|---|---|" + "---|" * len(names),
+            ]
+            + [
+                f"| {g['pipeline']} | {', '.join(map(str, g['seeds']))} | "
+                + " | ".join(_spread(g["figures"].get(n), 1 if "points" in n else 3) for n in names)
+                + " |"
+                for g in summary
+            ]
+            + ["", "Each run:", ""]
+        )
     for r in results:
         ent = r["entity"]["micro"]["f1"] if r["entity"] else None
         lines.append(
             f"| {r['pipeline']} | {fmt(r['intent_accuracy'])} | {fmt(r['macro_f1'])} | {fmt(ent)} | "
             f"{fmt(r['intent_accuracy_without_fallback'])} | {fmt(r['fallback_rate'])} | "
-            f"{r['train_seconds']:.1f} | {r['parse_1000_seconds']:.2f} |")
-    lines += ["", "Ratios (this pipeline / reference, same run):", "",
-              "| pipeline | train vs rasa_default | parse vs rasa_default | accuracy vs rasa_default "
-              "| train vs keyword | parse vs keyword |",
-              "|---|---|---|---|---|---|"]
+            f"{r['train_seconds']:.1f} | {r['parse_1000_seconds']:.2f} |"
+        )
+    lines += [
+        "",
+        "Ratios (this pipeline / reference, same run):",
+        "",
+        "| pipeline | train vs rasa_default | parse vs rasa_default | accuracy vs rasa_default "
+        "| train vs keyword | parse vs keyword |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
         d, k = r["ratios"].get("vs_rasa_default", {}), r["ratios"].get("vs_keyword", {})
         lines.append(
             f"| {r['pipeline']} | {fmt(d.get('train_seconds'), 2)} | {fmt(d.get('parse_1000_seconds'), 2)} | "
             f"{fmt(d.get('intent_accuracy'), 3)} | {fmt(k.get('train_seconds'), 0)} | "
-            f"{fmt(k.get('parse_1000_seconds'), 0)} |")
-    lines += ["", "Robustness: intent accuracy on the held-out set degraded (drop from clean in points):",
-              "", "| pipeline | clean | no accents | one typo per word of 5+ letters | UPPER CASE |",
-              "|---|---|---|---|---|"]
+            f"{fmt(k.get('parse_1000_seconds'), 0)} |"
+        )
+    lines += [
+        "",
+        "Robustness: intent accuracy on the held-out set degraded (drop from clean in points):",
+        "",
+        "| pipeline | clean | no accents | one typo per word of 5+ letters | UPPER CASE |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         rb = r["robustness"]
         cells = [fmt(rb["clean"])] + [
-            f"{fmt(rb[v])} ({100 * (rb[v] - rb['clean']):+.1f})" for v in ("no_accents", "typos", "upper")]
+            f"{fmt(rb[v])} ({100 * (rb[v] - rb['clean']):+.1f})" for v in ("no_accents", "typos", "upper")
+        ]
         lines.append(f"| {r['pipeline']} | " + " | ".join(cells) + " |")
     for r in results:
         if not r["entity"]:
             continue
-        lines += ["", f"Entity F1 per entity, {r['pipeline']} (exact span + value after synonyms):", "",
-                  "| entity | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Entity F1 per entity, {r['pipeline']} (exact span + value after synonyms):",
+            "",
+            "| entity | precision | recall | F1 | support |",
+            "|---|---|---|---|---|",
+        ]
         for name, s in r["entity"]["per_entity"].items():
-            lines.append(f"| {name} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} | "
-                         f"{s['support']} |")
+            lines.append(
+                f"| {name} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} | {s['support']} |"
+            )
         m = r["entity"]["micro"]
-        lines.append(f"| **micro** | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} | "
-                     f"{m['support']} |")
+        lines.append(
+            f"| **micro** | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} | {m['support']} |"
+        )
     ours = next((r for r in results if r.get("base") == "ours"), None)
     if ours:
-        lines += ["", "Per-intent F1, ours:", "", "| intent | precision | recall | F1 | support |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Per-intent F1, ours:",
+            "",
+            "| intent | precision | recall | F1 | support |",
+            "|---|---|---|---|---|",
+        ]
         for name, s in ours["per_intent"].items():
-            lines.append(f"| {name} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} | "
-                         f"{s['support']} |")
+            lines.append(
+                f"| {name} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} | {s['support']} |"
+            )
         lines += ["", "Confusion matrix (ours): confusion_ours.png"]
     return "\n".join(lines) + "\n"
 
@@ -463,7 +540,7 @@ def confusion_png(gold: list[str], predicted: list[str], path: Path, title: str)
     labels = sorted(set(gold))
     columns = labels + sorted(set(predicted) - set(labels))
     matrix = [[0] * len(columns) for _ in labels]
-    for g, p in zip(gold, predicted):
+    for g, p in zip(gold, predicted, strict=False):
         matrix[labels.index(g)][columns.index(p)] += 1
     fig, ax = plt.subplots(figsize=(11, 9), dpi=90)
     ax.imshow(matrix, cmap="Blues")
@@ -476,8 +553,15 @@ def confusion_png(gold: list[str], predicted: list[str], path: Path, title: str)
     for i, row in enumerate(matrix):
         for j, n in enumerate(row):
             if n:
-                ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
-                        color="white" if n > peak / 2 else ("red" if i != j else "black"))
+                ax.text(
+                    j,
+                    i,
+                    str(n),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if n > peak / 2 else ("red" if i != j else "black"),
+                )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -485,22 +569,43 @@ def confusion_png(gold: list[str], predicted: list[str], path: Path, title: str)
 
 # --- main -------------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
-                        help="multiply every DIET epochs setting (e.g. 0.1 for a smoke run)")
-    parser.add_argument("--extra", action="append", default=[], type=Path,
-                        help="another pipeline config to compare (named after its file)")
-    parser.add_argument("--keep-models", type=Path, default=None,
-                        help="copy the trained models to this directory (e.g. for RASA_MODEL=...)")
-    parser.add_argument("--pipelines", default="ours,rasa_default",
-                        help="comma-separated built-in pipelines to train (ours, rasa_default; "
-                             "empty: none); the keyword baseline always runs")
-    parser.add_argument("--seeds", default="",
-                        help="comma-separated DIET random seeds: each Rasa pipeline is trained once "
-                             "per seed (default: the seed in its config)")
-    parser.add_argument("--output-stem", default="nlu_bench",
-                        help="results go to bench/results/<stem>.json and .md")
+    parser.add_argument(
+        "--epochs-scale",
+        type=float,
+        default=1.0,
+        help="multiply every DIET epochs setting (e.g. 0.1 for a smoke run)",
+    )
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        type=Path,
+        help="another pipeline config to compare (named after its file)",
+    )
+    parser.add_argument(
+        "--keep-models",
+        type=Path,
+        default=None,
+        help="copy the trained models to this directory (e.g. for RASA_MODEL=...)",
+    )
+    parser.add_argument(
+        "--pipelines",
+        default="ours,rasa_default",
+        help="comma-separated built-in pipelines to train (ours, rasa_default; "
+        "empty: none); the keyword baseline always runs",
+    )
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated DIET random seeds: each Rasa pipeline is trained once "
+        "per seed (default: the seed in its config)",
+    )
+    parser.add_argument(
+        "--output-stem", default="nlu_bench", help="results go to bench/results/<stem>.json and .md"
+    )
     args = parser.parse_args()
 
     # Rasa's training cache (.rasa/cache) would restore an already trained pipeline in seconds:
@@ -531,8 +636,11 @@ def main() -> int:
     keyword = KeywordBaseline()
     start = time.perf_counter()
     keyword.train(training)
-    results.append(evaluate("keyword", keyword.parse, heldout, variants,
-                            time.perf_counter() - start, with_entities=False))
+    results.append(
+        evaluate(
+            "keyword", keyword.parse, heldout, variants, time.perf_counter() - start, with_entities=False
+        )
+    )
     print(f"keyword: accuracy {results[-1]['intent_accuracy']:.3f}", flush=True)
 
     builtin = {"ours": CONFIG, "rasa_default": RASA_DEFAULT}
@@ -555,13 +663,15 @@ def main() -> int:
                 args.keep_models.mkdir(parents=True, exist_ok=True)
                 shutil.copy(model, args.keep_models / Path(model).name)
             rasa_parser = RasaParser(model)
-            results.append(evaluate(name, rasa_parser.parse, heldout, variants, seconds,
-                                    with_entities=True))
+            results.append(evaluate(name, rasa_parser.parse, heldout, variants, seconds, with_entities=True))
             results[-1].update(base=base, seed=seed)
             rasa_parser.close()
             r = results[-1]
-            print(f"{name}: accuracy {r['intent_accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}, "
-                  f"entity F1 {r['entity']['micro']['f1']:.3f}", flush=True)
+            print(
+                f"{name}: accuracy {r['intent_accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}, "
+                f"entity F1 {r['entity']['micro']['f1']:.3f}",
+                flush=True,
+            )
 
     order = {"ours": 0, "rasa_default": 1, "keyword": 9}
     results.sort(key=lambda r: (order.get(r.get("base", r["pipeline"]), 5), r.get("seed") or 0))
@@ -579,14 +689,23 @@ def main() -> int:
         "diet_seeds": [x for x in seeds if x is not None] or "as in each config",
     }
     (RESULTS / f"{args.output_stem}.json").write_text(
-        json.dumps({"meta": meta, "results": results, "over_seeds": over_seeds(results)},
-                   indent=2, ensure_ascii=False), encoding="utf-8")
+        json.dumps(
+            {"meta": meta, "results": results, "over_seeds": over_seeds(results)},
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     table = markdown(results, meta)
     (RESULTS / f"{args.output_stem}.md").write_text(table, encoding="utf-8")
     ours = next((r for r in results if r.get("base") == "ours"), None)
     if ours:
-        confusion_png([ex["intent"] for ex in heldout], ours["predicted"], RESULTS / "confusion_ours.png",
-                      f"ours: intent accuracy {ours['intent_accuracy']:.3f} on {len(heldout)} held-out messages")
+        confusion_png(
+            [ex["intent"] for ex in heldout],
+            ours["predicted"],
+            RESULTS / "confusion_ours.png",
+            f"ours: intent accuracy {ours['intent_accuracy']:.3f} on {len(heldout)} held-out messages",
+        )
     print()
     print(table)
     return 0

@@ -1,4 +1,5 @@
 """Command line for staff and set-up: `python -m bot.cli --help`."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.records import csv_import, seed
+from bot.records import csv_import, demo_data, seed
 from bot.records.migrate import upgrade
 from bot.records.privacy import code_from_folio
 
@@ -49,10 +50,10 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_phones(_args: argparse.Namespace) -> int:
-    for demo in seed.DEMO_PHONES:
+    for demo in demo_data.DEMO_PHONES:
         code = code_from_folio(demo.folio)
         print(f"{demo.phone}  {demo.name:<28} código {code}  {demo.situation}")
-    print(f"{seed.UNKNOWN_DEMO_PHONE}  (número no registrado)")
+    print(f"{demo_data.UNKNOWN_DEMO_PHONE}  (número no registrado)")
     return 0
 
 

@@ -1,4 +1,5 @@
 """Settings read from the environment, with defaults that need no server (SQLite under var/)."""
+
 from __future__ import annotations
 
 import os
@@ -24,16 +25,14 @@ class Settings:
     program_phone: str
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         default_db = f"sqlite:///{VAR_DIR / 'program.db'}"
         return cls(
             database_url=os.environ.get("DATABASE_URL", "").strip() or default_db,
             verification_ttl_days=_int("VERIFICATION_TTL_DAYS", 30),
             verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 3),
             verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 30),
-            privacy_notice_url=os.environ.get(
-                "PRIVACY_NOTICE_URL", "pequenoproductor.mx/privacidad"
-            ),
+            privacy_notice_url=os.environ.get("PRIVACY_NOTICE_URL", "pequenoproductor.mx/privacidad"),
             program_phone=os.environ.get("PROGRAM_PHONE", "800 000 0000"),
         )
 

@@ -3,6 +3,7 @@
 Twilio sends WhatsApp numbers as ``whatsapp:+521XXXXXXXXXX`` (the old mobile prefix 1) and SMS
 numbers as ``+52XXXXXXXXXX``; farmers type ``443 123 4567``. All become ``+52XXXXXXXXXX``.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ def normalize_phone(raw: str) -> str:
     text = (raw or "").strip().lower()
     for prefix in ("whatsapp:", "sms:", "tel:"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     digits = "".join(_DIGITS.findall(text))
     if text.startswith("00"):
         digits = digits[2:]
@@ -38,6 +39,16 @@ def try_normalize_phone(raw: str) -> str | None:
         return normalize_phone(raw)
     except InvalidPhone:
         return None
+
+
+def twilio_address(phone: str, medium: str) -> str:
+    """How Twilio writes a normalised number on a medium: WhatsApp (via Twilio) still shows
+    Mexican mobiles with the old "1" after +52 (``whatsapp:+521XXXXXXXXXX``)."""
+    if medium != "whatsapp":
+        return phone
+    if phone.startswith("+52") and len(phone) == 13:
+        return f"whatsapp:+521{phone[3:]}"
+    return f"whatsapp:{phone}"
 
 
 def mask_phone(phone: str) -> str:

@@ -1,4 +1,5 @@
 """Small text helpers shared by the NLU component, the assistant and the channels."""
+
 from __future__ import annotations
 
 import unicodedata

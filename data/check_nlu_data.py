@@ -16,6 +16,7 @@ Normalise = drop entity markup, lower case, no accents, no punctuation, single s
 It also warns (without failing) about lookup or synonym words that appear unannotated, to be
 checked by hand.
 """
+
 import glob
 import json
 import os
@@ -34,18 +35,57 @@ HELDOUT = os.path.join(ROOT, "tests", "nlu", "heldout.yml")
 CONTRACT = os.path.join(ROOT, "data", "NLU_CONTRACT.md")
 
 MIN_TRAIN = {
-    "ask_payment_status": 80, "ask_trainings": 80, "enroll_training": 80,
-    "ask_quality_standard": 80, "ask_avocado_size": 80, "request_human": 80,
-    "cancel_enrollment": 40, "send_media": 30, "out_of_scope": 40, "help": 40, "inform_number": 40,
-    "greet": 25, "goodbye": 25, "thank": 25, "affirm": 25, "deny": 25, "bot_challenge": 25,
+    "ask_payment_status": 80,
+    "ask_trainings": 80,
+    "enrol_training": 80,
+    "ask_quality_standard": 80,
+    "ask_avocado_size": 80,
+    "request_human": 80,
+    "cancel_enrolment": 40,
+    "send_media": 30,
+    "out_of_scope": 40,
+    "help": 40,
+    "inform_number": 40,
+    "greet": 25,
+    "goodbye": 25,
+    "thank": 25,
+    "affirm": 25,
+    "deny": 25,
+    "bot_challenge": 25,
 }
 MIN_HELDOUT_TOTAL = 320
 MIN_ANNOTATED_PER_ENTITY = 15
-ENTITIES = ["product", "calibre", "weight", "grade", "training_topic", "state",
-            "municipality", "invoice_folio"]
+ENTITIES = [
+    "product",
+    "calibre",
+    "weight",
+    "grade",
+    "training_topic",
+    "state",
+    "municipality",
+    "invoice_folio",
+]
 # lookup/synonym words that are also common words: no warning when they are not annotated
-AMBIGUOUS = {"calidad", "agua", "bola", "sat", "1a", "2a", "ario", "guzman", "mich", "jal",
-             "gro", "hgo", "oax", "tlax", "gto", "qro", "chih", "empaque"}
+AMBIGUOUS = {
+    "calidad",
+    "agua",
+    "bola",
+    "sat",
+    "1a",
+    "2a",
+    "ario",
+    "guzman",
+    "mich",
+    "jal",
+    "gro",
+    "hgo",
+    "oax",
+    "tlax",
+    "gto",
+    "qro",
+    "chih",
+    "empaque",
+}
 
 # [text](entity)  or  [text]{"entity": ..., "value": ...}
 ANN_RE = re.compile(r"\[([^\[\]]+)\](?:\(([^()]*)\)|(\{[^{}]*\}))")
@@ -159,20 +199,29 @@ def unannotated(example, terms, intent):
     if intent != "inform_number":
         for n in re.findall(r"\b(32|36|40|48|50|60|70|84)\b", masked):
             hits.append(n)
-        for w in ("treinta y dos", "treinta y seis", "cuarenta", "cincuenta", "sesenta", "setenta",
-                  "ochenta y cuatro"):
+        for w in (
+            "treinta y dos",
+            "treinta y seis",
+            "cuarenta",
+            "cincuenta",
+            "sesenta",
+            "setenta",
+            "ochenta y cuatro",
+        ):
             if " %s " % w in text:
                 hits.append(w)
     # 'calibre' only warns about calibre number words; substrings of other hits are dropped here
-    return sorted(set(h for h in hits if not any(h != o and h in o for o in hits)))
+    return sorted({h for h in hits if not any(h != o and h in o for o in hits)})
 
 
 def table(counts_train, counts_held, order):
     print("%-22s %7s %8s %7s" % ("intent", "train", "heldout", "minimum"))
     print("-" * 48)
     for intent in order:
-        print("%-22s %7d %8d %7s" % (intent, counts_train.get(intent, 0), counts_held.get(intent, 0),
-                                     MIN_TRAIN.get(intent, "-")))
+        print(
+            "%-22s %7d %8d %7s"
+            % (intent, counts_train.get(intent, 0), counts_held.get(intent, 0), MIN_TRAIN.get(intent, "-"))
+        )
     print("-" * 48)
     print("%-22s %7d %8d" % ("TOTAL", sum(counts_train.values()), sum(counts_held.values())))
 
@@ -216,12 +265,15 @@ def main():
     for intent in contract:
         need = MIN_TRAIN.get(intent, 1)
         if counts_train.get(intent, 0) < need:
-            errors.append("training: %s has %d examples (minimum %d)"
-                          % (intent, counts_train.get(intent, 0), need))
+            errors.append(
+                "training: %s has %d examples (minimum %d)" % (intent, counts_train.get(intent, 0), need)
+            )
         if counts_held.get(intent, 0) == 0:
             errors.append("held-out: %s has no sentences" % intent)
     if sum(counts_held.values()) < MIN_HELDOUT_TOTAL:
-        errors.append("held-out has %d sentences (minimum %d)" % (sum(counts_held.values()), MIN_HELDOUT_TOTAL))
+        errors.append(
+            "held-out has %d sentences (minimum %d)" % (sum(counts_held.values()), MIN_HELDOUT_TOTAL)
+        )
 
     # duplicates in training
     seen = {}
@@ -239,22 +291,24 @@ def main():
     for intent, ex, _ in held:
         n = normalize(ex)
         if n in seen:
-            errors.append("held-out equals training: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0]))
+            errors.append(
+                "held-out equals training: %r (%s) = %r (%s)" % (ex, intent, seen[n][1], seen[n][0])
+            )
         if n in seen_held:
             errors.append("duplicate within the held-out set: %r" % ex)
         seen_held[n] = intent
 
     # entities
-    ent_train = {e: 0 for e in ENTITIES}
-    ent_held = {e: 0 for e in ENTITIES}
+    ent_train = dict.fromkeys(ENTITIES, 0)
+    ent_held = dict.fromkeys(ENTITIES, 0)
     terms = term_list()
     for dataset, counter, label in ((train, ent_train, "train"), (held, ent_held, "heldout")):
-        for intent, ex, path in dataset:
+        for intent, ex, _path in dataset:
             ents, errs = parse_entities(ex)
             for e in errs:
                 errors.append("%s: %s in %r" % (label, e, ex))
             names = set()
-            for text, name, value in ents:
+            for _text, name, _value in ents:
                 if name not in ENTITIES:
                     errors.append("%s: entity outside the contract %r in %r" % (label, name, ex))
                     continue
@@ -265,8 +319,10 @@ def main():
                 warnings.append("%s/%s: possibly unannotated entity %r in %r" % (label, intent, t, ex))
     for e in ENTITIES:
         if ent_train[e] < MIN_ANNOTATED_PER_ENTITY:
-            errors.append("entity %s annotated in %d training examples (minimum %d)"
-                          % (e, ent_train[e], MIN_ANNOTATED_PER_ENTITY))
+            errors.append(
+                "entity %s annotated in %d training examples (minimum %d)"
+                % (e, ent_train[e], MIN_ANNOTATED_PER_ENTITY)
+            )
 
     order = list(contract) + sorted((set(counts_train) | set(counts_held)) - set(contract))
     print("Training files: %s" % ", ".join(os.path.relpath(f, ROOT) for f in train_files))

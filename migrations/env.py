@@ -1,14 +1,15 @@
 """Alembic environment: migrates the database named by DATABASE_URL (SQLite by default)."""
+
 from __future__ import annotations
 
 from logging.config import fileConfig
 
 from alembic import context
 
+import bot.console.schema
+import bot.messaging.schema  # noqa: F401  (messaging tables, revision 0002)
 from bot.db import engine
 from bot.records.schema import Base
-import bot.messaging.schema  # noqa: F401  (messaging tables, revision 0002)
-import bot.console.schema  # noqa: F401
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

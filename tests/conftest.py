@@ -1,5 +1,6 @@
 """Shared fixtures: real databases (SQLite always, PostgreSQL when reachable) and one running
 Rasa stack (action server + Rasa server on the trained model) reused by every test that needs it."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.twilio_standin.testing import rasa_env, start_standin
 from tests.databases import ANCHOR, make_database  # noqa: F401  (ANCHOR: used by test modules)
+from tests.support.messaging_db import messaging_db  # noqa: F401  (fixture: channels, messaging)
+from tests.support.standin import rasa_env, start_standin
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -42,6 +44,7 @@ def empty_db(request, tmp_path, monkeypatch):
 
 
 # --- the running Rasa stack --------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -84,9 +87,15 @@ def stack_env(tmp_path_factory):
     work = tmp_path_factory.mktemp("stack")
     url, _cleanup = make_database("sqlite", work)
     standin = start_standin(auth_token=TWILIO_TEST_TOKEN)
-    env = dict(os.environ, DATABASE_URL=url, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
-               RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONWARNINGS="ignore",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"),
+    )
     env.update(rasa_env(standin.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))
     yield {"env": env, "work": work, "database_url": url, "standin": standin}
     standin.stop()
@@ -107,18 +116,40 @@ def rasa_stack(stack_env):
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=actions_log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "-m", str(model), "--port", str(rasa_port), "--enable-api",
-         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "-m",
+            str(model),
+            "--port",
+            str(rasa_port),
+            "--enable-api",
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(endpoints),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=rasa_log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"http://127.0.0.1:{actions_port}/health", actions, 120, actions_log)
         wait_for(f"http://127.0.0.1:{rasa_port}/status", rasa, 300, rasa_log)
-        yield {"url": f"http://127.0.0.1:{rasa_port}", "database_url": stack_env["database_url"],
-               "tracker_db": work / "tracker.db", "rasa_log": rasa_log, "actions_log": actions_log}
+        yield {
+            "url": f"http://127.0.0.1:{rasa_port}",
+            "database_url": stack_env["database_url"],
+            "tracker_db": work / "tracker.db",
+            "rasa_log": rasa_log,
+            "actions_log": actions_log,
+        }
     finally:
         for process in (rasa, actions):
             process.terminate()

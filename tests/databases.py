@@ -1,12 +1,13 @@
 """Real databases for tests: SQLite files, and fresh PostgreSQL databases when the server named by
 TEST_POSTGRES_URL answers (each created for the test run and dropped after it)."""
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -28,7 +29,7 @@ def postgres_admin_url() -> str | None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
-    except Exception:  # noqa: BLE001 - no server here: the PostgreSQL runs are skipped
+    except Exception:
         return None
     return url
 

@@ -1,8 +1,10 @@
 """Who is writing, and may we use their data: consent, shared phones, the second check."""
+
 from __future__ import annotations
 
 from typing import Any
 
+from bot.assistant import steps
 from bot.assistant.turn import SLOT_FARMER, Context, Option, Reply
 from bot.records.farmers import farmer_for_phone, farmers_for_phone
 from bot.records.privacy import (
@@ -22,7 +24,7 @@ CONTROLLER = "El programa Pequeño Productor"
 def privacy_notice(ctx: Context, pending: dict[str, Any] | None) -> Reply:
     reply = Reply.say(
         "privacy_notice",
-        options=[Option.named("accept", "consent_yes"), Option.named("no", "consent_no")],
+        options=[Option.named("accept", steps.CONSENT_YES), Option.named("no", steps.CONSENT_NO)],
         controller=CONTROLLER,
         notice_url=ctx.config.privacy_notice_url,
     )
@@ -47,33 +49,34 @@ def identify(ctx: Context, pending: dict[str, Any]) -> Farmer | Reply:
     """The farmer this turn speaks for, or the reply that must come first."""
     if not consented(ctx):
         return privacy_notice(ctx, pending)
-    farmers = farmers_for_phone(ctx.session, ctx.turn.phone)
+    farmers = farmers_for_phone(ctx.session, ctx.phone)
     if not farmers:
         return Reply.say("unknown_number", program_phone=ctx.config.program_phone)
     if len(farmers) == 1:
         return farmers[0]
     chosen = ctx.turn.slots.get(SLOT_FARMER)
     if chosen is not None:
-        farmer = farmer_for_phone(ctx.session, ctx.turn.phone, int(chosen))
+        farmer = farmer_for_phone(ctx.session, ctx.phone, int(chosen))
         if farmer is not None:
             return farmer
     reply = Reply.say(
-        "choose_farmer", options=[Option(short_name(f.name), f"farmer:{f.id}") for f in farmers]
+        "choose_farmer",
+        options=[Option(short_name(f.name), steps.with_arg(steps.FARMER_CHOSEN, f.id)) for f in farmers],
     )
     reply.pending = pending
     return reply
 
 
-def choose_farmer(ctx: Context, farmer_id: str) -> Farmer | None:
+def choose_farmer(ctx: Context, farmer_id: str | None) -> Farmer | None:
     """The chosen farmer, checked again against the phone (ids in slots are never trusted)."""
-    if ctx.turn.phone is None:
+    if ctx.turn.phone is None or not (farmer_id or "").isdigit():
         return None
-    return farmer_for_phone(ctx.session, ctx.turn.phone, int(farmer_id))
+    return farmer_for_phone(ctx.session, ctx.turn.phone, int(farmer_id or 0))
 
 
 def require_check(ctx: Context, farmer: Farmer, pending: dict[str, Any]) -> Reply | None:
     """None when payment data may be shown; otherwise the question (or lock) to send."""
-    state = verification_state(ctx.session, ctx.turn.phone, farmer.id)
+    state = verification_state(ctx.session, ctx.phone, farmer.id)
     if state.locked:
         return Reply.say("code_locked", minutes=ctx.config.verification_lock_minutes)
     if state.verified:
@@ -89,7 +92,7 @@ def answer_check(ctx: Context, pending: dict[str, Any]) -> Reply | None:
     farmer = choose_farmer(ctx, str(pending.get("farmer_id")))
     if farmer is None:
         return Reply.say("ok")
-    outcome = check_code(ctx.session, ctx.turn.phone, farmer, ctx.turn.text, ctx.config)
+    outcome = check_code(ctx.session, ctx.phone, farmer, ctx.turn.text, ctx.config)
     if outcome.result is CheckResult.LOCKED:
         return Reply.say("code_locked", minutes=ctx.config.verification_lock_minutes)
     if outcome.result is CheckResult.WRONG:

@@ -1,16 +1,18 @@
 """Payment status: the farmer's own invoices only, after consent and the second check."""
+
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
 
-from bot.assistant import identity
+from bot.assistant import identity, intents
 from bot.assistant.turn import Context, Reply
 from bot.records.payments import invoice_by_folio, log_payment_access, recent_invoices
 from bot.records.schema import Farmer, Invoice
+from bot.records.vocabulary import REJECTION_REASONS
 from bot.replies.catalog import render
-from bot.replies.spanish import REJECTION_REASONS, kilos, money, short_date
+from bot.replies.spanish import kilos, money, short_date
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def folio_in(ctx: Context, given: str | None = None) -> str | None:
 
 def payment_status(ctx: Context, folio: str | None = None) -> Reply:
     folio = folio_in(ctx, folio)
-    pending = {"key": "payments", "arg": folio}
+    pending = {"key": intents.ASK_PAYMENT_STATUS, "arg": folio}
     farmer = identity.identify(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
@@ -49,7 +51,7 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
         invoices = _most_relevant(recent_invoices(ctx.session, farmer.id, limit=6))
     if not invoices:
         return Reply.say("no_invoices")
-    log_payment_access(ctx.session, ctx.turn.phone, farmer.id, [i.folio for i in invoices])
+    log_payment_access(ctx.session, ctx.phone, farmer.id, [i.folio for i in invoices])
     log.info("payment status shown: %d invoice(s)", len(invoices))
     lines = [describe(i) for i in invoices]
     brief = folio or ctx.turn.medium == "sms"  # two SMS parts at most

@@ -1,9 +1,11 @@
 """What the buyer requires (quality standards) and avocado Hass sizes (calibres), from the
 program's reference tables, naming them as such: never "la norma oficial"."""
+
 from __future__ import annotations
 
 import re
 
+from bot.assistant import intents, steps
 from bot.assistant.turn import Context, Option, Reply
 from bot.nlu.numbers import parse_calibre, parse_grams
 from bot.records.schema import AvocadoCalibre
@@ -12,9 +14,16 @@ from bot.replies.catalog import OPTION_LABELS, render
 from bot.text import plain
 
 PRODUCT_WORDS = {
-    "aguacate": "aguacate", "aguacates": "aguacate", "palta": "aguacate", "hass": "aguacate",
-    "jitomate": "jitomate", "jitomates": "jitomate", "tomate": "jitomate", "tomates": "jitomate",
-    "saladette": "jitomate", "saladet": "jitomate",
+    "aguacate": "aguacate",
+    "aguacates": "aguacate",
+    "palta": "aguacate",
+    "hass": "aguacate",
+    "jitomate": "jitomate",
+    "jitomates": "jitomate",
+    "tomate": "jitomate",
+    "tomates": "jitomate",
+    "saladette": "jitomate",
+    "saladet": "jitomate",
 }
 GRADE_WORDS = (
     (r"\bextra\b|\bsuper\b", "extra"),
@@ -25,8 +34,16 @@ GRADE_WORDS = (
     (r"inocu|certific|globalgap|global gap|srrc|senasica", "inocuidad"),
     (r"\bcolor|rojo|rosa|rayado|quebrado|pinton", "color"),
 )
-GRADE_NAMES = {"extra": "Extra", "primera": "Primera", "segunda": "Segunda", "madurez": "Madurez",
-               "defectos": "Defectos", "inocuidad": "Inocuidad", "color": "Color", "minimos": "Mínimos"}
+GRADE_NAMES = {
+    "extra": "Extra",
+    "primera": "Primera",
+    "segunda": "Segunda",
+    "madurez": "Madurez",
+    "defectos": "Defectos",
+    "inocuidad": "Inocuidad",
+    "color": "Color",
+    "minimos": "Mínimos",
+}
 
 
 def _product(ctx: Context, given: str | None) -> str | None:
@@ -47,28 +64,34 @@ def _grade(ctx: Context) -> str | None:
 
 
 def quality(ctx: Context, arg: str | None = None) -> Reply:
-    product, _, grade = (arg or "").partition(":")
-    product = _product(ctx, product or None)
-    grade = grade or (None if arg else _grade(ctx))
+    given_product, _, given_grade = (arg or "").partition(":")
+    product = _product(ctx, given_product or None)
+    grade = given_grade or (None if arg else _grade(ctx))
     if product is None:
-        options = [Option(OPTION_LABELS.get(p, p.capitalize()), f"quality:{p}")
-                   for p in products_with_standards(ctx.session)]
+        options = [
+            Option(OPTION_LABELS.get(p, p.capitalize()), steps.with_arg(intents.ASK_QUALITY_STANDARD, p))
+            for p in products_with_standards(ctx.session)
+        ]
         return Reply.say("quality_which_product", options=options)
     table = standards_for(ctx.session, product)
     if not any(s.product == product for s in table.values()):
         return Reply.say("quality_no_product", product=product)
-    chosen = table.get(grade or "minimos")
+    wanted = grade or "minimos"
+    chosen = table.get(wanted)
     if chosen is None:
-        return Reply.say("quality_missing", grade=GRADE_NAMES.get(grade, grade), product=product)
+        return Reply.say("quality_missing", grade=GRADE_NAMES.get(wanted, wanted), product=product)
     others = [g for g in table if g not in (chosen.grade, "minimos")]
-    options = [Option.named("more", f"quality_detail:{product}:{chosen.grade}")]
-    options += [Option(GRADE_NAMES.get(g, g), f"quality:{product}:{g}") for g in others][:3]
+    options = [Option.named("more", steps.with_arg(steps.QUALITY_DETAIL, f"{product}:{chosen.grade}"))]
+    options += [
+        Option(GRADE_NAMES.get(g, g), steps.with_arg(intents.ASK_QUALITY_STANDARD, f"{product}:{g}"))
+        for g in others
+    ][:3]
     answer = Reply.say("quality_answer", summary=chosen.summary)
     return answer.then(Reply.say("quality_more", options=options))
 
 
-def quality_detail(ctx: Context, arg: str) -> Reply:
-    product, _, grade = arg.partition(":")
+def quality_detail(ctx: Context, arg: str | None) -> Reply:
+    product, _, grade = (arg or "").partition(":")
     chosen = standards_for(ctx.session, product).get(grade)
     if chosen is None:
         return Reply.say("quality_missing", grade=GRADE_NAMES.get(grade, grade), product=product)
@@ -107,7 +130,12 @@ def size_for_calibre(table: list[AvocadoCalibre], calibre: int) -> str:
     row = next((r for r in table if r.calibre == calibre), None)
     if row is None:
         return render("size_calibre_unknown", calibre=calibre, known=_listing([r.calibre for r in table]))
-    values = {"calibre": row.calibre, "low": row.weight_min_g, "high": row.weight_max_g, "bought": _bought(row)}
+    values = {
+        "calibre": row.calibre,
+        "low": row.weight_min_g,
+        "high": row.weight_max_g,
+        "bought": _bought(row),
+    }
     if row.weight_min_g is None:
         return render("size_calibre_no_weight", **values)
     if row.weight_min_g == row.weight_max_g:
@@ -119,21 +147,43 @@ def size_for_weight(table: list[AvocadoCalibre], grams: int) -> str:
     """Only the table's own figures: a range that holds the weight, or the two nearest points.
     No figure is made up by dividing the box weight (see shared/domain/facts.md §1.2)."""
     weighed = [r for r in table if r.weight_min_g is not None]
-    inside = [r for r in weighed if r.weight_min_g < r.weight_max_g and r.weight_min_g <= grams <= r.weight_max_g]
+    inside = [
+        r for r in weighed if r.weight_min_g < r.weight_max_g and r.weight_min_g <= grams <= r.weight_max_g
+    ]
     if inside:
         ranges = sorted(inside, key=lambda r: r.calibre)
-        return render("size_for_weight_range", grams=grams, calibres=" o ".join(str(r.calibre) for r in ranges),
-                      low=ranges[0].weight_min_g, high=ranges[0].weight_max_g,
-                      bought=render("size_bought") if any(r.purchased for r in ranges) else render("size_not_bought"))
+        return render(
+            "size_for_weight_range",
+            grams=grams,
+            calibres=" o ".join(str(r.calibre) for r in ranges),
+            low=ranges[0].weight_min_g,
+            high=ranges[0].weight_max_g,
+            bought=render("size_bought") if any(r.purchased for r in ranges) else render("size_not_bought"),
+        )
     heaviest = max(weighed, key=lambda r: r.weight_max_g)
     if grams > heaviest.weight_max_g:
-        return render("size_for_weight_above", grams=grams, calibre=heaviest.calibre, low=heaviest.weight_min_g,
-                      high=heaviest.weight_max_g, bought=_bought(heaviest))
+        return render(
+            "size_for_weight_above",
+            grams=grams,
+            calibre=heaviest.calibre,
+            low=heaviest.weight_min_g,
+            high=heaviest.weight_max_g,
+            bought=_bought(heaviest),
+        )
     lightest = min(weighed, key=lambda r: r.weight_min_g)
     if grams < lightest.weight_min_g:
-        return render("size_for_weight_below", grams=grams, calibre=lightest.calibre, low=lightest.weight_min_g)
+        return render(
+            "size_for_weight_below", grams=grams, calibre=lightest.calibre, low=lightest.weight_min_g
+        )
     bigger = min((r for r in weighed if r.weight_min_g > grams), key=lambda r: r.weight_min_g)
     smaller = max((r for r in weighed if r.weight_max_g < grams), key=lambda r: r.weight_max_g)
     bought = render("size_bought_both") if bigger.purchased and smaller.purchased else ""
-    return render("size_for_weight_between", grams=grams, big=bigger.calibre, big_g=bigger.weight_min_g,
-                  small=smaller.calibre, small_g=smaller.weight_max_g, bought=bought).strip()
+    return render(
+        "size_for_weight_between",
+        grams=grams,
+        big=bigger.calibre,
+        big_g=bigger.weight_min_g,
+        small=smaller.calibre,
+        small_g=smaller.weight_max_g,
+        bought=bought,
+    ).strip()

@@ -1,7 +1,10 @@
 """Upcoming trainings near the farmer, enrolment with confirmation, and cancelling."""
+
 from __future__ import annotations
 
-from bot.assistant import identity
+from typing import TypedDict
+
+from bot.assistant import identity, intents, steps
 from bot.assistant.turn import Context, Option, Reply
 from bot.records.farmers import farmers_for_phone
 from bot.records.schema import Training
@@ -18,9 +21,10 @@ from bot.replies.spanish import local_datetime, place
 
 
 def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
-    where, area = _place(ctx)
-    if area is None:
-        return where  # a reply: consent first, or ask for the place
+    found = _place(ctx)
+    if isinstance(found, Reply):
+        return found  # consent first, or ask for the place
+    where, area = found
     limit = 2 if ctx.turn.medium == "sms" else 3  # two SMS parts at most
     trainings = upcoming_trainings(ctx.session, area, topic=ctx.turn.entity("training_topic"), limit=limit)
     label = f" cerca de {where}" if where else ""
@@ -29,26 +33,27 @@ def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
     return Reply.say("trainings_intro", options=_enrol_options(trainings), where=label)
 
 
-def _place(ctx: Context):
-    """(label, Place) from what the farmer said, their location, or their record."""
+def _place(ctx: Context) -> tuple[str, Place] | Reply:
+    """(label, Place) from what the farmer said, their location, or their record; or the reply
+    that must come first."""
     municipality, state = ctx.turn.entity("municipality"), ctx.turn.entity("state")
     location = (ctx.turn.metadata or {}).get("location") or {}
     if location.get("latitude") is not None and location.get("longitude") is not None:
         label = location.get("label") or "su ubicación"
         return label, Place(latitude=float(location["latitude"]), longitude=float(location["longitude"]))
     if municipality or state:
-        return municipality or state, Place(state=state, municipality=municipality)
+        return municipality or state or "", Place(state=state, municipality=municipality)
     registered = ctx.turn.phone is not None and farmers_for_phone(ctx.session, ctx.turn.phone)
     if not registered or not identity.consented(ctx):
-        return Reply.say("ask_place"), None
-    farmer = identity.identify(ctx, {"key": "trainings"})
+        return Reply.say("ask_place")
+    farmer = identity.identify(ctx, {"key": intents.ASK_TRAININGS})
     if isinstance(farmer, Reply):
-        return farmer, None
+        return farmer
     return farmer.municipality, Place(state=farmer.state, municipality=farmer.municipality)
 
 
 def _enrol_options(trainings: list[Training]) -> list[Option]:
-    return [Option(line(t), f"enrol:{t.id}") for t in trainings]
+    return [Option(line(t), steps.with_arg(intents.ENROL_TRAINING, t.id)) for t in trainings]
 
 
 def line(training: Training) -> str:
@@ -59,31 +64,29 @@ def line(training: Training) -> str:
         "training_line",
         title=training.title,
         when=local_datetime(training.starts_at, training.timezone),
-        where=where,
+        place=where,
     )
 
 
 def ask_enrol(ctx: Context, training_id: str | None = None) -> Reply:
     if training_id is None:
-        offered = [o for o in ctx.turn.options if o.key.startswith("enrol:")]
+        offered = [o for o in ctx.turn.options if o.key.startswith(f"{intents.ENROL_TRAINING}:")]
         if offered:
             return Reply.say("trainings_pick", options=offered)
         return list_trainings(ctx)
-    farmer = identity.identify(ctx, {"key": "enrol", "arg": training_id})
+    farmer = identity.identify(ctx, {"key": intents.ENROL_TRAINING, "arg": training_id})
     if isinstance(farmer, Reply):
         return farmer
-    training = ctx.session.get(Training, int(training_id))
+    training = ctx.session.get(Training, int(training_id)) if training_id.isdigit() else None
     if training is None or training.cancelled:
         return Reply.say("enrol_unavailable")
-    return Reply.say(
-        "enrol_confirm",
-        options=[Option.named("yes", f"enrol_yes:{training.id}"), Option.named("no", "dismiss")],
-        **_training_values(training),
-    )
+    return _yes_or_no("enrol_confirm", steps.ENROL_CONFIRMED, training)
 
 
-def confirm_enrol(ctx: Context, training_id: str) -> Reply:
-    farmer = identity.identify(ctx, {"key": "enrol_yes", "arg": training_id})
+def confirm_enrol(ctx: Context, training_id: str | None) -> Reply:
+    if training_id is None or not training_id.isdigit():
+        return Reply.say("enrol_unavailable")
+    farmer = identity.identify(ctx, {"key": steps.ENROL_CONFIRMED, "arg": training_id})
     if isinstance(farmer, Reply):
         return farmer
     result = enrol(ctx.session, int(training_id), farmer.id)
@@ -99,27 +102,27 @@ def confirm_enrol(ctx: Context, training_id: str) -> Reply:
 
 
 def ask_cancel(ctx: Context, training_id: str | None = None) -> Reply:
-    farmer = identity.identify(ctx, {"key": "cancel_enrolment", "arg": training_id})
+    farmer = identity.identify(ctx, {"key": intents.CANCEL_ENROLMENT, "arg": training_id})
     if isinstance(farmer, Reply):
         return farmer
     enrolments = active_enrolments(ctx.session, farmer.id)
     if training_id is not None:
-        enrolments = [e for e in enrolments if e.training_id == int(training_id)]
+        enrolments = [e for e in enrolments if str(e.training_id) == training_id]
     if not enrolments:
         return Reply.say("no_enrolments" if training_id is None else "cancel_not_found")
     if len(enrolments) > 1:
-        options = [Option(line(e.training), f"cancel_enrolment:{e.training_id}") for e in enrolments]
+        options = [
+            Option(line(e.training), steps.with_arg(intents.CANCEL_ENROLMENT, e.training_id))
+            for e in enrolments
+        ]
         return Reply.say("cancel_choose", options=options)
-    training = enrolments[0].training
-    return Reply.say(
-        "cancel_confirm",
-        options=[Option.named("yes", f"cancel_yes:{training.id}"), Option.named("no", "dismiss")],
-        **_training_values(training),
-    )
+    return _yes_or_no("cancel_confirm", steps.CANCEL_CONFIRMED, enrolments[0].training)
 
 
-def confirm_cancel(ctx: Context, training_id: str) -> Reply:
-    farmer = identity.identify(ctx, {"key": "cancel_yes", "arg": training_id})
+def confirm_cancel(ctx: Context, training_id: str | None) -> Reply:
+    if training_id is None or not training_id.isdigit():
+        return Reply.say("cancel_not_found")
+    farmer = identity.identify(ctx, {"key": steps.CANCEL_CONFIRMED, "arg": training_id})
     if isinstance(farmer, Reply):
         return farmer
     training = ctx.session.get(Training, int(training_id))
@@ -128,7 +131,19 @@ def confirm_cancel(ctx: Context, training_id: str) -> Reply:
     return Reply.say("cancelled", **_training_values(training))
 
 
-def _training_values(training: Training) -> dict[str, str]:
+def _yes_or_no(template: str, step: str, training: Training) -> Reply:
+    """Asks yes or no about one training; yes runs ``step`` for it."""
+    options = [Option.named("yes", steps.with_arg(step, training.id)), Option.named("no", steps.DISMISS)]
+    return Reply.say(template, options=options, **_training_values(training))
+
+
+class TrainingValues(TypedDict):
+    title: str
+    when: str
+    venue: str
+
+
+def _training_values(training: Training) -> TrainingValues:
     return {
         "title": training.title,
         "when": local_datetime(training.starts_at, training.timezone),

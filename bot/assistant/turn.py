@@ -1,11 +1,14 @@
 """What one turn carries in (Turn) and out (Reply), and the numbered options a farmer picks from."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.assistant import intents
 from bot.config import Settings
-from bot.replies.catalog import OPTION_LABELS, render
+from bot.replies.catalog import OPTION_LABELS, numbered, render
 
 SLOT_OPTIONS = "offered_options"
 SLOT_AWAITING = "awaiting"
@@ -23,16 +26,16 @@ class Option:
         return {"label": self.label, "key": self.key}
 
     @classmethod
-    def named(cls, label_key: str, key: str) -> "Option":
+    def named(cls, label_key: str, key: str) -> Option:
         return cls(OPTION_LABELS[label_key], key)
 
 
 MAIN_MENU = (
-    Option.named("payments", "payments"),
-    Option.named("trainings", "trainings"),
-    Option.named("quality", "quality"),
-    Option.named("size", "size"),
-    Option.named("human", "human"),
+    Option.named("payments", intents.ASK_PAYMENT_STATUS),
+    Option.named("trainings", intents.ASK_TRAININGS),
+    Option.named("quality", intents.ASK_QUALITY_STANDARD),
+    Option.named("size", intents.ASK_AVOCADO_SIZE),
+    Option.named("human", intents.REQUEST_HUMAN),
 )
 
 
@@ -52,7 +55,7 @@ class Turn:
 
     @property
     def medium(self) -> str | None:
-        """"sms" or "whatsapp" when the message came through our Twilio channels."""
+        """ "sms" or "whatsapp" when the message came through our Twilio channels."""
         return (self.metadata or {}).get("medium")
 
     @property
@@ -71,10 +74,10 @@ class Reply:
     remember: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def say(cls, template: str, options=(), **values: Any) -> "Reply":
+    def say(cls, template: str, options: Iterable[Option] = (), **values: Any) -> Reply:
         return cls(messages=[render(template, **values)], options=list(options))
 
-    def then(self, other: "Reply") -> "Reply":
+    def then(self, other: Reply) -> Reply:
         """This reply followed by another; the later one's options and state win."""
         return Reply(
             messages=self.messages + other.messages,
@@ -88,7 +91,7 @@ class Reply:
         """Messages with the options as one numbered list inside the last message."""
         if not self.options:
             return list(self.messages)
-        listing = "\n".join(f"{n}. {o.label}" for n, o in enumerate(self.options, 1))
+        listing = numbered([o.label for o in self.options])
         head = self.messages[:-1]
         last = self.messages[-1] if self.messages else ""
         return head + [f"{last}\n{listing}".strip()]
@@ -104,10 +107,34 @@ class Reply:
         return values
 
 
+Handler = Callable[["Context", "str | None"], Reply]
+
+
 @dataclass
 class Context:
-    """One turn's unit of work: the turn, an open database session and the settings."""
+    """One turn's unit of work: the turn, an open database session, the settings, and the
+    handlers that numbered options and pending requests name (bot/assistant/skills.py)."""
 
     turn: Turn
     session: Any
     config: Settings
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+
+    @property
+    def phone(self) -> str:
+        """The sender's normalised phone. Records are reached only after identify(), which
+        answers a sender without a usable number first, so a missing one here is a bug."""
+        if self.turn.phone is None:
+            raise LookupError("this turn has no usable phone number")
+        return self.turn.phone
+
+    def run(self, key: str) -> Reply:
+        """Runs what an option names: a handler, optionally with its argument ("name:arg")."""
+        name, _, arg = key.partition(":")
+        return self.handlers[name](self, arg or None)
+
+    def resume(self, pending: dict[str, Any] | None, fallback: Reply) -> Reply:
+        """Runs the request that waited for consent, a choice or the check; else ``fallback``."""
+        if not pending or pending.get("key") not in self.handlers:
+            return fallback
+        return self.handlers[pending["key"]](self, pending.get("arg"))

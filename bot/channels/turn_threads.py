@@ -16,12 +16,14 @@ on the server's loop as Rasa does.
 
 Turns of one conversation never overlap: the channel holds a per-farmer lock around each turn.
 """
+
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -31,7 +33,7 @@ class TurnThreads:
 
     def __init__(self, threads: int):
         self.threads = threads
-        self._executor: Optional[ThreadPoolExecutor] = None
+        self._executor: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._guard = threading.Lock()
@@ -69,4 +71,3 @@ class TurnThreads:
                     loop.close()
             self._loops.clear()
         self._local = threading.local()
-

@@ -13,16 +13,17 @@ Twilio is pointed at ``/webhooks/whatsapp/webhook`` and ``/webhooks/sms/webhook`
 
 The Rasa sender_id is the normalised phone (+52XXXXXXXXXX), so a farmer's WhatsApp and SMS share
 one conversation; the MessageSid is the Rasa message_id; medium, ProfileName, WaId, media and
-location go in the message metadata.
+location go in the message metadata (the form is read in bot/channels/twilio_form.py).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
-from urllib.parse import parse_qs
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -30,107 +31,34 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
 from bot.channels.turn_threads import TurnThreads
-from bot.messaging import records, texts
+from bot.channels.twilio_form import (
+    LOCATION_INTENT_TEXT,
+    FormParams,
+    media_parse_data,
+    metadata_for,
+    parse_form,
+    parse_inbound,
+)
+from bot.messaging import delivery_status, inbound, optout, texts
 from bot.messaging.config import TwilioSettings, spool_path
 from bot.messaging.delivery import OutboxWorker, deliver_turn, send_proactive
 from bot.messaging.formatting import collected_texts
-from bot.messaging.optout import keyword_of
-from bot.messaging.records import Inbound
+from bot.messaging.inbound import Inbound
 from bot.messaging.sender import TwilioSender
+from bot.messaging.work import in_pool, in_session
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
 
 logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-LOCATION_INTENT_TEXT = "/ask_trainings"
-# A file without text has nothing for the NLU to read: it enters the conversation as this intent,
-# with the files in the metadata, and the assistant answers it (action_media_reply).
-MEDIA_INTENT = "send_media"
-
-
-def media_parse_data() -> Dict[str, Any]:
-    return {"text": "", "intent": {"name": MEDIA_INTENT, "confidence": 1.0},
-            "intent_ranking": [{"name": MEDIA_INTENT, "confidence": 1.0}], "entities": []}
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-class FormParams(dict):
-    """Form fields as lists, blank values kept (Twilio signs ``Body=`` too; Sanic drops it)."""
-
-    def getlist(self, name: str) -> list:
-        return self[name]
-
-    def first(self, name: str, default: str = "") -> str:
-        values = self.get(name)
-        return values[0] if values else default
-
-
-def parse_form(request: Request) -> FormParams:
-    body = (request.body or b"").decode("utf-8", errors="replace")
-    return FormParams(parse_qs(body, keep_blank_values=True))
-
-
-def parse_inbound(medium: str, params: FormParams) -> Inbound:
-    from_address = params.first("From")
-    phone = normalize_phone(from_address)
-    try:
-        num_media = max(0, min(int(params.first("NumMedia", "0") or 0), 10))
-    except ValueError:
-        num_media = 0
-    media = []
-    for index in range(num_media):
-        url = params.first(f"MediaUrl{index}")
-        if url:
-            media.append({"url": url,
-                          "content_type": params.first(f"MediaContentType{index}")})
-    location = None
-    lat, lon = params.first("Latitude"), params.first("Longitude")
-    if lat and lon:
-        try:
-            location = {
-                "latitude": float(lat),
-                "longitude": float(lon),
-                "label": params.first("Label") or params.first("Address") or None,
-            }
-        except ValueError:
-            location = None
-    body = params.first("Body")
-    if location and body.strip() in (location.get("label") or "", params.first("Address")):
-        body = ""  # a location pin carries no question of its own
-    return Inbound(
-        message_sid=params.first("MessageSid") or params.first("SmsMessageSid"),
-        medium=medium,
-        phone=phone,
-        from_address=from_address,
-        to_address=params.first("To"),
-        body=body,
-        profile_name=params.first("ProfileName") or None,
-        wa_id=params.first("WaId") or None,
-        media=media,
-        location=location,
-        raw_params={k: v[0] if len(v) == 1 else v for k, v in params.items()},
-    )
-
-
-def metadata_for(message: Inbound) -> Dict[str, Any]:
-    metadata: Dict[str, Any] = {
-        "medium": message.medium,
-        "message_sid": message.message_sid,
-        "profile_name": message.profile_name,
-        "wa_id": message.wa_id,
-        "num_media": len(message.media),
-        "media": list(message.media),
-    }
-    if message.location:
-        metadata["location"] = dict(message.location)
-    return metadata
 
 
 class _Runtime:
@@ -141,11 +69,11 @@ class _Runtime:
         self.settings = settings
         self.sender = TwilioSender(settings)
         self.turns = TurnThreads(settings.turn_threads)
-        self.on_new_message: Optional[OnNewMessage] = None
-        self.worker: Optional[OutboxWorker] = None
+        self.on_new_message: OnNewMessage | None = None
+        self.worker: OutboxWorker | None = None
         self.tasks: set[asyncio.Task] = set()
-        self._locks: Dict[str, asyncio.Lock] = {}
-        self._recent: "OrderedDict[str, None]" = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
         self._spool_lock = threading.Lock()
         self.started = False
 
@@ -185,10 +113,10 @@ class _Runtime:
 
     async def store(self, message: Inbound) -> bool:
         try:
-            return await records.run_db(records.store_inbound, message)
+            return await in_session(inbound.store_inbound, message)
         except (SQLAlchemyError, OSError):
             logger.exception("database unavailable: inbound %s spooled to file", message.message_sid)
-            await records.run_db(self._spool, message)
+            await in_pool(self._spool, message)
             return True
 
     def _spool(self, message: Inbound) -> None:
@@ -203,9 +131,9 @@ class _Runtime:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _mark(self, sid: str, status: str, error: Optional[str] = None) -> None:
+    async def _mark(self, sid: str, status: str, error: str | None = None) -> None:
         try:
-            await records.run_db(records.mark_inbound, sid, status, error)
+            await in_session(inbound.mark_inbound, sid, status, error)
         except (SQLAlchemyError, OSError):
             logger.warning("could not mark inbound %s as %s", sid, status)
 
@@ -229,10 +157,10 @@ class _Runtime:
 
     async def _handle(self, message: Inbound) -> None:
         kind = message.kind
-        failed: Optional[str] = None
+        failed: str | None = None
         if kind in ("opt_out", "opt_in"):
-            await records.run_db(
-                records.record_opt, message.phone, kind, keyword_of(message.body), message.medium
+            await in_session(
+                optout.record_opt, message.phone, kind, optout.keyword_of(message.body), message.medium
             )
             replies = [texts.OPT_OUT_CONFIRMED if kind == "opt_out" else texts.OPT_IN_CONFIRMED]
             logger.info("%s recorded for %s", kind, mask_phone(message.phone))
@@ -240,11 +168,17 @@ class _Runtime:
             replies, failed = await self._rasa_turn(message)
         if replies:
             to = message.from_address
-            await deliver_turn(self.sender, medium=message.medium, phone=message.phone,
-                               to_address=to, texts=replies, in_reply_to=message.message_sid)
+            await deliver_turn(
+                self.sender,
+                medium=message.medium,
+                phone=message.phone,
+                to_address=to,
+                texts=replies,
+                in_reply_to=message.message_sid,
+            )
         await self._mark(message.message_sid, "failed" if failed else "processed", failed)
 
-    async def _rasa_turn(self, message: Inbound) -> tuple[list[str], Optional[str]]:
+    async def _rasa_turn(self, message: Inbound) -> tuple[list[str], str | None]:
         if self.on_new_message is None:
             return [texts.TURN_FAILED], "no assistant attached"
         text = LOCATION_INTENT_TEXT if message.kind == "location" else message.body
@@ -260,9 +194,10 @@ class _Runtime:
         )
         on_new_message = self.on_new_message
         try:
-            await asyncio.wait_for(self.turns.run(lambda: on_new_message(user_message)),
-                                   self.settings.turn_timeout)
-        except Exception as exc:  # noqa: BLE001 - the farmer must hear back whatever failed
+            await asyncio.wait_for(
+                self.turns.run(lambda: on_new_message(user_message)), self.settings.turn_timeout
+            )
+        except Exception as exc:  # the farmer must hear back whatever failed
             logger.exception("assistant failed on %s", message.message_sid)
             sent_already = collected_texts(collector.messages)
             return sent_already + [texts.TURN_FAILED], type(exc).__name__
@@ -272,7 +207,7 @@ class _Runtime:
         return replies, None
 
 
-_RUNTIMES: Dict[TwilioSettings, _Runtime] = {}
+_RUNTIMES: dict[TwilioSettings, _Runtime] = {}
 
 
 def runtime_for(settings: TwilioSettings) -> _Runtime:
@@ -290,14 +225,17 @@ class TwilioOutput(OutputChannel):
         self.medium = medium
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "twilio_output"
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await send_proactive(self.runtime.sender, phone=normalize_phone(recipient_id),
-                             medium=self.medium, text=text)
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await send_proactive(
+            self.runtime.sender, phone=normalize_phone(recipient_id), medium=self.medium, text=text
+        )
 
-    async def send_text_with_buttons(self, recipient_id, text, buttons, **kwargs) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         messages = collected_texts([{"text": text, "buttons": buttons}])
         await self.send_text_message(recipient_id, "\n".join(messages))
 
@@ -305,21 +243,21 @@ class TwilioOutput(OutputChannel):
 class _TwilioInput(InputChannel):
     medium = ""
 
-    def __init__(self, settings: Optional[TwilioSettings] = None) -> None:
+    def __init__(self, settings: TwilioSettings | None = None) -> None:
         self.settings = settings or TwilioSettings.from_env()
         self.runtime = runtime_for(self.settings)
         self.validator = RequestValidator(self.settings.auth_token or "")
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return cls.medium
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Environment variables first; any key set in credentials.yml overrides them."""
         return cls(TwilioSettings.from_env(credentials or {}))
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return TwilioOutput(self.runtime, self.medium)
 
     # -- signature ------------------------------------------------------------------------
@@ -334,8 +272,7 @@ class _TwilioInput(InputChannel):
 
     def _forbidden(self, request: Request, what: str) -> HTTPResponse:
         reason = "missing" if not request.headers.get("X-Twilio-Signature") else "invalid"
-        logger.warning("%s %s: %s X-Twilio-Signature, rejected with 403",
-                       self.medium, what, reason)
+        logger.warning("%s %s: %s X-Twilio-Signature, rejected with 403", self.medium, what, reason)
         return response.text("forbidden", status=403)
 
     # -- routes ---------------------------------------------------------------------------
@@ -345,11 +282,11 @@ class _TwilioInput(InputChannel):
         runtime.on_new_message = on_new_message
 
         @bp.listener("after_server_start")
-        async def _start(app, loop) -> None:
+        async def _start(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
             runtime.start()
 
         @bp.listener("before_server_stop")
-        async def _stop(app, loop) -> None:
+        async def _stop(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
             if runtime.started:
                 await runtime.stop()
 
@@ -373,11 +310,17 @@ class _TwilioInput(InputChannel):
             fresh = runtime.remember(message.message_sid)
             stored_new = await runtime.store(message) if fresh else False
             if not (fresh and stored_new):
-                logger.info("%s %s is a repeat: acknowledged, not processed",
-                            self.medium, message.message_sid)
+                logger.info(
+                    "%s %s is a repeat: acknowledged, not processed", self.medium, message.message_sid
+                )
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            logger.info("%s %s from %s (%s)", self.medium, message.message_sid,
-                        mask_phone(message.phone), message.kind)
+            logger.info(
+                "%s %s from %s (%s)",
+                self.medium,
+                message.message_sid,
+                mask_phone(message.phone),
+                message.kind,
+            )
             runtime.schedule(message)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -390,12 +333,11 @@ class _TwilioInput(InputChannel):
             state = params.first("MessageStatus") or params.first("SmsStatus")
             if not sid or not state:
                 return response.text("missing MessageSid or MessageStatus", status=400)
-            matched = await records.run_db(
-                records.record_status, sid, state, params.first("ErrorCode") or None
+            matched = await in_session(
+                delivery_status.record_status, sid, state, params.first("ErrorCode") or None
             )
             if not matched:
-                logger.info("status %s for %s kept (its reply is not recorded yet, or not ours)",
-                            state, sid)
+                logger.info("status %s for %s kept (its reply is not recorded yet, or not ours)", state, sid)
             return response.text("", status=200)
 
         return bp

@@ -1,10 +1,11 @@
 """Staff console command line.
 
-    python -m bot.console                     serve on 127.0.0.1:8000 (the default command)
-    python -m bot.console serve --host 127.0.0.1 --port 8000
-    python -m bot.console create-user --username ana --role officer
-        (asks for the password twice; scripts may pass it in CONSOLE_PASSWORD)
+python -m bot.console                     serve on 127.0.0.1:8000 (the default command)
+python -m bot.console serve --host 127.0.0.1 --port 8000
+python -m bot.console create-user --username ana --role officer
+    (asks for the password twice; scripts may pass it in CONSOLE_PASSWORD)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,16 +14,16 @@ import logging
 import os
 import sys
 
-from bot.console.auth import AccountError, create_user
+from werkzeug.serving import run_simple
+
+from bot.console.app import create_app
+from bot.console.services.accounts import AccountError, create_account
+from bot.console.vocabulary import ROLES
 from bot.db import session_scope
 from bot.records.migrate import upgrade
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import run_simple
-
-    from bot.console.app import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # werkzeug's access log writes whole paths (with phone numbers): the app logs the route instead.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -48,7 +49,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         upgrade()
     try:
         with session_scope() as session:
-            create_user(session, args.username, args.role, password)
+            create_account(session, args.username, args.role, password)
     except AccountError as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -62,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="servir la consola (por omisión en 127.0.0.1:8000)")
     serve.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8000")))
-    serve.add_argument("--no-migrate", dest="migrate", action="store_false",
-                       help="no llevar la base de datos a la última versión al arrancar")
+    serve.add_argument(
+        "--no-migrate",
+        dest="migrate",
+        action="store_false",
+        help="no llevar la base de datos a la última versión al arrancar",
+    )
     user = sub.add_parser("create-user", help="crear una cuenta del personal")
     user.add_argument("--username", required=True)
-    user.add_argument("--role", required=True, choices=("viewer", "officer", "admin"))
+    user.add_argument("--role", required=True, choices=tuple(ROLES))
     user.add_argument("--no-migrate", dest="migrate", action="store_false")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):

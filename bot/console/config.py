@@ -1,12 +1,16 @@
 """Console settings from the environment (defaults need no server: SQLite files under var/)."""
+
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from bot.config import VAR_DIR, settings as program_settings
+from bot.config import VAR_DIR
+from bot.config import settings as program_settings
 
 
 def _int(name: str, default: int) -> int:
@@ -41,7 +45,7 @@ class ConsoleSettings:
     low_confidence: float = 0.5
 
     @classmethod
-    def from_env(cls) -> "ConsoleSettings":
+    def from_env(cls) -> ConsoleSettings:
         return cls(
             database_url=program_settings().database_url,
             tracker_database_url=os.environ.get("TRACKER_DATABASE_URL", "").strip()
@@ -54,3 +58,17 @@ class ConsoleSettings:
 
 def secret_key() -> str:
     return _secret_key()
+
+
+def flask_config(settings: ConsoleSettings) -> dict[str, Any]:
+    """Flask's settings for the console; SECRET_KEY is filled in by the app when none is given."""
+    return {
+        "SECRET_KEY": None,
+        "CONSOLE_SETTINGS": settings,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,  # CSV uploads
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }

@@ -1,5 +1,9 @@
-"""The console's forms. Flask-WTF adds and checks the CSRF token on every one of them."""
+"""The console's forms. Flask-WTF adds and checks the CSRF token on every one of them. Choices
+come from the vocabularies; forms that start from a record are built by the functions at the end."""
+
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -14,11 +18,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from bot.console.auth import ROLE_NAMES
+from bot.console.schema import ConsoleReview, ConsoleUser
+from bot.console.vocabulary import ROLES, UPLOAD_KINDS
+from bot.records.schema import HumanRequest
+from bot.records.vocabulary import MEDIA, REQUEST_STATUSES
 
-ROLE_CHOICES = [(key, name) for key, name in ROLE_NAMES.items()]
-STATUS_CHOICES = [("open", "abierta"), ("in_progress", "en atención"), ("closed", "cerrada")]
-MEDIUM_CHOICES = [("whatsapp", "WhatsApp"), ("sms", "SMS")]
+ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
+REQUEST_STATUS_CHOICES = list(REQUEST_STATUSES.items())
+MEDIUM_CHOICES = list(MEDIA.items())
+UPLOAD_KIND_CHOICES = list(UPLOAD_KINDS.items())
+UNASSIGNED = ("", "sin asignar")
 
 
 class LoginForm(FlaskForm):
@@ -39,8 +48,9 @@ class ReviewForm(FlaskForm):
 class CorrectionForm(FlaskForm):
     event_id = IntegerField(validators=[DataRequired()])
     intent = SelectField("Intención correcta", validators=[DataRequired()])
-    entities = TextAreaField("Entidades (una por línea: entidad: fragmento del texto)",
-                             validators=[Length(max=2000)])
+    entities = TextAreaField(
+        "Entidades (una por línea: entidad: fragmento del texto)", validators=[Length(max=2000)]
+    )
 
 
 class ReplyForm(FlaskForm):
@@ -52,12 +62,11 @@ class ReplyForm(FlaskForm):
 
 class HandoverForm(FlaskForm):
     assigned_to = SelectField("Asignada a", choices=[])
-    status = SelectField("Estado", choices=STATUS_CHOICES)
+    status = SelectField("Estado", choices=REQUEST_STATUS_CHOICES)
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField("Tipo de archivo", choices=[("invoices", "Facturas"),
-                                                    ("trainings", "Capacitaciones")])
+    kind = SelectField("Tipo de archivo", choices=UPLOAD_KIND_CHOICES)
     file = FileField("Archivo CSV (UTF-8)", validators=[FileRequired("Elija un archivo CSV.")])
 
 
@@ -75,3 +84,52 @@ class EditUserForm(FlaskForm):
     role = SelectField("Rol", choices=ROLE_CHOICES)
     active = BooleanField("Cuenta activa")
     password = PasswordField("Nueva contraseña (opcional)", validators=[Optional()])
+
+
+# --- forms built from records -------------------------------------------------------------------
+
+
+def correction_form(
+    event_id: int,
+    intents: Iterable[str],
+    intent: str | None = None,
+    entities: str = "",
+    submitted: bool = False,
+) -> CorrectionForm:
+    """The correction form of one farmer message: as submitted, or filled with its defaults."""
+    form = CorrectionForm(prefix=f"c{event_id}", **({} if submitted else {"formdata": None}))
+    form.intent.choices = [(i, i) for i in intents]
+    if not submitted:
+        form.event_id.data, form.intent.data, form.entities.data = event_id, intent, entities
+    return form
+
+
+def handover_form(request_id: int, staff: list[str], row: HumanRequest | None = None) -> HandoverForm:
+    """A request's assignment form: filled from the request when given, else from the POST."""
+    form = HandoverForm(prefix=f"h{request_id}", **({"formdata": None} if row is not None else {}))
+    form.assigned_to.choices = [UNASSIGNED] + [(name, name) for name in staff]
+    if row is not None:
+        form.assigned_to.data, form.status.data = row.assigned_to or "", row.status
+    return form
+
+
+def review_form(review: ConsoleReview | None, tags: list[str]) -> ReviewForm:
+    return ReviewForm(
+        formdata=None,
+        reviewed=bool(review and review.reviewed),
+        tags=", ".join(tags),
+        note=review.note if review else "",
+    )
+
+
+def reply_form(medium: str, window_open: bool, open_request: HumanRequest | None) -> ReplyForm:
+    """WhatsApp when the farmer writes there and its window is open, else SMS; linked to the
+    phone's open request, if any."""
+    form = ReplyForm(formdata=None)
+    form.medium.data = "whatsapp" if medium == "whatsapp" and window_open else "sms"
+    form.human_request_id.data = str(open_request.id) if open_request else ""
+    return form
+
+
+def edit_user_form(user: ConsoleUser) -> EditUserForm:
+    return EditUserForm(formdata=None, prefix=f"u{user.id}", role=user.role, active=user.active)

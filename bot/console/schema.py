@@ -10,6 +10,7 @@ console_corrections  a corrected intent and entities for one user message (expor
 console_replies      what an officer sent to a farmer from the console, and how it went
 console_uploads      a CSV file waiting between its preview and its application
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -26,21 +27,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bot.records.schema import Base
+from bot.console import vocabulary
+from bot.records.schema import Base, one_of
 from bot.timeutil import utcnow
 
-ROLES = ("viewer", "officer", "admin")
+ROLES = tuple(vocabulary.ROLES)
 MESSAGE_KINDS = ("user", "bot", "action")
-REPLY_STATUSES = ("pending", "sent", "failed", "skipped_opt_out")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+REPLY_STATUSES = tuple(vocabulary.REPLY_STATUSES)
 
 
 class ConsoleUser(Base):
     __tablename__ = "console_users"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_console_user_role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="ck_console_user_role"),)
     id = Column(Integer, primary_key=True)
     username = Column(String(80), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
@@ -66,7 +64,7 @@ class ConsoleAudit(Base):
 class ConsoleMessage(Base):
     __tablename__ = "console_messages"
     __table_args__ = (
-        CheckConstraint(_in("kind", MESSAGE_KINDS), name="ck_console_message_kind"),
+        CheckConstraint(one_of("kind", MESSAGE_KINDS), name="ck_console_message_kind"),
         Index("ix_console_messages_sender_ts", "sender_id", "ts"),
         Index("ix_console_messages_ts", "ts"),
         Index("ix_console_messages_intent", "intent"),
@@ -126,7 +124,7 @@ class ConsoleCorrection(Base):
 class ConsoleReply(Base):
     __tablename__ = "console_replies"
     __table_args__ = (
-        CheckConstraint(_in("status", REPLY_STATUSES), name="ck_console_reply_status"),
+        CheckConstraint(one_of("status", REPLY_STATUSES), name="ck_console_reply_status"),
         Index("ix_console_replies_phone_created", "phone", "created_at"),
     )
     id = Column(Integer, primary_key=True)

@@ -7,22 +7,39 @@ action events it needs into ``console_messages`` once, parsed, in order of ``eve
 tracker is opened read-only (SQLite ``mode=ro``; a read-only transaction on PostgreSQL): the
 console never writes Rasa's events.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from bot.console.queries.messages import last_user_messages
 from bot.console.schema import ConsoleMessage, ConsoleSyncState
+from bot.records.vocabulary import MEDIA
 from bot.text import plain
 from bot.timeutil import utcnow
 
@@ -55,12 +72,12 @@ def tracker_engine(url: str) -> Engine:
         path = parsed.database or ""
 
         def connect() -> sqlite3.Connection:
-            return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
-                                   check_same_thread=False)
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
 
         return create_engine("sqlite://", creator=connect, future=True)
-    return create_engine(url, future=True, pool_pre_ping=True,
-                         execution_options={"postgresql_readonly": True})
+    return create_engine(
+        url, future=True, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+    )
 
 
 def _as_dt(epoch: float | None) -> datetime:
@@ -103,96 +120,128 @@ def parse_event(row: Any, context: dict[str, dict[str, Any]]) -> ConsoleMessage 
         data = json.loads(row.data or "{}")
     except ValueError:
         data = {}
-    sender = row.sender_id
-    last = context.get(sender, {})
     when = _as_dt(row.timestamp if row.timestamp is not None else data.get("timestamp"))
+    last = context.get(row.sender_id, {})
     if row.type_name == "user":
-        metadata = data.get("metadata") or {}
-        parse = data.get("parse_data") or {}
-        intent = parse.get("intent") or {}
-        medium = metadata.get("medium") or (
-            data.get("input_channel") if data.get("input_channel") in ("whatsapp", "sms") else None
-        )
-        text = data.get("text") or ""
-        message = ConsoleMessage(
-            event_id=row.id, sender_id=sender, ts=when, kind="user", text=text,
-            search_text=plain(text), intent=intent.get("name") or row.intent_name,
-            confidence=intent.get("confidence"),
-            entities_json=_json([
-                {k: e.get(k) for k in ("entity", "value", "start", "end", "confidence_entity",
-                                       "extractor") if e.get(k) is not None}
-                for e in parse.get("entities") or []
-            ]),
-            medium=medium, message_id=data.get("message_id") or metadata.get("message_sid"),
-            media_json=_json(metadata.get("media")), location_json=_json(metadata.get("location")),
-        )
-        context[sender] = {"medium": medium, "message_id": message.message_id}
+        message = _user_message(row, data, when)
+        context[row.sender_id] = {"medium": message.medium, "message_id": message.message_id}
         return message
     if row.type_name == "bot":
-        text = data.get("text") or ""
-        metadata = data.get("metadata") or {}
-        return ConsoleMessage(
-            event_id=row.id, sender_id=sender, ts=when, kind="bot", text=text,
-            search_text=plain(text), medium=metadata.get("medium") or last.get("medium"),
-            in_reply_to=last.get("message_id"),
-        )
+        return _bot_message(row, data, when, last)
     if row.type_name == "action":
-        name = row.action_name or data.get("name")
-        if not name or name in SKIPPED_ACTIONS:
-            return None
-        return ConsoleMessage(
-            event_id=row.id, sender_id=sender, ts=when, kind="action", action_name=name,
-            medium=last.get("medium"), in_reply_to=last.get("message_id"),
-        )
+        return _action(row, data, when, last)
     return None
 
 
+def _entities(parse: dict[str, Any]) -> str | None:
+    keys = ("entity", "value", "start", "end", "confidence_entity", "extractor")
+    return _json([{k: e.get(k) for k in keys if e.get(k) is not None} for e in parse.get("entities") or []])
+
+
+def _user_message(row: Any, data: dict[str, Any], when: datetime) -> ConsoleMessage:
+    metadata = data.get("metadata") or {}
+    parse = data.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    channel = data.get("input_channel")
+    medium = metadata.get("medium") or (channel if channel in MEDIA else None)
+    text = data.get("text") or ""
+    return ConsoleMessage(
+        event_id=row.id,
+        sender_id=row.sender_id,
+        ts=when,
+        kind="user",
+        text=text,
+        search_text=plain(text),
+        intent=intent.get("name") or row.intent_name,
+        confidence=intent.get("confidence"),
+        entities_json=_entities(parse),
+        medium=medium,
+        message_id=data.get("message_id") or metadata.get("message_sid"),
+        media_json=_json(metadata.get("media")),
+        location_json=_json(metadata.get("location")),
+    )
+
+
+def _bot_message(row: Any, data: dict[str, Any], when: datetime, last: dict[str, Any]) -> ConsoleMessage:
+    text = data.get("text") or ""
+    metadata = data.get("metadata") or {}
+    return ConsoleMessage(
+        event_id=row.id,
+        sender_id=row.sender_id,
+        ts=when,
+        kind="bot",
+        text=text,
+        search_text=plain(text),
+        medium=metadata.get("medium") or last.get("medium"),
+        in_reply_to=last.get("message_id"),
+    )
+
+
+def _action(row: Any, data: dict[str, Any], when: datetime, last: dict[str, Any]) -> ConsoleMessage | None:
+    name = row.action_name or data.get("name")
+    if not name or name in SKIPPED_ACTIONS:
+        return None
+    return ConsoleMessage(
+        event_id=row.id,
+        sender_id=row.sender_id,
+        ts=when,
+        kind="action",
+        action_name=name,
+        medium=last.get("medium"),
+        in_reply_to=last.get("message_id"),
+    )
+
+
 def _context_for(session: Session, senders: set[str]) -> dict[str, dict[str, Any]]:
-    context: dict[str, dict[str, Any]] = {}
-    for sender in senders:
-        row = session.execute(
-            select(ConsoleMessage.medium, ConsoleMessage.message_id)
-            .where(ConsoleMessage.sender_id == sender, ConsoleMessage.kind == "user")
-            .order_by(ConsoleMessage.event_id.desc())
-            .limit(1)
-        ).first()
-        if row is not None:
-            context[sender] = {"medium": row.medium, "message_id": row.message_id}
-    return context
+    """Each sender's last copied user message (its medium and id), in one query."""
+    last = last_user_messages(session, senders, in_arrival_order=True)
+    return {sender: {"medium": row.medium, "message_id": row.message_id} for sender, row in last.items()}
 
 
-def sync(session_factory, tracker_url: str, max_batches: int = 50) -> int:
-    """Copies new tracker events into console_messages; returns how many rows were added.
-    If the tracker was reset (its ids went backwards) the copy is rebuilt from the start."""
+def sync(
+    session_factory: Callable[[], AbstractContextManager[Session]], tracker_url: str, max_batches: int = 50
+) -> int:
+    """Copies new tracker events into console_messages, one unit of work per batch; returns how
+    many rows were added. If the tracker was reset (its ids went backwards) the copy is rebuilt
+    from the start."""
     added = 0
     with _lock:
         for _ in range(max_batches):
             with session_factory() as session:
-                state = session.get(ConsoleSyncState, "tracker")
-                if state is None:
-                    state = ConsoleSyncState(key="tracker", last_event_id=0)
-                    session.add(state)
-                    session.flush()
-                if state.last_event_id:
-                    top = tracker_max_id(tracker_url)
-                    if top is not None and top < state.last_event_id:
-                        logger.warning("tracker store was reset: rebuilding the console copy")
-                        session.execute(delete(ConsoleMessage))
-                        state.last_event_id = 0
+                state = _sync_state(session, tracker_url)
                 rows = read_events(tracker_url, state.last_event_id)
-                if not rows:
-                    state.synced_at = utcnow()
-                    session.commit()
-                    break
-                context = _context_for(session, {r.sender_id for r in rows})
-                for row in rows:
-                    message = parse_event(row, context)
-                    if message is not None:
-                        session.add(message)
-                        added += 1
-                state.last_event_id = rows[-1].id
+                added += _copy(session, rows)
+                if rows:
+                    state.last_event_id = rows[-1].id
                 state.synced_at = utcnow()
                 session.commit()
-                if len(rows) < BATCH:
-                    break
+            if len(rows) < BATCH:
+                break
+    return added
+
+
+def _sync_state(session: Session, tracker_url: str) -> ConsoleSyncState:
+    """How far the copy has read; back to the start when the tracker was reset."""
+    state = session.get(ConsoleSyncState, "tracker")
+    if state is None:
+        state = ConsoleSyncState(key="tracker", last_event_id=0)
+        session.add(state)
+        session.flush()
+    if state.last_event_id:
+        top = tracker_max_id(tracker_url)
+        if top is not None and top < state.last_event_id:
+            logger.warning("tracker store was reset: rebuilding the console copy")
+            session.execute(delete(ConsoleMessage))
+            state.last_event_id = 0
+    return state
+
+
+def _copy(session: Session, rows: list[Any]) -> int:
+    context = _context_for(session, {r.sender_id for r in rows}) if rows else {}
+    added = 0
+    for row in rows:
+        message = parse_event(row, context)
+        if message is not None:
+            session.add(message)
+            added += 1
     return added

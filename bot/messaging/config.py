@@ -1,12 +1,24 @@
 """Twilio settings from the environment; a credentials.yml entry may override any of them."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from bot.config import VAR_DIR
+import yaml
+
+from bot.config import PROJECT_ROOT, VAR_DIR
+
+CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
+# Each medium's entry in credentials.yml: the import path of its Rasa input channel
+# (bot/channels/twilio_channels.py), which is how Rasa names a custom channel there.
+CREDENTIALS_KEYS = {
+    "whatsapp": "bot.channels.twilio_channels.WhatsAppInput",
+    "sms": "bot.channels.twilio_channels.SmsInput",
+}
 
 _ENV = {
     "account_sid": "TWILIO_ACCOUNT_SID",
@@ -60,7 +72,7 @@ class TwilioSettings:
     @classmethod
     def from_env(
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-    ) -> "TwilioSettings":
+    ) -> TwilioSettings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for field in fields(cls):
@@ -80,8 +92,11 @@ class TwilioSettings:
             else:
                 values[field.name] = str(raw)
         settings = cls(**values)
-        return replace(settings, public_base_url=settings.public_base_url.rstrip("/"),
-                       api_base=settings.api_base.rstrip("/"))
+        return replace(
+            settings,
+            public_base_url=settings.public_base_url.rstrip("/"),
+            api_base=settings.api_base.rstrip("/"),
+        )
 
     def sender_for(self, medium: str) -> dict[str, str]:
         """The From (or Messaging Service) parameters for a medium."""
@@ -100,11 +115,39 @@ class TwilioSettings:
 
     def problems(self) -> list[str]:
         missing = [
-            _ENV[name] for name in ("account_sid", "auth_token", "public_base_url")
-            if not getattr(self, name)
+            _ENV[name] for name in ("account_sid", "auth_token", "public_base_url") if not getattr(self, name)
         ]
         return [f"{name} is not set" for name in missing]
 
 
 def spool_path(settings: TwilioSettings) -> Path:
     return Path(settings.inbound_spool)
+
+
+def credentials_overrides(medium: str, credentials_file: Path | None = None) -> dict[str, Any]:
+    """The keys credentials.yml sets for a medium's channel; {} when it sets none or cannot be
+    read."""
+    path = CREDENTIALS_FILE if credentials_file is None else credentials_file
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    entry = data.get(CREDENTIALS_KEYS.get(medium, "")) if isinstance(data, dict) else None
+    return dict(entry) if isinstance(entry, dict) else {}
+
+
+def settings_for_medium(medium: str, *, credentials_file: Path | None = None) -> TwilioSettings | None:
+    """The settings a process outside `rasa run` (the staff console) sends with on a medium:
+    the environment, overridden by the medium's credentials.yml entry, as the channel reads
+    them. None when it cannot send on that medium (an unknown medium, no account SID or auth
+    token, no sender)."""
+    if medium not in CREDENTIALS_KEYS:
+        return None
+    settings = TwilioSettings.from_env(credentials_overrides(medium, credentials_file))
+    if not (settings.account_sid and settings.auth_token):
+        return None
+    try:
+        settings.sender_for(medium)
+    except RuntimeError:
+        return None
+    return settings

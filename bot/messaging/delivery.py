@@ -4,48 +4,43 @@
 the outbox. ``OutboxWorker`` retries the outbox every ``outbox_interval`` seconds and at start-up,
 and replays inbound messages spooled while the database was down.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Awaitable, Callable, Optional
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from bot.db import session_scope
-from bot.messaging import records
+from bot.messaging import inbound, optout, outbound
 from bot.messaging.config import spool_path
 from bot.messaging.formatting import pack_for_medium, sms_parts
-from bot.messaging.records import Outgoing
-from bot.messaging.schema import InboundMessage
+from bot.messaging.inbound import Inbound
+from bot.messaging.outbound import Outgoing
 from bot.messaging.sender import UNSUBSCRIBED_RECIPIENT, SendResult, TwilioSender
-from bot.phones import mask_phone
+from bot.messaging.work import in_session
+from bot.phones import mask_phone, twilio_address
 from bot.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
 
-def address_for(phone: str, medium: str) -> str:
+def address_for(session: Session, phone: str, medium: str) -> str:
     """Twilio's address for a normalised phone: the one the farmer last wrote from, if any."""
-    with session_scope() as session:
-        known = session.execute(
-            select(InboundMessage.from_address)
-            .where(InboundMessage.phone == phone, InboundMessage.medium == medium)
-            .order_by(InboundMessage.received_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-    if known:
-        return known
-    if medium == "whatsapp":
-        # WhatsApp (via Twilio) still shows Mexican mobiles with the old "1" after +52.
-        if phone.startswith("+52") and len(phone) == 13:
-            return f"whatsapp:+521{phone[3:]}"
-        return f"whatsapp:{phone}"
-    return phone
+    return inbound.last_from_address(session, phone, medium) or twilio_address(phone, medium)
+
+
+def _record_send(session: Session, message: Outgoing, result: SendResult, retry_in: float) -> None:
+    """What became of one send; a number the carrier reports unsubscribed (21610) is recorded
+    as opted out in the same unit of work."""
+    outbound.record_outbound(session, message, result, retry_in)
+    if result.error_code == str(UNSUBSCRIBED_RECIPIENT):
+        optout.record_opt(session, message.phone, "opt_out", "carrier", message.medium, "twilio_21610")
 
 
 async def deliver(sender: TwilioSender, message: Outgoing) -> SendResult:
@@ -55,23 +50,25 @@ async def deliver(sender: TwilioSender, message: Outgoing) -> SendResult:
         parts = sms_parts(message.body)
         message = replace(message, sms_parts=parts.parts, encoding=parts.encoding)
     result = await sender.send(
-        medium=message.medium, to_address=message.to_address, body=message.body,
-        content_sid=message.content_sid, content_variables=message.content_variables,
+        medium=message.medium,
+        to_address=message.to_address,
+        body=message.body,
+        content_sid=message.content_sid,
+        content_variables=message.content_variables,
     )
     retry_in = max(sender.settings.outbox_interval, result.retry_after or 0)
     try:
-        await records.run_db(records.record_outbound, message, result, retry_in)
-        if result.error_code == str(UNSUBSCRIBED_RECIPIENT):
-            await records.run_db(records.record_opt, message.phone, "opt_out", "carrier",
-                                 message.medium, "twilio_21610")
+        await in_session(_record_send, message, result, retry_in)
     except (SQLAlchemyError, OSError):
         # The database is down: the farmer was answered all the same, unrecorded.
         if result.ok:
-            logger.error("database unavailable: reply to %s sent without a record",
-                         mask_phone(message.phone))
+            logger.error("database unavailable: reply to %s sent without a record", mask_phone(message.phone))
         else:
-            logger.error("reply to %s lost: not sent (%s) and database unavailable",
-                         mask_phone(message.phone), result.error)
+            logger.error(
+                "reply to %s lost: not sent (%s) and database unavailable",
+                mask_phone(message.phone),
+                result.error,
+            )
     return result
 
 
@@ -82,7 +79,7 @@ async def deliver_turn(
     phone: str,
     to_address: str,
     texts: list[str],
-    in_reply_to: Optional[str] = None,
+    in_reply_to: str | None = None,
 ) -> list[SendResult]:
     """All the assistant's messages of one turn, shaped for the medium, in order."""
     return [
@@ -91,32 +88,46 @@ async def deliver_turn(
     ]
 
 
+def _proactive_recipient(session: Session, phone: str, medium: str) -> tuple[str, bool]:
+    """Where a notice to this phone goes, and whether the number opted out."""
+    return address_for(session, phone, medium), optout.is_opted_out(session, phone)
+
+
 async def send_proactive(
     sender: TwilioSender,
     *,
     phone: str,
     medium: str,
     text: str = "",
-    content_sid: Optional[str] = None,
-    content_variables: Optional[dict] = None,
+    content_sid: str | None = None,
+    content_variables: dict | None = None,
 ) -> list[SendResult]:
     """A notice the farmer did not ask for in this conversation. Nothing is sent to a number
     that opted out (BAJA). Outside WhatsApp's 24-hour window pass an approved template
     (``content_sid`` and its variables) instead of free text."""
-    to_address = await records.run_db(address_for, phone, medium)
+    to_address, opted_out = await in_session(_proactive_recipient, phone, medium)
     template = Outgoing(
-        medium, phone, to_address, proactive=True, content_sid=content_sid,
+        medium,
+        phone,
+        to_address,
+        proactive=True,
+        content_sid=content_sid,
         content_variables=json.dumps(content_variables) if content_variables else None,
     )
-    if await records.run_db(records.is_opted_out, phone):
-        outbound_id = await records.run_db(records.create_outbound, replace(template, body=text))
-        await records.run_db(records.mark_outbound_skipped, outbound_id)
+    if opted_out:
+        await in_session(outbound.record_skipped_opt_out, replace(template, body=text))
         logger.info("proactive message to %s skipped: opted out", mask_phone(phone))
         return []
     if content_sid:
         return [await deliver(sender, template)]
-    return [await deliver(sender, replace(template, body=body))
-            for body in pack_for_medium(medium, [text])]
+    return [await deliver(sender, replace(template, body=body)) for body in pack_for_medium(medium, [text])]
+
+
+def _store_spooled(session: Session, message: Inbound) -> None:
+    """A message spooled while the database was down: stored (unless a Twilio retry of it
+    already was) as processed: its turn ran when it came."""
+    inbound.store_inbound(session, message)
+    inbound.mark_inbound(session, message.message_sid, "processed")
 
 
 class OutboxWorker:
@@ -125,12 +136,12 @@ class OutboxWorker:
     def __init__(
         self,
         sender: TwilioSender,
-        replay_inbound: Optional[Callable[[records.Inbound], Awaitable[None]]] = None,
+        replay_inbound: Callable[[Inbound], Awaitable[None]] | None = None,
     ):
         self.sender = sender
         self.settings = sender.settings
         self.replay_inbound = replay_inbound
-        self._task: Optional[asyncio.Task] = None
+        self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -169,33 +180,34 @@ class OutboxWorker:
         """One round; returns how many outbox entries were sent."""
         await self._replay_spool()
         if startup and self.replay_inbound is not None:
-            unfinished = await records.run_db(records.unfinished_inbound, 60, 6, 2)
+            unfinished = await in_session(inbound.unfinished_inbound, 60, 6, 2)
             for message in unfinished:
-                logger.warning("answering message %s left unanswered by a restart",
-                               message.message_sid)
+                logger.warning("answering message %s left unanswered by a restart", message.message_sid)
                 await self.replay_inbound(message)
         sent = 0
-        lock = int(self.settings.send_attempts * (self.settings.send_timeout + self.settings.backoff_max)) + 60
-        for item in await records.run_db(records.claim_due_outbox, 50, lock):
+        lock = (
+            int(self.settings.send_attempts * (self.settings.send_timeout + self.settings.backoff_max)) + 60
+        )
+        for item in await in_session(outbound.claim_due_outbox, 50, lock):
             age_hours = (utcnow() - item.created_at).total_seconds() / 3600
             result = await self.sender.send(
-                medium=item.medium, to_address=item.to_address, body=item.body,
-                content_sid=item.content_sid, content_variables=item.content_variables,
+                medium=item.medium,
+                to_address=item.to_address,
+                body=item.body,
+                content_sid=item.content_sid,
+                content_variables=item.content_variables,
                 attempts=2,
             )
             if result.ok:
-                await records.run_db(
-                    records.mark_outbound_sent, item.outbound_id, result.sid, result.status,
-                    result.attempts,
+                await in_session(
+                    outbound.mark_outbound_sent, item.outbound_id, result.sid, result.status, result.attempts
                 )
                 sent += 1
                 continue
             give_up = not result.retryable or age_hours >= self.settings.outbox_max_age_hours
             delay = min(3600.0, self.settings.outbox_interval * 2 ** min(item.attempts, 8))
             delay = max(delay * random.uniform(0.9, 1.1), result.retry_after or 0)
-            await records.run_db(
-                records.reschedule_outbox, item.outbox_id, result.error, delay, give_up
-            )
+            await in_session(outbound.reschedule_outbox, item.outbox_id, result.error, delay, give_up)
             if give_up:
                 logger.error("outbox message %d given up: %s", item.outbound_id, result.error)
             if result.retryable:
@@ -217,9 +229,7 @@ class OutboxWorker:
             if not line.strip():
                 continue
             try:
-                message = records.Inbound.from_json(line)
-                await records.run_db(records.store_inbound, message)
-                await records.run_db(records.mark_inbound, message.message_sid, "processed")
+                await in_session(_store_spooled, Inbound.from_json(line))
             except Exception:
                 kept.append(line)
         if kept:

@@ -5,12 +5,16 @@ part when concatenated), so that a basic phone shows it and the farmer pays the 
 WhatsApp keeps accents, emoji and ``*bold*``. Buttons, when an action uses them, become one
 numbered list inside the same message, never one message per option.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
+
+from bot.replies.catalog import numbered
 
 # GSM 03.38 default alphabet (the escape 0x1B is not a printable character).
 GSM7_BASIC = frozenset(
@@ -29,14 +33,50 @@ WHATSAPP_MAX_CHARS = 1600  # Twilio's limit for a message body
 
 # Characters outside GSM-7 with a sensible replacement (others are folded or dropped).
 _TRANSLITERATIONS = {
-    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
-    "‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'",
-    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
-    "…": "...", "•": "-", "·": "-", "▪": "-", "►": ">", "→": "->", "←": "<-",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\t": " ",
-    "°": "", "º": "o", "ª": "a", "×": "x", "÷": "/", "½": "1/2", "¼": "1/4", "¾": "3/4",
-    "ç": "c", "©": "(c)", "®": "(R)", "™": "TM",
-    "₡": "", "¢": "c", "\u200b": "", "\u200d": "", "\ufe0f": "", "\ufe0e": "",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "`": "'",
+    "´": "'",
+    "–": "-",
+    "—": "-",
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "▪": "-",
+    "►": ">",
+    "→": "->",
+    "←": "<-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\t": " ",
+    "°": "",
+    "º": "o",
+    "ª": "a",
+    "×": "x",
+    "÷": "/",
+    "½": "1/2",
+    "¼": "1/4",
+    "¾": "3/4",
+    "ç": "c",
+    "©": "(c)",
+    "®": "(R)",
+    "™": "TM",
+    "₡": "",
+    "¢": "c",
+    "\u200b": "",
+    "\u200d": "",
+    "\ufe0f": "",
+    "\ufe0e": "",
     # Keycap digits ("1️⃣") lose the keycap mark and keep the digit.
     "\u20e3": "",
 }
@@ -62,9 +102,7 @@ def _to_gsm7_char(ch: str) -> str:
         return ch
     if ch in _TRANSLITERATIONS:
         return _TRANSLITERATIONS[ch]
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-    )
+    folded = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if folded and all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in folded):
         return folded  # á -> a, Í -> I, â -> a, ﬁ -> fi
     return ""  # emoji, pictographs and scripts GSM-7 cannot show
@@ -120,12 +158,8 @@ def sms_parts(text: str) -> SmsParts:
 
 def options_list(buttons: Sequence[dict[str, Any]] | None) -> str:
     """Buttons as one numbered list: '1. Pagos\\n2. Capacitaciones'."""
-    lines = []
-    for number, button in enumerate(buttons or (), start=1):
-        title = str(button.get("title") or button.get("payload") or "").strip()
-        if title:
-            lines.append(f"{number}. {title}")
-    return "\n".join(lines)
+    titles = (str(button.get("title") or button.get("payload") or "").strip() for button in buttons or ())
+    return numbered([title for title in titles if title])
 
 
 def collected_texts(messages: Iterable[dict[str, Any]]) -> list[str]:
@@ -157,7 +191,7 @@ def collected_texts(messages: Iterable[dict[str, Any]]) -> list[str]:
 # Packing a turn's messages into as few SMS bodies and parts as possible
 
 
-def _split_long(text: str, fits) -> list[str]:
+def _split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
     """Split one paragraph that does not fit into chunks that do: at lines, then words."""
     chunks: list[str] = []
     current = ""
@@ -230,7 +264,8 @@ def pack_sms(texts: Sequence[str], max_parts: int = SMS_MAX_PARTS) -> list[str]:
             if prev is None:
                 continue
             cost = (prev[0] + parts, prev[1] + 1)
-            if best[end] is None or cost < best[end]:
+            known = best[end]
+            if known is None or cost < known:
                 best[end] = cost
                 choice[end] = start
     bodies: list[str] = []

@@ -6,6 +6,7 @@ message_status_events  each status callback Twilio posted (queued, sent, deliver
 outbox             replies that could not be sent yet; retried by the outbox worker
 opt_out_events     BAJA / ALTA history per phone (the latest event counts)
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -22,31 +23,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from bot.records.schema import Base, MEDIA
+from bot.messaging import statuses
+from bot.records.schema import MEDIA, Base, one_of
 from bot.timeutil import utcnow
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-INBOUND_KINDS = ("text", "empty", "media", "location", "opt_out", "opt_in")
-INBOUND_STATUSES = ("received", "processing", "processed", "failed")
-# Ours: "pending" (reserved), "outbox" (waiting for a retry), "skipped_opt_out" (a proactive
-# message not sent to an opted-out number); then Twilio's own statuses.
-OUTBOUND_STATUSES = (
-    "pending", "outbox", "skipped_opt_out", "accepted", "scheduled", "queued", "sending",
-    "sent", "delivered", "undelivered", "failed", "read", "canceled", "partially_delivered",
-)
-OPT_ACTIONS = ("opt_out", "opt_in")
+INBOUND_KINDS = statuses.INBOUND_KINDS
+INBOUND_STATUSES = statuses.INBOUND_STATUSES
+OUTBOUND_STATUSES = tuple(statuses.OUTBOUND_STATUSES)
+OPT_ACTIONS = statuses.OPT_ACTIONS
 
 
 class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (
-        CheckConstraint(_in("medium", MEDIA), name="ck_inbound_medium"),
-        CheckConstraint(_in("kind", INBOUND_KINDS), name="ck_inbound_kind"),
-        CheckConstraint(_in("status", INBOUND_STATUSES), name="ck_inbound_status"),
+        CheckConstraint(one_of("medium", MEDIA), name="ck_inbound_medium"),
+        CheckConstraint(one_of("kind", INBOUND_KINDS), name="ck_inbound_kind"),
+        CheckConstraint(one_of("status", INBOUND_STATUSES), name="ck_inbound_status"),
         Index("ix_inbound_phone_received", "phone", "received_at"),
         Index("ix_inbound_status", "status"),
     )
@@ -76,8 +68,8 @@ class InboundMessage(Base):
 class OutboundMessage(Base):
     __tablename__ = "outbound_messages"
     __table_args__ = (
-        CheckConstraint(_in("medium", MEDIA), name="ck_outbound_medium"),
-        CheckConstraint(_in("status", OUTBOUND_STATUSES), name="ck_outbound_status"),
+        CheckConstraint(one_of("medium", MEDIA), name="ck_outbound_medium"),
+        CheckConstraint(one_of("status", OUTBOUND_STATUSES), name="ck_outbound_status"),
         Index("ix_outbound_phone_created", "phone", "created_at"),
     )
     id = Column(Integer, primary_key=True)
@@ -138,7 +130,7 @@ class OutboxEntry(Base):
 class OptOutEvent(Base):
     __tablename__ = "opt_out_events"
     __table_args__ = (
-        CheckConstraint(_in("action", OPT_ACTIONS), name="ck_opt_action"),
+        CheckConstraint(one_of("action", OPT_ACTIONS), name="ck_opt_action"),
         Index("ix_opt_out_phone_at", "phone", "recorded_at"),
     )
     id = Column(Integer, primary_key=True)

@@ -6,6 +6,7 @@ timeouts and connection errors; other 4xx answers are final. A ``Retry-After`` h
 which will not try before it. TWILIO_API_BASE points the client at
 the local stand-in instead of https://api.twilio.com.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,12 +15,12 @@ import random
 from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.messaging.config import TwilioSettings
@@ -35,10 +36,10 @@ _http_logger.setLevel(logging.WARNING)
 UNSUBSCRIBED_RECIPIENT = 21610  # Twilio: the recipient replied STOP at the carrier level
 # The Retry-After of the last answer in this task (the library's exception does not carry headers;
 # a context variable set in the awaited HTTP call is seen by the sending task, and by no other).
-_retry_after: ContextVar[Optional[float]] = ContextVar("twilio_retry_after", default=None)
+_retry_after: ContextVar[float | None] = ContextVar("twilio_retry_after", default=None)
 
 
-def parse_retry_after(value: Optional[str]) -> Optional[float]:
+def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
     if not value:
         return None
@@ -64,16 +65,35 @@ class _HttpClient(AsyncTwilioHttpClient):
         super().__init__(pool_connections=True, timeout=timeout, logger=_http_logger)
         self._api_base = urlsplit(api_base) if api_base else None
 
-    async def request(self, method, url, params=None, data=None, headers=None, auth=None,
-                      timeout=None, allow_redirects=False):
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
         if self._api_base is not None:
             parts = urlsplit(url)
             url = urlunsplit(
-                (self._api_base.scheme, self._api_base.netloc,
-                 self._api_base.path.rstrip("/") + parts.path, parts.query, parts.fragment)
+                (
+                    self._api_base.scheme,
+                    self._api_base.netloc,
+                    self._api_base.path.rstrip("/") + parts.path,
+                    parts.query,
+                    parts.fragment,
+                )
             )
         response = await super().request(
-            method, url, params=params, data=data, headers=headers, auth=auth,
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
         )
@@ -91,9 +111,9 @@ class SendResult:
     sid: str = ""
     status: str = ""
     error: str = ""
-    error_code: Optional[str] = None
+    error_code: str | None = None
     retryable: bool = False
-    retry_after: Optional[float] = None  # seconds Twilio asked us to wait (Retry-After)
+    retry_after: float | None = None  # seconds Twilio asked us to wait (Retry-After)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -102,7 +122,7 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError))
 
 
-def _describe(exc: BaseException) -> tuple[str, Optional[str]]:
+def _describe(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, TwilioRestException):
         return f"HTTP {exc.status} (code {exc.code})", str(exc.code) if exc.code else None
     return type(exc).__name__, None
@@ -113,17 +133,15 @@ class TwilioSender:
 
     def __init__(self, settings: TwilioSettings):
         self.settings = settings
-        self._client: Optional[Client] = None
-        self._http: Optional[_HttpClient] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._client: Client | None = None
+        self._http: _HttpClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _ensure_client(self) -> Client:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._http = _HttpClient(self.settings.send_timeout, self.settings.api_base)
-            self._client = Client(
-                self.settings.account_sid, self.settings.auth_token, http_client=self._http
-            )
+            self._client = Client(self.settings.account_sid, self.settings.auth_token, http_client=self._http)
             self._loop = loop
         return self._client
 
@@ -132,7 +150,7 @@ class TwilioSender:
             await self._http.session.close()
         self._client = self._http = None
 
-    def status_callback(self, medium: str) -> Optional[str]:
+    def status_callback(self, medium: str) -> str | None:
         if self.settings.status_callbacks and self.settings.public_base_url:
             return self.settings.public_url(f"/webhooks/{medium}/status")
         return None
@@ -143,9 +161,9 @@ class TwilioSender:
         medium: str,
         to_address: str,
         body: str = "",
-        content_sid: Optional[str] = None,
-        content_variables: Optional[str] = None,
-        attempts: Optional[int] = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
+        attempts: int | None = None,
     ) -> SendResult:
         attempts = max(1, attempts or self.settings.send_attempts)
         params = dict(self.settings.sender_for(medium))
@@ -160,7 +178,7 @@ class TwilioSender:
         if callback:
             params["status_callback"] = callback
         last_exc: BaseException | None = None
-        retry_after: Optional[float] = None
+        retry_after: float | None = None
         for attempt in range(1, attempts + 1):
             _retry_after.set(None)
             try:
@@ -175,21 +193,31 @@ class TwilioSender:
                     return SendResult(False, attempt, error=error, error_code=code, retryable=False)
                 retry_after = _retry_after.get()
                 if retry_after is not None and retry_after > self.settings.backoff_max:
-                    logger.info("twilio asks to wait %.0fs before sending to %s: left to the outbox",
-                                retry_after, mask_phone(to_address))
-                    return SendResult(False, attempt, error=error, error_code=code,
-                                      retryable=True, retry_after=retry_after)
+                    logger.info(
+                        "twilio asks to wait %.0fs before sending to %s: left to the outbox",
+                        retry_after,
+                        mask_phone(to_address),
+                    )
+                    return SendResult(
+                        False, attempt, error=error, error_code=code, retryable=True, retry_after=retry_after
+                    )
                 if attempt < attempts:
-                    delay = min(self.settings.backoff_max,
-                                self.settings.backoff_base * 2 ** (attempt - 1))
+                    delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
                     delay *= random.uniform(0.8, 1.2)
                     if retry_after is not None:
                         delay = retry_after
-                    logger.info("twilio send to %s failed (%s), retry %d in %.1fs",
-                                mask_phone(to_address), error, attempt, delay)
+                    logger.info(
+                        "twilio send to %s failed (%s), retry %d in %.1fs",
+                        mask_phone(to_address),
+                        error,
+                        attempt,
+                        delay,
+                    )
                     await asyncio.sleep(delay)
         error, code = _describe(last_exc) if last_exc else ("unknown", None)
-        logger.warning("twilio send to %s failed after %d attempts: %s",
-                       mask_phone(to_address), attempts, error)
-        return SendResult(False, attempts, error=error, error_code=code, retryable=True,
-                          retry_after=retry_after)
+        logger.warning(
+            "twilio send to %s failed after %d attempts: %s", mask_phone(to_address), attempts, error
+        )
+        return SendResult(
+            False, attempts, error=error, error_code=code, retryable=True, retry_after=retry_after
+        )

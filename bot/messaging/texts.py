@@ -1,5 +1,6 @@
 """What the channel itself says to a farmer: the wording lives in bot/replies/catalog.py with
 everything else a farmer reads; this module picks the right sentence."""
+
 from __future__ import annotations
 
 from bot.replies.catalog import render
@@ -7,4 +8,3 @@ from bot.replies.catalog import render
 OPT_OUT_CONFIRMED = render("channel_opt_out_confirmed")
 OPT_IN_CONFIRMED = render("channel_opt_in_confirmed")
 TURN_FAILED = render("channel_turn_failed")
-

@@ -1,8 +1,7 @@
 """A CountVectorsFeaturizer that folds accents, so "Michoacán" and "michoacan", "cuándo" and
 "cuando" give the same word and character n-gram features."""
-from __future__ import annotations
 
-from typing import List, Text
+from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
@@ -13,7 +12,7 @@ from bot.text import fold_accents
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class AccentFoldingCountVectorsFeaturizer(CountVectorsFeaturizer):
-    def _process_tokens(self, tokens: List[Text], attribute: Text = TEXT) -> List[Text]:
+    def _process_tokens(self, tokens: list[str], attribute: str = TEXT) -> list[str]:
         processed = super()._process_tokens(tokens, attribute)
         if attribute != TEXT:
             return processed

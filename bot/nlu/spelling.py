@@ -16,14 +16,17 @@ word there are too many other words.
 
 Place it right after the tokenizer. Measured in bench/results/ (see the README's figures).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
-from typing import AbstractSet, Any, Dict, Iterable, List, Optional, Text, Type
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -40,7 +43,6 @@ from bot.text import fold_accents
 logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "vocabulary.json"
-_UNSEEN = object()
 WORD = re.compile(r"[^\W\d_]+")  # letters only
 
 
@@ -64,40 +66,45 @@ def spanish_words(model: str) -> frozenset[str]:
     es_core_news_sm ("pasan", "quince", "cuentas"), and not the typos farmers make ("pgaan")."""
     import spacy
 
-    strings = spacy.load(model, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler",
-                                         "lemmatizer", "ner", "senter"]).vocab.strings
+    strings = spacy.load(
+        model,
+        exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"],
+    ).vocab.strings
     return frozenset(normal_form(s) for s in strings if WORD.fullmatch(s))
 
 
 class Vocabulary:
     """Known words with their counts, and the correction of an unknown one."""
 
-    def __init__(self, counts: Dict[str, int], min_length: int = 5,
-                 lemmas: Optional[Dict[str, str]] = None,
-                 spanish: AbstractSet[str] = frozenset()):
+    def __init__(
+        self,
+        counts: dict[str, int],
+        min_length: int = 5,
+        lemmas: dict[str, str] | None = None,
+        spanish: AbstractSet[str] = frozenset(),
+    ):
         self.counts = counts
         self.min_length = min_length
         self.spanish = spanish  # real Spanish words (folded): never typos
         self.lemmas = lemmas or {}  # a known word's lemma, when the tokenizer gives lemmas
         self.alphabet = "".join(sorted({ch for word in counts for ch in word if ch.isalpha()}))
-        self._cache: Dict[str, Optional[str]] = {}
+        self._cache: dict[str, str | None] = {}
 
     @classmethod
-    def learn(cls, texts: Iterable[str], min_length: int = 5) -> "Vocabulary":
+    def learn(cls, texts: Iterable[str], min_length: int = 5) -> Vocabulary:
         counts: Counter = Counter()
         for text in texts:
             counts.update(WORD.findall(normal_form(text)))
         return cls(dict(counts), min_length)
 
-    def correction(self, word: str) -> Optional[str]:
+    def correction(self, word: str) -> str | None:
         """The known word meant by an unknown ``word``, or None (known, short or no candidate)."""
         form = normal_form(word)
-        if (len(form) < self.min_length or not form.isalpha() or form in self.counts
-                or form in self.spanish):
+        if len(form) < self.min_length or not form.isalpha() or form in self.counts or form in self.spanish:
             return None
-        cached = self._cache.get(form, _UNSEEN)
-        if cached is not _UNSEEN:
-            return cached
+        cache = self._cache  # one dict for the check and the read, even if it is replaced
+        if form in cache:
+            return cache[form]
         candidates = [c for c in one_edit_away(form, self.alphabet) if c in self.counts]
         # most frequent; equal counts: alphabetical, so the choice never depends on set order
         best = min(candidates, key=lambda c: (-self.counts[c], c), default=None)
@@ -115,67 +122,95 @@ class TypoCorrector(GraphComponent):
     """Replaces an unknown token of 5+ letters by the most frequent training word one edit away."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         # a spaCy model whose words are real Spanish, never corrected (null: correct any unknown)
         return {"min_length": 5, "spanish_words_from": "es_core_news_sm"}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 vocabulary: Optional[Vocabulary] = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
         self.vocabulary = vocabulary
 
     @staticmethod
-    def _spanish(config: Dict[Text, Any]) -> AbstractSet[str]:
+    def _spanish(config: dict[str, Any]) -> AbstractSet[str]:
         model = config.get("spanish_words_from")
         return spanish_words(model) if model else frozenset()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TypoCorrector":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TypoCorrector:
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "TypoCorrector":
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TypoCorrector:
         vocabulary = None
         try:
             with model_storage.read_from(resource) as directory:
                 saved = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-            vocabulary = Vocabulary(saved["counts"], config["min_length"], saved["lemmas"],
-                                    cls._spanish(config))
+            vocabulary = Vocabulary(
+                saved["counts"], config["min_length"], saved["lemmas"], cls._spanish(config)
+            )
         except (ValueError, KeyError, FileNotFoundError):
             logger.warning("TypoCorrector: no vocabulary in the model; words are left as written")
         return cls(config, model_storage, resource, vocabulary)
 
     def train(self, training_data: TrainingData) -> Resource:
-        tokens = [token for message in training_data.training_examples
-                  for token in message.get(TOKENS_NAMES[TEXT]) or []]
+        tokens = [
+            token
+            for message in training_data.training_examples
+            for token in message.get(TOKENS_NAMES[TEXT]) or []
+        ]
         counts = Vocabulary.learn(t.text for t in tokens).counts
         # With spaCy's tokenizer the featurizers read lemmas: keep each word's commonest lemma
-        lemmas: Dict[str, Counter] = {}
+        lemmas: dict[str, Counter] = {}
         for token in tokens:
             form = normal_form(token.text)
             if form in counts and token.lemma and token.lemma != token.text:
                 lemmas.setdefault(form, Counter())[token.lemma] += 1
         self.vocabulary = Vocabulary(
-            counts, self.config["min_length"],
-            {form: c.most_common(1)[0][0] for form, c in lemmas.items()}, self._spanish(self.config))
+            counts,
+            self.config["min_length"],
+            {form: c.most_common(1)[0][0] for form, c in lemmas.items()},
+            self._spanish(self.config),
+        )
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(json.dumps(
-                {"counts": self.vocabulary.counts, "lemmas": self.vocabulary.lemmas},
-                ensure_ascii=False, sort_keys=True), encoding="utf-8")
+            (directory / VOCABULARY_FILE).write_text(
+                json.dumps(
+                    {"counts": self.vocabulary.counts, "lemmas": self.vocabulary.lemmas},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ),
+                encoding="utf-8",
+            )
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data  # every training word is known: nothing to correct
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.vocabulary is None:
             return messages
         for message in messages:

@@ -4,15 +4,17 @@ applied in one transaction, or nothing is (a bad row is reported with its line a
 Kinds: farmers, invoices, trainings (added or updated by their folio/code), and the reference
 tables quality_standards and avocado_calibres (replaced whole, with the source of each row).
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
@@ -50,6 +52,7 @@ class ImportReport:
 
 
 # --- value parsers: each raises RowError with a reason staff can act on ------------------------
+
 
 def text(value: str) -> str:
     value = value.strip()
@@ -140,6 +143,7 @@ def word_list(value: str) -> list[str]:
 
 # --- kinds --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Kind:
     columns: dict[str, Callable[[str], Any]]
@@ -183,28 +187,72 @@ def _check_calibre(row: dict[str, Any]) -> None:
 
 
 KINDS: dict[str, Kind] = {
-    "farmers": Kind({
-        "folio": text, "name": text, "phones": phone_list, "state": text, "municipality": text,
-        "organisation": optional_text, "crops": word_list, "preferred_medium": one_of(MEDIA),
-    }),
-    "invoices": Kind({
-        "folio": text, "farmer_folio": text, "amount_mxn": money, "status": one_of(INVOICE_STATUSES),
-        "status_reason": optional_text, "issued_on": iso_date, "scheduled_on": optional_date,
-        "paid_on": optional_date, "bank_reference_last4": optional_text,
-    }, _check_invoice),
-    "trainings": Kind({
-        "code": text, "topic": one_of(TRAINING_TOPICS), "title": text, "description": text,
-        "starts_local": text, "timezone": text, "venue": text, "municipality": text, "state": text,
-        "capacity": integer, "latitude": optional_decimal, "longitude": optional_decimal,
-    }, _check_training),
-    "quality_standards": Kind({
-        "product": text, "grade": text, "summary": text, "details": text, "source": text,
-        "confidence": text,
-    }, _check_reference),
-    "avocado_calibres": Kind({
-        "calibre": integer, "weight_min_g": optional_integer, "weight_max_g": optional_integer,
-        "label": text, "purchased": boolean, "source": text, "confidence": text,
-    }, _check_calibre),
+    "farmers": Kind(
+        {
+            "folio": text,
+            "name": text,
+            "phones": phone_list,
+            "state": text,
+            "municipality": text,
+            "organisation": optional_text,
+            "crops": word_list,
+            "preferred_medium": one_of(MEDIA),
+        }
+    ),
+    "invoices": Kind(
+        {
+            "folio": text,
+            "farmer_folio": text,
+            "amount_mxn": money,
+            "status": one_of(INVOICE_STATUSES),
+            "status_reason": optional_text,
+            "issued_on": iso_date,
+            "scheduled_on": optional_date,
+            "paid_on": optional_date,
+            "bank_reference_last4": optional_text,
+        },
+        _check_invoice,
+    ),
+    "trainings": Kind(
+        {
+            "code": text,
+            "topic": one_of(TRAINING_TOPICS),
+            "title": text,
+            "description": text,
+            "starts_local": text,
+            "timezone": text,
+            "venue": text,
+            "municipality": text,
+            "state": text,
+            "capacity": integer,
+            "latitude": optional_decimal,
+            "longitude": optional_decimal,
+        },
+        _check_training,
+    ),
+    "quality_standards": Kind(
+        {
+            "product": text,
+            "grade": text,
+            "summary": text,
+            "details": text,
+            "source": text,
+            "confidence": text,
+        },
+        _check_reference,
+    ),
+    "avocado_calibres": Kind(
+        {
+            "calibre": integer,
+            "weight_min_g": optional_integer,
+            "weight_max_g": optional_integer,
+            "label": text,
+            "purchased": boolean,
+            "source": text,
+            "confidence": text,
+        },
+        _check_calibre,
+    ),
 }
 
 
@@ -239,8 +287,11 @@ def apply(session: Session, report: ImportReport) -> int:
     if not report.ok:
         raise RowError("el archivo tiene errores; no se aplicó nada")
     appliers = {
-        "farmers": _apply_farmers, "invoices": _apply_invoices, "trainings": _apply_trainings,
-        "quality_standards": _apply_standards, "avocado_calibres": _apply_calibres,
+        "farmers": _apply_farmers,
+        "invoices": _apply_invoices,
+        "trainings": _apply_trainings,
+        "quality_standards": _apply_standards,
+        "avocado_calibres": _apply_calibres,
     }
     appliers[report.kind](session, report)
     return len(report.valid_rows)
@@ -266,7 +317,9 @@ def _apply_farmers(session: Session, report: ImportReport) -> None:
 
 def _apply_invoices(session: Session, report: ImportReport) -> None:
     folios = {r["farmer_folio"] for r in report.valid_rows}
-    farmers = {f.folio: f.id for f in session.execute(select(Farmer).where(Farmer.folio.in_(folios))).scalars()}
+    farmers = {
+        f.folio: f.id for f in session.execute(select(Farmer).where(Farmer.folio.in_(folios))).scalars()
+    }
     unknown = sorted(folios - farmers.keys())
     if unknown:
         raise RowError(f"productores no registrados: {', '.join(unknown)}")
@@ -276,8 +329,15 @@ def _apply_invoices(session: Session, report: ImportReport) -> None:
             invoice = Invoice(folio=row["folio"])
             session.add(invoice)
         invoice.farmer_id = farmers[row["farmer_folio"]]
-        for name in ("amount_mxn", "status", "status_reason", "issued_on", "scheduled_on", "paid_on",
-                     "bank_reference_last4"):
+        for name in (
+            "amount_mxn",
+            "status",
+            "status_reason",
+            "issued_on",
+            "scheduled_on",
+            "paid_on",
+            "bank_reference_last4",
+        ):
             setattr(invoice, name, row.get(name))
 
 
@@ -289,8 +349,19 @@ def _apply_trainings(session: Session, report: ImportReport) -> None:
             session.add(training)
         if row["capacity"] < (training.seats_taken or 0):
             raise RowError(f"{row['code']}: el cupo es menor que los inscritos ({training.seats_taken})")
-        for name in ("topic", "title", "description", "starts_at", "timezone", "venue", "municipality",
-                     "state", "capacity", "latitude", "longitude"):
+        for name in (
+            "topic",
+            "title",
+            "description",
+            "starts_at",
+            "timezone",
+            "venue",
+            "municipality",
+            "state",
+            "capacity",
+            "latitude",
+            "longitude",
+        ):
             setattr(training, name, row[name])
 
 

@@ -1,4 +1,5 @@
 """Bring a database to the latest schema with Alembic, from code (set-up, tests, CLI)."""
+
 from __future__ import annotations
 
 from alembic import command

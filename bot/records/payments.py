@@ -1,7 +1,10 @@
 """Invoices and the deliveries behind them, always scoped to one farmer."""
+
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.records.schema import Delivery, Invoice, PaymentAccessLog
@@ -30,3 +33,54 @@ def invoice_by_folio(session: Session, farmer_id: int, folio: str) -> Invoice | 
 
 def log_payment_access(session: Session, phone: str, farmer_id: int, folios: list[str]) -> None:
     session.add(PaymentAccessLog(phone=phone, farmer_id=farmer_id, invoice_folios=",".join(folios)))
+
+
+# --- what staff read ----------------------------------------------------------------------------
+
+
+def _invoice_conditions(status: str | None, text: str, farmer_ids: Collection[int] | None) -> list:
+    conditions = []
+    if status:
+        conditions.append(Invoice.status == status)
+    if text:
+        conditions.append(
+            or_(
+                func.lower(Invoice.folio).like(f"%{text.lower()}%"),
+                Invoice.farmer_id.in_(list(farmer_ids or [])),
+            )
+        )
+    return conditions
+
+
+def count_invoices(
+    session: Session, *, status: str | None = None, text: str = "", farmer_ids: Collection[int] | None = None
+) -> int:
+    """Invoices in a status, and whose folio contains the text or whose farmer is one of these."""
+    return (
+        session.execute(
+            select(func.count(Invoice.id)).where(*_invoice_conditions(status, text, farmer_ids))
+        ).scalar()
+        or 0
+    )
+
+
+def newest_invoices(
+    session: Session,
+    *,
+    status: str | None = None,
+    text: str = "",
+    farmer_ids: Collection[int] | None = None,
+    limit: int,
+    offset: int = 0,
+) -> list[Invoice]:
+    """The same invoices, the newest first, with their farmer loaded."""
+    return list(
+        session.execute(
+            select(Invoice)
+            .options(selectinload(Invoice.farmer))
+            .where(*_invoice_conditions(status, text, farmer_ids))
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+    )

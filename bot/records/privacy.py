@@ -5,6 +5,7 @@ phone number is the last four digits of the farmer's program folio, printed on t
 After ``verification_max_attempts`` wrong answers the number is locked out of payment answers
 for ``verification_lock_minutes``; staff see the lock in phone_verifications.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -93,9 +94,7 @@ class CheckOutcome:
     attempts_left: int
 
 
-def check_code(
-    session: Session, phone: str, farmer: Farmer, answer: str, config: Settings
-) -> CheckOutcome:
+def check_code(session: Session, phone: str, farmer: Farmer, answer: str, config: Settings) -> CheckOutcome:
     row = _row(session, phone, farmer.id)
     result = _check(row, farmer, answer, config)
     return CheckOutcome(result, max(config.verification_max_attempts - row.failed_attempts, 0))

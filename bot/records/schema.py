@@ -1,5 +1,9 @@
 """The tables a smallholder supply program keeps. Schema only: queries live in their own modules."""
+
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -17,21 +21,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from bot.records import vocabulary
+from bot.records.vocabulary import codes
 from bot.timeutil import as_utc, utcnow
 
-Base = declarative_base()
+# Typed as Any: SQLAlchemy 1.4's declarative base is built at run time, which mypy cannot follow
+# without the deprecated sqlalchemy-stubs plugin.
+Base: Any = declarative_base()
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's SQL: the column holds one of the vocabulary's codes."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-MEDIA = ("whatsapp", "sms")
-INVOICE_STATUSES = ("received", "in_review", "scheduled", "paid", "rejected", "on_hold")
-REJECTION_REASONS = ("mechanical_damage", "size_out_of_range", "ripeness", "pests", "disease", "sunburn", "other")
-TRAINING_TOPICS = ("agronomia", "regenerativa", "calidad", "negocios", "liderazgo")
-ENROLMENT_STATUSES = ("active", "cancelled")
-REQUEST_STATUSES = ("open", "in_progress", "closed")
+MEDIA = codes(vocabulary.MEDIA)
+INVOICE_STATUSES = codes(vocabulary.INVOICE_STATUSES)
+REJECTION_REASONS = codes(vocabulary.REJECTION_REASONS)
+TRAINING_TOPICS = codes(vocabulary.TRAINING_TOPICS)
+ENROLMENT_STATUSES = codes(vocabulary.ENROLMENT_STATUSES)
+REQUEST_STATUSES = codes(vocabulary.REQUEST_STATUSES)
 
 
 class Organisation(Base):
@@ -44,7 +53,7 @@ class Organisation(Base):
 
 class Farmer(Base):
     __tablename__ = "farmers"
-    __table_args__ = (CheckConstraint(_in("preferred_medium", MEDIA), name="ck_farmer_medium"),)
+    __table_args__ = (CheckConstraint(one_of("preferred_medium", MEDIA), name="ck_farmer_medium"),)
     id = Column(Integer, primary_key=True)
     folio = Column(String(20), nullable=False, unique=True)  # program folio, e.g. PP-014237
     name = Column(String(160), nullable=False)
@@ -96,7 +105,7 @@ class Delivery(Base):
 
 class DeliveryRejection(Base):
     __tablename__ = "delivery_rejections"
-    __table_args__ = (CheckConstraint(_in("reason", REJECTION_REASONS), name="ck_rejection_reason"),)
+    __table_args__ = (CheckConstraint(one_of("reason", REJECTION_REASONS), name="ck_rejection_reason"),)
     id = Column(Integer, primary_key=True)
     delivery_id = Column(Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False)
     reason = Column(String(30), nullable=False)
@@ -116,7 +125,7 @@ class DeliveryGrade(Base):
 
 class Invoice(Base):
     __tablename__ = "invoices"
-    __table_args__ = (CheckConstraint(_in("status", INVOICE_STATUSES), name="ck_invoice_status"),)
+    __table_args__ = (CheckConstraint(one_of("status", INVOICE_STATUSES), name="ck_invoice_status"),)
     id = Column(Integer, primary_key=True)
     folio = Column(String(20), nullable=False, unique=True)  # e.g. F-204518
     farmer_id = Column(Integer, ForeignKey("farmers.id"), nullable=False, index=True)
@@ -137,7 +146,7 @@ class Invoice(Base):
 class Training(Base):
     __tablename__ = "trainings"
     __table_args__ = (
-        CheckConstraint(_in("topic", TRAINING_TOPICS), name="ck_training_topic"),
+        CheckConstraint(one_of("topic", TRAINING_TOPICS), name="ck_training_topic"),
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="ck_training_seats"),
         Index("ix_trainings_starts_at", "starts_at"),
     )
@@ -157,7 +166,7 @@ class Training(Base):
     seats_taken = Column(Integer, nullable=False, default=0)
     cancelled = Column(Boolean, nullable=False, default=False)
 
-    def starts_at_utc(self):
+    def starts_at_utc(self) -> datetime:
         return as_utc(self.starts_at)
 
 
@@ -165,7 +174,7 @@ class Enrolment(Base):
     __tablename__ = "enrolments"
     __table_args__ = (
         UniqueConstraint("training_id", "farmer_id", name="uq_enrolment"),
-        CheckConstraint(_in("status", ENROLMENT_STATUSES), name="ck_enrolment_status"),
+        CheckConstraint(one_of("status", ENROLMENT_STATUSES), name="ck_enrolment_status"),
     )
     id = Column(Integer, primary_key=True)
     training_id = Column(Integer, ForeignKey("trainings.id"), nullable=False, index=True)
@@ -244,12 +253,12 @@ class PaymentAccessLog(Base):
 
 class HumanRequest(Base):
     __tablename__ = "human_requests"
-    __table_args__ = (CheckConstraint(_in("status", REQUEST_STATUSES), name="ck_request_status"),)
+    __table_args__ = (CheckConstraint(one_of("status", REQUEST_STATUSES), name="ck_request_status"),)
     id = Column(Integer, primary_key=True)
     phone = Column(String(20), nullable=False, index=True)
     farmer_id = Column(Integer, ForeignKey("farmers.id"), nullable=True)
     conversation_id = Column(String(64), nullable=False)
-    reason = Column(String(30), nullable=False, default="asked")  # asked / not_understood
+    reason = Column(String(30), nullable=False, default="asked")  # vocabulary.REQUEST_REASONS
     last_message = Column(Text, nullable=True)
     status = Column(String(12), nullable=False, default="open")
     assigned_to = Column(String(80), nullable=True)

@@ -2,23 +2,36 @@
 
 Reference tables (quality standards, avocado calibres) come from data/seed/*.csv, which cite their
 sources (../shared/domain/facts.md). People, deliveries, invoices and trainings are invented demo
-records; the demo phone numbers in DEMO_PHONES are the ones the README tells people to try.
+records; what they are made of (names, places, prices, the demo phones) is in demo_data.py.
 """
+
 from __future__ import annotations
 
-import csv
 import random
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import PROJECT_ROOT
 from bot.records.csv_import import load_reference_tables
+from bot.records.demo_data import (
+    DEMO_PHONES,
+    FARMER_COUNT,
+    FIRST_NAMES,
+    HOLD_REASONS,
+    ORG_KINDS,
+    PRICE_PER_KG,
+    RANDOM_SEED,
+    REJECT_REASONS,
+    REJECTION_WEIGHTS,
+    SEED_DIR,
+    SURNAMES,
+    TRAINING_CATALOG,
+    PlaceRow,
+    load_places,
+)
 from bot.records.schema import (
     Delivery,
     DeliveryGrade,
@@ -31,97 +44,6 @@ from bot.records.schema import (
     Organisation,
     Training,
 )
-
-SEED_DIR = PROJECT_ROOT / "data" / "seed"
-RANDOM_SEED = 20241129
-FARMER_COUNT = 360
-
-FIRST_NAMES = (
-    "María", "Guadalupe", "Rosa", "Juana", "Margarita", "Verónica", "Leticia", "Adriana", "Josefina",
-    "Teresa", "Alicia", "Elena", "Patricia", "Martha", "Silvia", "Juan", "José", "Miguel", "Pedro",
-    "Francisco", "Jesús", "Antonio", "Alejandro", "Raúl", "Rafael", "Salvador", "Javier", "Ramón",
-    "Arturo", "Fernando", "Ernesto", "Héctor", "Luis", "Jorge", "Isidro", "Efraín", "Rigoberto",
-)
-SURNAMES = (
-    "Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
-    "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Jiménez", "Reyes", "Díaz", "Torres",
-    "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Castillo", "Chávez", "Ramos", "Valencia",
-    "Cervantes", "Magaña", "Zamora", "Barajas", "Ochoa", "Villalobos", "Pulido", "Anguiano",
-)
-ORG_KINDS = ("SPR de RL", "Cooperativa", "Sociedad Cooperativa", "Unión de Productores")
-TRAINING_CATALOG = {
-    "agronomia": [
-        ("Manejo integrado de trips y ácaros", "Cómo monitorear plagas y cuándo aplicar, con productos autorizados."),
-        ("Nutrición y fertilización del huerto", "Análisis de suelo y un plan de fertilización por etapa."),
-        ("Poda y manejo de copa", "Poda de formación y de producción para fruta de mejor calibre."),
-    ],
-    "regenerativa": [
-        ("Cultivos de cobertura", "Qué sembrar entre hileras para proteger el suelo y guardar humedad."),
-        ("Barreras contra la erosión", "Barreras vivas y muertas en laderas, con práctica en parcela."),
-        ("Riego eficiente y cosecha de agua", "Goteo, calendarios de riego y captación de lluvia."),
-        ("Rotación de cultivos", "Planear rotaciones para cortar plagas y mejorar el suelo."),
-    ],
-    "calidad": [
-        ("Calidad e inocuidad en cosecha", "Buenas prácticas de cosecha, higiene y registros para SRRC."),
-        ("Calibres y clasificación de fruta", "Cómo se clasifica por calidad y calibre en el empaque."),
-    ],
-    "negocios": [
-        ("Facturación electrónica (CFDI) para productores", "Cómo emitir su factura y subir el XML a tiempo."),
-        ("Costos de producción y precio", "Llevar cuentas simples del huerto y calcular su ganancia."),
-    ],
-    "liderazgo": [
-        ("Liderazgo de mujeres productoras", "Taller para mujeres que dirigen o quieren dirigir su organización."),
-        ("Mujeres en la toma de decisiones", "Herramientas para participar en asambleas y negociaciones."),
-    ],
-}
-REJECTION_WEIGHTS = {"mechanical_damage": 4, "size_out_of_range": 3, "ripeness": 2, "pests": 2, "sunburn": 1}
-HOLD_REASONS = ("Falta el XML del CFDI de la factura.", "El RFC de la factura no coincide con su registro.")
-REJECT_REASONS = ("La factura se emitió con un monto distinto a lo aceptado.", "La factura está duplicada.")
-PRICE_PER_KG = {"aguacate": Decimal("32.50"), "jitomate": Decimal("14.80"), "chile": Decimal("21.00"), "limon": Decimal("12.40")}
-
-
-@dataclass(frozen=True)
-class DemoFarmer:
-    folio: str
-    name: str
-    municipality: str
-    crop: str
-    phone: str
-    situation: str
-
-
-DEMO_PHONES = (
-    DemoFarmer("PP-518204", "Rosa María Pérez Ruiz", "Uruapan", "aguacate", "+524431000001",
-               "una productora con pagos pagados, programados y parte de una entrega rechazada"),
-    DemoFarmer("PP-630117", "Juan Hernández López", "Tancítaro", "aguacate", "+524431000002",
-               "teléfono compartido por dos productores de una familia"),
-    DemoFarmer("PP-630942", "Guadalupe Hernández Soto", "Tancítaro", "aguacate", "+524431000002",
-               "teléfono compartido por dos productores de una familia"),
-    DemoFarmer("PP-741365", "Adriana Flores Ortiz", "Atlixco", "jitomate", "+522441000003",
-               "factura retenida por falta del XML y una factura rechazada"),
-    DemoFarmer("PP-852790", "Miguel Ángel Torres Ochoa", "Culiacán", "jitomate", "+526671000004",
-               "productor nuevo sin facturas"),
-)
-UNKNOWN_DEMO_PHONE = "+524439999999"
-
-
-@dataclass(frozen=True)
-class PlaceRow:
-    state: str
-    municipality: str
-    timezone: str
-    latitude: float
-    longitude: float
-    crop: str
-
-
-def load_places() -> list[PlaceRow]:
-    with open(SEED_DIR / "places.csv", encoding="utf-8") as handle:
-        return [
-            PlaceRow(r["state"], r["municipality"], r["timezone"], float(r["latitude"]),
-                     float(r["longitude"]), r["crops"])
-            for r in csv.DictReader(handle)
-        ]
 
 
 def is_seeded(session: Session) -> bool:
@@ -146,11 +68,16 @@ def seed_demo(session: Session, anchor: date | None = None) -> dict[str, int]:
     trainings = _trainings(session, rng, places, anchor)
     session.flush()
     _enrolments(session, rng, farmers, trainings)
-    return {"farmers": len(farmers), "trainings": len(trainings),
-            "organisations": sum(len(group) for group in orgs.values())}
+    return {
+        "farmers": len(farmers),
+        "trainings": len(trainings),
+        "organisations": sum(len(group) for group in orgs.values()),
+    }
 
 
-def _organisations(session: Session, rng: random.Random, places: list[PlaceRow]) -> dict[str, list[Organisation]]:
+def _organisations(
+    session: Session, rng: random.Random, places: list[PlaceRow]
+) -> dict[str, list[Organisation]]:
     orgs: dict[str, list[Organisation]] = {}
     for place in places:
         for n in range(2):
@@ -165,13 +92,21 @@ def _organisations(session: Session, rng: random.Random, places: list[PlaceRow])
 
 
 def _new_farmer(folio: str, name: str, place: PlaceRow, crop: str, org: Organisation, medium: str) -> Farmer:
-    farmer = Farmer(folio=folio, name=name, state=place.state, municipality=place.municipality,
-                    organisation=org, preferred_medium=medium)
+    farmer = Farmer(
+        folio=folio,
+        name=name,
+        state=place.state,
+        municipality=place.municipality,
+        organisation=org,
+        preferred_medium=medium,
+    )
     farmer.crops.append(FarmerCrop(product=crop, hectares=Decimal("1.5")))
     return farmer
 
 
-def _demo_farmers(session: Session, by_municipality: dict[str, PlaceRow], orgs) -> list[Farmer]:
+def _demo_farmers(
+    session: Session, by_municipality: dict[str, PlaceRow], orgs: dict[str, list[Organisation]]
+) -> list[Farmer]:
     farmers = []
     for demo in DEMO_PHONES:
         place = by_municipality[demo.municipality]
@@ -182,7 +117,13 @@ def _demo_farmers(session: Session, by_municipality: dict[str, PlaceRow], orgs) 
     return farmers
 
 
-def _random_farmers(session, rng, places, orgs, start: int) -> list[Farmer]:
+def _random_farmers(
+    session: Session,
+    rng: random.Random,
+    places: list[PlaceRow],
+    orgs: dict[str, list[Organisation]],
+    start: int,
+) -> list[Farmer]:
     farmers: list[Farmer] = []
     used_folios = {d.folio for d in DEMO_PHONES}
     while len(farmers) < FARMER_COUNT - start:
@@ -193,8 +134,14 @@ def _random_farmers(session, rng, places, orgs, start: int) -> list[Farmer]:
         place = rng.choice(places)
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)} {rng.choice(SURNAMES)}"
         hectares = Decimal(str(round(rng.lognormvariate(0.6, 0.6), 1)))  # about half under 2 ha
-        farmer = _new_farmer(folio, name, place, place.crop, rng.choice(orgs[place.municipality]),
-                             rng.choice(("whatsapp", "whatsapp", "sms")))
+        farmer = _new_farmer(
+            folio,
+            name,
+            place,
+            place.crop,
+            rng.choice(orgs[place.municipality]),
+            rng.choice(("whatsapp", "whatsapp", "sms")),
+        )
         farmer.crops[0].hectares = hectares
         phone = f"+52{rng.randint(2000000000, 9999999999)}"
         farmer.phones.append(FarmerPhone(phone=phone))
@@ -221,7 +168,9 @@ def _deliveries_and_invoices(
             folio=folios.next(),
             farmer_id=farmer.id,
             delivery_id=delivery.id,
-            amount_mxn=(delivery.kg_accepted * PRICE_PER_KG.get(crop, Decimal("15.00"))).quantize(Decimal("0.01")),
+            amount_mxn=(delivery.kg_accepted * PRICE_PER_KG.get(crop, Decimal("15.00"))).quantize(
+                Decimal("0.01")
+            ),
             issued_on=issued_on,
             **_status_for_age(rng, issued_on, anchor),
         )
@@ -231,9 +180,13 @@ def _deliveries_and_invoices(
 def _delivery(rng: random.Random, farmer: Farmer, crop: str, delivered_on: date) -> Delivery:
     kg = Decimal(rng.randrange(200, 2400, 10))
     rejected = Decimal(0)
-    delivery = Delivery(farmer_id=farmer.id, delivered_on=delivered_on, product=crop,
-                        collection_center=f"Centro de acopio {farmer.municipality}",
-                        kg_delivered=kg)
+    delivery = Delivery(
+        farmer_id=farmer.id,
+        delivered_on=delivered_on,
+        product=crop,
+        collection_center=f"Centro de acopio {farmer.municipality}",
+        kg_delivered=kg,
+    )
     if rng.random() < 0.35:
         reason = rng.choices(list(REJECTION_WEIGHTS), weights=list(REJECTION_WEIGHTS.values()))[0]
         rejected = (kg * Decimal(rng.randint(2, 15)) / 100).quantize(Decimal("1"))
@@ -251,7 +204,9 @@ def _grades(rng: random.Random, delivery: Delivery, crop: str) -> None:
         split = (first * Decimal("0.3")).quantize(Decimal("1"))
         delivery.grades.append(DeliveryGrade(grade="extra", calibre=calibres[0], kg=split))
         delivery.grades.append(DeliveryGrade(grade="primera", calibre=calibres[1], kg=first - split))
-        delivery.grades.append(DeliveryGrade(grade="segunda", calibre=calibres[2], kg=delivery.kg_accepted - first))
+        delivery.grades.append(
+            DeliveryGrade(grade="segunda", calibre=calibres[2], kg=delivery.kg_accepted - first)
+        )
     else:
         delivery.grades.append(DeliveryGrade(grade="primera", kg=first))
         delivery.grades.append(DeliveryGrade(grade="segunda", kg=delivery.kg_accepted - first))
@@ -287,8 +242,12 @@ def _status_for_age(rng: random.Random, issued_on: date, anchor: date) -> dict:
         return {"status": "in_review"}
     if scheduled_on > anchor:
         return {"status": "scheduled", "scheduled_on": scheduled_on}
-    return {"status": "paid", "scheduled_on": scheduled_on, "paid_on": scheduled_on,
-            "bank_reference_last4": f"{rng.randint(0, 9999):04d}"}
+    return {
+        "status": "paid",
+        "scheduled_on": scheduled_on,
+        "paid_on": scheduled_on,
+        "bank_reference_last4": f"{rng.randint(0, 9999):04d}",
+    }
 
 
 def _demo_invoice_situations(session: Session, farmers: list[Farmer], anchor: date) -> None:
@@ -296,37 +255,71 @@ def _demo_invoice_situations(session: Session, farmers: list[Farmer], anchor: da
     by_folio = {f.folio: f for f in farmers}
     rosa = by_folio["PP-518204"]
     _fixed_invoice(session, rosa, "F-300101", anchor - timedelta(days=20), 900, 0, None, "paid")
-    _fixed_invoice(session, rosa, "F-300102", anchor - timedelta(days=3), 1200, 84, "mechanical_damage", "scheduled")
+    _fixed_invoice(
+        session, rosa, "F-300102", anchor - timedelta(days=3), 1200, 84, "mechanical_damage", "scheduled"
+    )
     adriana = by_folio["PP-741365"]
-    _fixed_invoice(session, adriana, "F-300201", anchor - timedelta(days=6), 1500, 0, None, "on_hold",
-                   HOLD_REASONS[0])
-    _fixed_invoice(session, adriana, "F-300202", anchor - timedelta(days=10), 700, 35, "ripeness", "rejected",
-                   REJECT_REASONS[0])
+    _fixed_invoice(
+        session, adriana, "F-300201", anchor - timedelta(days=6), 1500, 0, None, "on_hold", HOLD_REASONS[0]
+    )
+    _fixed_invoice(
+        session,
+        adriana,
+        "F-300202",
+        anchor - timedelta(days=10),
+        700,
+        35,
+        "ripeness",
+        "rejected",
+        REJECT_REASONS[0],
+    )
     juan = by_folio["PP-630117"]
     _fixed_invoice(session, juan, "F-300301", anchor - timedelta(days=2), 640, 0, None, "in_review")
     lupe = by_folio["PP-630942"]
     _fixed_invoice(session, lupe, "F-300401", anchor - timedelta(days=12), 510, 20, "pests", "paid")
 
 
-def _fixed_invoice(session, farmer, folio, delivered_on, kg, kg_rejected, reason, status, status_reason=None):
+def _fixed_invoice(
+    session: Session,
+    farmer: Farmer,
+    folio: str,
+    delivered_on: date,
+    kg: int,
+    kg_rejected: int,
+    reason: str | None,
+    status: str,
+    status_reason: str | None = None,
+) -> None:
     crop = farmer.crops[0].product
-    delivery = Delivery(farmer_id=farmer.id, delivered_on=delivered_on, product=crop,
-                        collection_center=f"Centro de acopio {farmer.municipality}",
-                        kg_delivered=Decimal(kg), kg_rejected=Decimal(kg_rejected),
-                        kg_accepted=Decimal(kg - kg_rejected))
+    delivery = Delivery(
+        farmer_id=farmer.id,
+        delivered_on=delivered_on,
+        product=crop,
+        collection_center=f"Centro de acopio {farmer.municipality}",
+        kg_delivered=Decimal(kg),
+        kg_rejected=Decimal(kg_rejected),
+        kg_accepted=Decimal(kg - kg_rejected),
+    )
     if reason:
         delivery.rejections.append(DeliveryRejection(reason=reason, kg=Decimal(kg_rejected)))
     session.add(delivery)
     session.flush()
     issued_on = delivered_on + timedelta(days=1)
     scheduled_on = issued_on + timedelta(days=7) if status in ("scheduled", "paid") else None
-    session.add(Invoice(
-        folio=folio, farmer_id=farmer.id, delivery_id=delivery.id,
-        amount_mxn=(delivery.kg_accepted * PRICE_PER_KG[crop]).quantize(Decimal("0.01")),
-        status=status, status_reason=status_reason, issued_on=issued_on, scheduled_on=scheduled_on,
-        paid_on=scheduled_on if status == "paid" else None,
-        bank_reference_last4="4821" if status == "paid" else None,
-    ))
+    session.add(
+        Invoice(
+            folio=folio,
+            farmer_id=farmer.id,
+            delivery_id=delivery.id,
+            amount_mxn=(delivery.kg_accepted * PRICE_PER_KG[crop]).quantize(Decimal("0.01")),
+            status=status,
+            status_reason=status_reason,
+            issued_on=issued_on,
+            scheduled_on=scheduled_on,
+            paid_on=scheduled_on if status == "paid" else None,
+            bank_reference_last4="4821" if status == "paid" else None,
+        )
+    )
 
 
 def _trainings(session: Session, rng: random.Random, places: list[PlaceRow], anchor: date) -> list[Training]:
@@ -341,19 +334,30 @@ def _trainings(session: Session, rng: random.Random, places: list[PlaceRow], anc
             local = datetime.combine(day, time(rng.choice((9, 10, 16)), 0), ZoneInfo(place.timezone))
             capacity = rng.choice((15, 20, 25, 30))
             training = Training(
-                code=f"CAP-{number:04d}", topic=topic, title=title, description=description,
-                starts_at=local.astimezone(ZoneInfo("UTC")), timezone=place.timezone,
-                venue=f"Salón ejidal de {place.municipality}" if number % 2 else f"Parcela demostrativa {place.municipality}",
-                municipality=place.municipality, state=place.state,
-                latitude=Decimal(str(place.latitude)), longitude=Decimal(str(place.longitude)),
-                capacity=capacity, seats_taken=0,
+                code=f"CAP-{number:04d}",
+                topic=topic,
+                title=title,
+                description=description,
+                starts_at=local.astimezone(ZoneInfo("UTC")),
+                timezone=place.timezone,
+                venue=f"Salón ejidal de {place.municipality}"
+                if number % 2
+                else f"Parcela demostrativa {place.municipality}",
+                municipality=place.municipality,
+                state=place.state,
+                latitude=Decimal(str(place.latitude)),
+                longitude=Decimal(str(place.longitude)),
+                capacity=capacity,
+                seats_taken=0,
             )
             session.add(training)
             trainings.append(training)
     return trainings
 
 
-def _enrolments(session: Session, rng: random.Random, farmers: list[Farmer], trainings: list[Training]) -> None:
+def _enrolments(
+    session: Session, rng: random.Random, farmers: list[Farmer], trainings: list[Training]
+) -> None:
     demo_ids = {f.id for f in farmers[: len(DEMO_PHONES)]}
     by_place: dict[str, list[Farmer]] = {}
     for farmer in farmers:

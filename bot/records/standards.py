@@ -1,4 +1,5 @@
 """Reference tables: quality standards by product and grade, and the avocado Hass calibres."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

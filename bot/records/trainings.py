@@ -1,14 +1,16 @@
 """Upcoming trainings and enrolments. Seats are taken with one conditional UPDATE, so two farmers
 asking for the last seat at once cannot both get it, on SQLite and on PostgreSQL alike."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.records.schema import Enrolment, Training
 from bot.timeutil import utcnow
@@ -44,7 +46,12 @@ def upcoming_trainings(
 
 
 def _km(place: Place, training: Training) -> float:
-    if training.latitude is None or training.longitude is None:
+    if (
+        training.latitude is None
+        or training.longitude is None
+        or place.latitude is None
+        or place.longitude is None
+    ):
         return math.inf
     lat1, lon1 = math.radians(place.latitude), math.radians(place.longitude)
     lat2, lon2 = math.radians(float(training.latitude)), math.radians(float(training.longitude))
@@ -111,9 +118,7 @@ def active_enrolments(session: Session, farmer_id: int) -> list[Enrolment]:
 
 
 def _enrolment(session: Session, training_id: int, farmer_id: int) -> Enrolment | None:
-    query = select(Enrolment).where(
-        Enrolment.training_id == training_id, Enrolment.farmer_id == farmer_id
-    )
+    query = select(Enrolment).where(Enrolment.training_id == training_id, Enrolment.farmer_id == farmer_id)
     return session.execute(query).scalars().first()
 
 
@@ -123,4 +128,42 @@ def _release_seat(session: Session, training_id: int) -> None:
         .where(Training.id == training_id, Training.seats_taken > 0)
         .values(seats_taken=Training.seats_taken - 1)
         .execution_options(synchronize_session=False)
+    )
+
+
+# --- what staff read ----------------------------------------------------------------------------
+
+
+def count_trainings(session: Session, starting_after: datetime | None = None) -> int:
+    query = select(func.count(Training.id))
+    if starting_after is not None:
+        query = query.where(Training.starts_at >= starting_after)
+    return session.execute(query).scalar() or 0
+
+
+def trainings_from(
+    session: Session, starting_after: datetime | None = None, *, limit: int, offset: int = 0
+) -> list[Training]:
+    """Trainings from a moment on, the soonest first; or all of them, the latest first."""
+    query = select(Training)
+    if starting_after is not None:
+        query = query.where(Training.starts_at >= starting_after).order_by(Training.starts_at)
+    else:
+        query = query.order_by(Training.starts_at.desc())
+    return list(session.execute(query.limit(limit).offset(offset)).scalars())
+
+
+def training_by_id(session: Session, training_id: int) -> Training | None:
+    return session.get(Training, training_id)
+
+
+def enrolments_in(session: Session, training_id: int) -> list[Enrolment]:
+    """A training's enrolments, active first, with their farmer loaded."""
+    return list(
+        session.execute(
+            select(Enrolment)
+            .options(selectinload(Enrolment.farmer))
+            .where(Enrolment.training_id == training_id)
+            .order_by(Enrolment.status, Enrolment.created_at)
+        ).scalars()
     )

@@ -1,4 +1,5 @@
 """Dates, times, money and record words in short Mexican Spanish."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,26 +17,21 @@ ZONE_NAMES = {
     "America/Tijuana": "hora del noroeste",
     "America/Cancun": "hora del sureste",
 }
-REJECTION_REASONS = {
-    "mechanical_damage": "daño mecánico (golpes)",
-    "size_out_of_range": "calibre fuera de rango",
-    "ripeness": "madurez",
-    "pests": "plagas",
-    "disease": "enfermedad",
-    "sunburn": "quemadura de sol",
-    "other": "otros defectos",
-}
-TOPICS = {
-    "agronomia": "agronomía",
-    "regenerativa": "agricultura regenerativa",
-    "calidad": "calidad e inocuidad",
-    "negocios": "negocios y formalización",
-    "liderazgo": "liderazgo de mujeres productoras",
-}
 STATE_SHORT = {
-    "Michoacán": "Mich.", "Jalisco": "Jal.", "Estado de México": "Edomex", "Puebla": "Pue.",
-    "Veracruz": "Ver.", "Colima": "Col.", "Nayarit": "Nay.", "Morelos": "Mor.", "Guerrero": "Gro.",
-    "Oaxaca": "Oax.", "Chiapas": "Chis.", "Hidalgo": "Hgo.", "Tlaxcala": "Tlax.", "Sinaloa": "Sin.",
+    "Michoacán": "Mich.",
+    "Jalisco": "Jal.",
+    "Estado de México": "Edomex",
+    "Puebla": "Pue.",
+    "Veracruz": "Ver.",
+    "Colima": "Col.",
+    "Nayarit": "Nay.",
+    "Morelos": "Mor.",
+    "Guerrero": "Gro.",
+    "Oaxaca": "Oax.",
+    "Chiapas": "Chis.",
+    "Hidalgo": "Hgo.",
+    "Tlaxcala": "Tlax.",
+    "Sinaloa": "Sin.",
     "Sonora": "Son.",
 }
 

@@ -12,6 +12,7 @@ something other than text:
     /ubicacion 19.41,-102.05 Uruapan    a WhatsApp location pin
     /salir   leave
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,11 +20,10 @@ import os
 import sys
 import textwrap
 import time
-from typing import Optional
 
 from bot.messaging.formatting import sms_parts
-from bot.phones import normalize_phone
-from bot.twilio_standin.testing import StandinClient, signed_post, twilio_address, webhook_params
+from bot.phones import normalize_phone, twilio_address
+from bot.twilio_standin.client import StandinClient, signed_post, webhook_params
 
 MEDIA_SAMPLES = {
     "/audio": ("https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1", "audio/ogg"),
@@ -36,7 +36,8 @@ def show(message: dict, medium: str) -> str:
     body = message.get("body") or f"[plantilla {message.get('content_sid')}]"
     if medium == "sms":
         parts = sms_parts(body)
-        header = f"── SMS · {parts.parts} parte{'s' if parts.parts != 1 else ''} · {parts.units} caracteres ({parts.encoding})"
+        plural = "s" if parts.parts != 1 else ""
+        header = f"── SMS · {parts.parts} parte{plural} · {parts.units} caracteres ({parts.encoding})"
     else:
         header = "── WhatsApp"
     lines = [textwrap.fill(line, 60) if line else "" for line in body.split("\n")]
@@ -44,8 +45,17 @@ def show(message: dict, medium: str) -> str:
 
 
 class Phone:
-    def __init__(self, phone: str, medium: str, bot_url: str, standin_url: str, auth_token: str,
-                 public_base_url: str, profile_name: str, wait: float):
+    def __init__(
+        self,
+        phone: str,
+        medium: str,
+        bot_url: str,
+        standin_url: str,
+        auth_token: str,
+        public_base_url: str,
+        profile_name: str,
+        wait: float,
+    ):
         self.phone = normalize_phone(phone)
         self.medium = medium
         self.bot_url = bot_url.rstrip("/")
@@ -66,11 +76,13 @@ class Phone:
             coords, _, label = word[1].partition(" ")
             lat, lon = (float(v) for v in coords.split(","))
             location, body = (lat, lon, label), ""
-        params = webhook_params(self.phone, self.medium, body, media=media, location=location,
-                                profile_name=self.profile_name)
+        params = webhook_params(
+            self.phone, self.medium, body, media=media, location=location, profile_name=self.profile_name
+        )
         path = f"/webhooks/{self.medium}/webhook"
-        status, answer, seconds = signed_post(self.bot_url + path, params, self.auth_token,
-                                              public_url=self.public_base_url + path)
+        status, answer, seconds = signed_post(
+            self.bot_url + path, params, self.auth_token, public_url=self.public_base_url + path
+        )
         if status != 200:
             print(f"!! the bot answered HTTP {status}: {answer[:200]}", file=sys.stderr)
             return []
@@ -80,7 +92,7 @@ class Phone:
         """Replies arriving at the stand-in; stops when none came for a moment."""
         deadline, quiet_since, found = time.monotonic() + self.wait, None, []
         while time.monotonic() < deadline:
-            new = self.standin.messages(to=self.address)[self.seen:]
+            new = self.standin.messages(to=self.address)[self.seen :]
             if new:
                 self.seen += len(new)
                 found.extend(new)
@@ -91,16 +103,21 @@ class Phone:
         return found
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Talk to the bot as a farmer's phone, through signed Twilio webhooks.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[-1])
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 2)[-1],
+    )
     parser.add_argument("--phone", required=True, help="the farmer's number, e.g. +524431000001")
     parser.add_argument("--medium", choices=("sms", "whatsapp"), default="sms")
     parser.add_argument("--to", default="http://127.0.0.1:5005", help="the bot (rasa run) URL")
     parser.add_argument("--standin", default="http://127.0.0.1:4010")
-    parser.add_argument("--public-base-url", default=os.environ.get("TWILIO_PUBLIC_BASE_URL", ""),
-                        help="the URL the bot validates signatures against (default: --to)")
+    parser.add_argument(
+        "--public-base-url",
+        default=os.environ.get("TWILIO_PUBLIC_BASE_URL", ""),
+        help="the URL the bot validates signatures against (default: --to)",
+    )
     parser.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN", ""))
     parser.add_argument("--name", default="Productor", help="WhatsApp profile name")
     parser.add_argument("--say", action="append", help="send this and exit (repeatable)")
@@ -108,8 +125,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not args.auth_token:
         parser.error("--auth-token or TWILIO_AUTH_TOKEN is needed to sign the webhooks")
-    phone = Phone(args.phone, args.medium, args.to, args.standin, args.auth_token,
-                  args.public_base_url, args.name, args.wait)
+    phone = Phone(
+        args.phone,
+        args.medium,
+        args.to,
+        args.standin,
+        args.auth_token,
+        args.public_base_url,
+        args.name,
+        args.wait,
+    )
     label = "WhatsApp" if args.medium == "whatsapp" else "SMS"
     if args.say:
         for text in args.say:

@@ -18,6 +18,7 @@ Inspection and control (for tests, the phone and the benchmark):
                                    "reset": true}
 "Down" drops every connection without an answer, as an unreachable API would.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,11 +29,13 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, ClientTimeout, web
 from twilio.request_validator import RequestValidator
+
+from bot.messaging.formatting import sms_parts
 
 logger = logging.getLogger("twilio_standin")
 
@@ -46,7 +49,7 @@ class StandinState:
     fail_next: int = 0
     fail_status: int = 500
     down: bool = False
-    statuses: Optional[list[str]] = None  # None: sent, delivered (+ read on WhatsApp)
+    statuses: list[str] | None = None  # None: sent, delivered (+ read on WhatsApp)
     latency: float = 0.0
     callback_delay: float = 0.05
     unsubscribed: set[str] = field(default_factory=set)
@@ -80,8 +83,12 @@ class StandinState:
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return web.json_response(
-        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-         "status": status},
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
         status=status,
     )
 
@@ -100,8 +107,6 @@ def _authorised(request: web.Request, state: StandinState) -> bool:
 
 
 def _segments(body: str) -> int:
-    from bot.messaging.formatting import sms_parts
-
     return sms_parts(body).parts if body else 0
 
 
@@ -110,7 +115,8 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     state.attempts += 1
     state.attempt_times.append(time.time())
     if state.down:
-        request.transport.close()  # as if the API were unreachable
+        if request.transport is not None:
+            request.transport.close()  # as if the API were unreachable
         raise web.HTTPServiceUnavailable()
     if state.latency:
         await asyncio.sleep(state.latency)
@@ -118,21 +124,27 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         return _error(401, 20003, "Authenticate")
     if state.fail_next > 0:
         state.fail_next -= 1
-        failure = _error(state.fail_status, 20500 if state.fail_status >= 500 else 20429,
-                         "Stand-in failure on request")
+        failure = _error(
+            state.fail_status, 20500 if state.fail_status >= 500 else 20429, "Stand-in failure on request"
+        )
         if state.retry_after:
             failure.headers["Retry-After"] = state.retry_after
         return failure
-    form = await request.post()
-    to = form.get("To", "")
-    body = form.get("Body", "")
-    content_sid = form.get("ContentSid", "")
-    sender = form.get("From", "") or form.get("MessagingServiceSid", "")
+    posted = await request.post()
+
+    def form_value(name: str) -> str:
+        value = posted.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    to = form_value("To")
+    body = form_value("Body")
+    content_sid = form_value("ContentSid")
+    sender = form_value("From") or form_value("MessagingServiceSid")
     if not to:
         return _error(400, 21604, "A 'To' phone number is required.")
     if not sender:
         return _error(400, 21603, "A 'From' phone number is required.")
-    if not body and not content_sid and not form.get("MediaUrl"):
+    if not body and not content_sid and not form_value("MediaUrl"):
         return _error(400, 21602, "Message body is required.")
     if len(body) > 1600:
         return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
@@ -145,12 +157,12 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         "sid": sid,
         "account_sid": request.match_info["account_sid"],
         "to": to,
-        "from": form.get("From", ""),
-        "messaging_service_sid": form.get("MessagingServiceSid", ""),
+        "from": form_value("From"),
+        "messaging_service_sid": form_value("MessagingServiceSid"),
         "body": body,
         "content_sid": content_sid,
-        "content_variables": form.get("ContentVariables", ""),
-        "status_callback": form.get("StatusCallback", ""),
+        "content_variables": form_value("ContentVariables"),
+        "status_callback": form_value("StatusCallback"),
         "num_segments": _segments(body),
         "status": "queued",
         "received_at": time.time(),
@@ -162,12 +174,24 @@ async def create_message(request: web.Request) -> web.StreamResponse:
             statuses = ["sent", "delivered"] + (["read"] if to.startswith("whatsapp:") else [])
         asyncio.get_running_loop().create_task(_post_callbacks(request.app, record, list(statuses)))
     payload = {
-        "sid": sid, "account_sid": record["account_sid"], "to": to, "from": record["from"] or None,
-        "messaging_service_sid": record["messaging_service_sid"] or None, "body": body,
-        "status": "queued", "num_segments": str(record["num_segments"]), "num_media": "0",
-        "direction": "outbound-api", "api_version": "2010-04-01", "price": None,
-        "error_code": None, "error_message": None, "date_created": None, "date_sent": None,
-        "date_updated": None, "uri": f"/2010-04-01/Accounts/{record['account_sid']}/Messages/{sid}.json",
+        "sid": sid,
+        "account_sid": record["account_sid"],
+        "to": to,
+        "from": record["from"] or None,
+        "messaging_service_sid": record["messaging_service_sid"] or None,
+        "body": body,
+        "status": "queued",
+        "num_segments": str(record["num_segments"]),
+        "num_media": "0",
+        "direction": "outbound-api",
+        "api_version": "2010-04-01",
+        "price": None,
+        "error_code": None,
+        "error_message": None,
+        "date_created": None,
+        "date_sent": None,
+        "date_updated": None,
+        "uri": f"/2010-04-01/Accounts/{record['account_sid']}/Messages/{sid}.json",
         "subresource_uris": {},
     }
     return web.json_response(payload, status=201)
@@ -186,9 +210,14 @@ async def _post_callbacks(app: web.Application, record: dict, statuses: list[str
         for status in statuses:
             await asyncio.sleep(state.callback_delay)
             params = {
-                "MessageSid": record["sid"], "SmsSid": record["sid"], "AccountSid": record["account_sid"],
-                "MessageStatus": status, "SmsStatus": status, "To": record["to"],
-                "From": record["from"], "ApiVersion": "2010-04-01",
+                "MessageSid": record["sid"],
+                "SmsSid": record["sid"],
+                "AccountSid": record["account_sid"],
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "To": record["to"],
+                "From": record["from"],
+                "ApiVersion": "2010-04-01",
             }
             if status in ("failed", "undelivered"):
                 params["ErrorCode"] = "30003"
@@ -197,15 +226,14 @@ async def _post_callbacks(app: web.Application, record: dict, statuses: list[str
             try:
                 async with session.post(target, data=params, headers=headers) as resp:
                     outcome["http_status"] = resp.status
-            except Exception as exc:  # noqa: BLE001 - recorded for inspection
+            except Exception as exc:  # recorded for inspection
                 outcome["error"] = type(exc).__name__
             state.callbacks.append(outcome)
             record["status"] = status
 
 
-def _matching(state: StandinState, to: Optional[str], since: int) -> list[dict]:
-    return [m for m in state.messages[since:] if not to or m["to"] == to
-            or m["to"].split(":", 1)[-1] == to]
+def _matching(state: StandinState, to: str | None, since: int) -> list[dict]:
+    return [m for m in state.messages[since:] if not to or m["to"] == to or m["to"].split(":", 1)[-1] == to]
 
 
 async def list_messages(request: web.Request) -> web.Response:
@@ -221,8 +249,14 @@ async def list_messages(request: web.Request) -> web.Response:
         except asyncio.TimeoutError:
             pass
         found = _matching(state, to, since)
-    return web.json_response({"messages": found, "total": len(state.messages),
-                              "attempts": state.attempts, "attempt_times": state.attempt_times})
+    return web.json_response(
+        {
+            "messages": found,
+            "total": len(state.messages),
+            "attempts": state.attempts,
+            "attempt_times": state.attempt_times,
+        }
+    )
 
 
 async def list_callbacks(request: web.Request) -> web.Response:
@@ -250,10 +284,16 @@ async def control(request: web.Request) -> web.Response:
         state.callback_base = str(data["callback_base"] or "")
     if "unsubscribed" in data:
         state.unsubscribed = set(data["unsubscribed"])
-    return web.json_response({
-        "fail_next": state.fail_next, "fail_status": state.fail_status, "down": state.down,
-        "statuses": state.statuses, "latency": state.latency, "messages": len(state.messages),
-    })
+    return web.json_response(
+        {
+            "fail_next": state.fail_next,
+            "fail_status": state.fail_status,
+            "down": state.down,
+            "statuses": state.statuses,
+            "latency": state.latency,
+            "messages": len(state.messages),
+        }
+    )
 
 
 async def health(request: web.Request) -> web.Response:
@@ -271,19 +311,30 @@ def build_app(account_sid: str = "", auth_token: str = "") -> web.Application:
     return app
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4010)
     parser.add_argument("--account-sid", default=os.environ.get("TWILIO_ACCOUNT_SID", ""))
-    parser.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN", ""),
-                        help="checks Basic auth and signs status callbacks (default: env)")
+    parser.add_argument(
+        "--auth-token",
+        default=os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        help="checks Basic auth and signs status callbacks (default: env)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    print(f"Twilio stand-in on http://{args.host}:{args.port} "
-          f"(point the bot at it with TWILIO_API_BASE=http://{args.host}:{args.port})", flush=True)
-    web.run_app(build_app(args.account_sid, args.auth_token), host=args.host, port=args.port,
-                print=None, access_log=None)
+    print(
+        f"Twilio stand-in on http://{args.host}:{args.port} "
+        f"(point the bot at it with TWILIO_API_BASE=http://{args.host}:{args.port})",
+        flush=True,
+    )
+    web.run_app(
+        build_app(args.account_sid, args.auth_token),
+        host=args.host,
+        port=args.port,
+        print=None,
+        access_log=None,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Uso (desde la raiz del repo o desde cualquier lado):
 Formato de los .txt: un elemento por linea; las lineas vacias y las que
 empiezan con '#' se ignoran.
 """
+
 import os
 import sys
 import unicodedata

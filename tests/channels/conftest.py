@@ -1,10 +1,10 @@
-"""Fixtures for the channel tests: a migrated database (SQLite in a tmp dir, or the PostgreSQL
-named by DATABASE_URL), the Twilio stand-in, and the real channels served by a real Sanic app
-whose assistant is a stub that echoes (the channel mechanics are what is tested here)."""
+"""Fixtures for the channel tests: the messaging database (tests/support/messaging_db.py), the
+Twilio stand-in, and the real channels served by a real Sanic app whose assistant is a stub that
+echoes (the channel mechanics are what is tested here)."""
+
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -12,44 +12,14 @@ import uuid
 import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
-from sqlalchemy import delete
 
-from bot.db import session_scope
+from bot.channels.twilio_channels import SmsInput, WhatsAppInput
 from bot.messaging.config import TwilioSettings
-from bot.messaging.schema import (
-    InboundMessage,
-    MessageStatusEvent,
-    OptOutEvent,
-    OutboundMessage,
-    OutboxEntry,
-)
-from bot.records.migrate import upgrade
-from bot.twilio_standin.testing import SanicThread, free_port, start_standin
-from tests.databases import fresh_postgres
+from tests.support.messaging_db import clean_messaging_tables
+from tests.support.standin import SanicThread, free_port, start_standin
 
 ACCOUNT_SID = "ACtest"
 AUTH_TOKEN = "test-token"
-
-
-@pytest.fixture(scope="session")
-def channel_db(tmp_path_factory):
-    """SQLite in a tmp dir; or, when DATABASE_URL names a PostgreSQL server, a fresh database on
-    that server (created, migrated with Alembic to heads, dropped at the end)."""
-    previous = os.environ.get("DATABASE_URL")
-    drop = None
-    if previous and previous.startswith("postgresql"):
-        url, drop = fresh_postgres(previous, "pp_channels")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('channels') / 'program.db'}"
-    os.environ["DATABASE_URL"] = url
-    upgrade(url)
-    yield url
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
-    if drop is not None:
-        drop()
 
 
 @pytest.fixture(scope="session")
@@ -93,22 +63,28 @@ class EchoAssistant:
         if text == "/ask_trainings":
             location = (message.metadata or {}).get("location") or {}
             await out.send_text_message(
-                who, f"Capacitaciones cerca de {location.get('latitude')},{location.get('longitude')}")
+                who, f"Capacitaciones cerca de {location.get('latitude')},{location.get('longitude')}"
+            )
             return
         await out.send_text_message(who, f"Eco: {text}" if text else "No entendí su mensaje.")
 
 
 @pytest.fixture(scope="session")
-def channel_server(channel_db, standin, tmp_path_factory):
-    from bot.channels.twilio_channels import SmsInput, WhatsAppInput
-
+def channel_server(messaging_db, standin, tmp_path_factory):
     port = free_port()
     settings = TwilioSettings(
-        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-        whatsapp_from="whatsapp:+14155238886", sms_from="+15005550006",
-        public_base_url=f"http://127.0.0.1:{port}", api_base=standin.url,
-        send_timeout=3, send_attempts=3, backoff_base=0.05, backoff_max=0.2,
-        outbox_interval=0.5, turn_timeout=10,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        whatsapp_from="whatsapp:+14155238886",
+        sms_from="+15005550006",
+        public_base_url=f"http://127.0.0.1:{port}",
+        api_base=standin.url,
+        send_timeout=3,
+        send_attempts=3,
+        backoff_base=0.05,
+        backoff_max=0.2,
+        outbox_interval=0.5,
+        turn_timeout=10,
         inbound_spool=str(tmp_path_factory.mktemp("spool") / "inbound_spool.jsonl"),
     )
     assistant = EchoAssistant()
@@ -125,17 +101,11 @@ def channel_server(channel_db, standin, tmp_path_factory):
     server.stop()
 
 
-def _clean_tables() -> None:
-    with session_scope() as session:
-        for table in (MessageStatusEvent, OutboxEntry, OutboundMessage, InboundMessage, OptOutEvent):
-            session.execute(delete(table))
-
-
 @pytest.fixture
 def channels(channel_server, standin):
     """Per test: empty messaging tables, a reset stand-in, a fresh assistant log."""
     channel_server.call(channel_server.runtime.drain(10))
-    _clean_tables()
+    clean_messaging_tables()
     standin.reset()
     channel_server.assistant.received.clear()
     channel_server.assistant.replies.clear()

@@ -4,6 +4,7 @@ webhooks in, replies out through the Twilio stand-in. Skipped when there is no m
 The stack is the lead's session fixture ``rasa_stack`` (tests/conftest.py); this module puts the
 stand-in's address and the Twilio settings into ``stack_env`` before the stack starts.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,13 @@ import urllib.request
 import pytest
 
 from bot.messaging.formatting import is_gsm7
+from bot.phones import twilio_address
 from bot.replies.catalog import render
-from bot.twilio_standin.testing import signed_post, twilio_address, webhook_params
-
-pytestmark = pytest.mark.rasa
-
+from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL as PUBLIC_BASE_URL
 from tests.conftest import TWILIO_TEST_TOKEN as TOKEN
+
+pytestmark = pytest.mark.rasa
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +34,9 @@ def twilio_stack(stack_env, rasa_stack):
 def say(stack, phone, medium, body="", timeout=60, **extra):
     params = webhook_params(phone, medium, body, **extra)
     path = f"/webhooks/{medium}/webhook"
-    status, answer, _seconds = signed_post(stack["url"] + path, params, TOKEN,
-                                          public_url=PUBLIC_BASE_URL + path)
+    status, answer, _seconds = signed_post(
+        stack["url"] + path, params, TOKEN, public_url=PUBLIC_BASE_URL + path
+    )
     assert status == 200, answer  # how fast: bench/channels_bench.py, not a timed assertion
     address = twilio_address(phone, medium)
     before = len(stack["standin"].messages(to=address))
@@ -64,8 +66,7 @@ def test_sms_and_whatsapp_turns_through_rasa(twilio_stack):
     assert user_event["message_id"] == params["MessageSid"]
     assert user_event["input_channel"] == "sms"
     assert user_event["metadata"]["medium"] == "sms"
-    params, replies = say(twilio_stack, phone, "whatsapp", "¿qué capacitaciones hay?",
-                          profile_name="Rosa")
+    params, replies = say(twilio_stack, phone, "whatsapp", "¿qué capacitaciones hay?", profile_name="Rosa")
     assert replies
     state = tracker(twilio_stack, phone)
     assert state["sender_id"] == phone  # one conversation for both media

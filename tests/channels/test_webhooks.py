@@ -1,5 +1,6 @@
 """Real signed requests against the WhatsApp and SMS channels in a real Sanic app, replies through
 the Twilio stand-in over HTTP, records in the real database."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,16 @@ import time
 import pytest
 from sqlalchemy import select
 
+from bot.channels.twilio_channels import SmsInput
+from bot.channels.twilio_form import FormParams, parse_inbound
 from bot.db import session_scope
-from bot.messaging import records, texts
+from bot.messaging import inbound, optout, texts
+from bot.messaging.delivery import send_proactive
 from bot.messaging.formatting import is_gsm7, sms_parts
-from bot.timeutil import as_utc
 from bot.messaging.schema import InboundMessage, MessageStatusEvent, OutboundMessage, OutboxEntry
-from bot.twilio_standin.testing import signed_post, twilio_address, webhook_params
+from bot.phones import twilio_address
+from bot.timeutil import as_utc
+from bot.twilio_standin.client import signed_post, webhook_params
 from tests.channels.conftest import AUTH_TOKEN, wait_until
 
 
@@ -22,8 +27,14 @@ def new_phone() -> str:
     return "+52443" + "".join(random.choice("0123456789") for _ in range(7))
 
 
-def post(server, medium: str, params: dict, token: str = AUTH_TOKEN, path: str = "webhook",
-         signed_url: str | None = None):
+def post(
+    server,
+    medium: str,
+    params: dict,
+    token: str = AUTH_TOKEN,
+    path: str = "webhook",
+    signed_url: str | None = None,
+):
     url = f"{server.url}/webhooks/{medium}/{path}"
     public = signed_url or f"{server.settings.public_base_url}/webhooks/{medium}/{path}"
     return signed_post(url, params, token, public_url=public)
@@ -39,9 +50,18 @@ def inbound_rows(sid=None):
 
 def outbound_rows(phone):
     with session_scope() as session:
-        return session.execute(
-            select(OutboundMessage).where(OutboundMessage.phone == phone).order_by(OutboundMessage.id)
-        ).scalars().all()
+        return (
+            session.execute(
+                select(OutboundMessage).where(OutboundMessage.phone == phone).order_by(OutboundMessage.id)
+            )
+            .scalars()
+            .all()
+        )
+
+
+def opted_out(phone) -> bool:
+    with session_scope() as session:
+        return optout.is_opted_out(session, phone)
 
 
 def replies_to(standin, phone, medium, count=1, timeout=10):
@@ -63,8 +83,12 @@ def test_whatsapp_message_is_acknowledged_at_once_and_answered(channels, standin
     assert message.message_id == params["MessageSid"]
     assert message.input_channel == "whatsapp"
     assert message.metadata == {
-        "medium": "whatsapp", "message_sid": params["MessageSid"], "profile_name": "Doña Rosa",
-        "wa_id": f"521{phone[3:]}", "num_media": 0, "media": [],
+        "medium": "whatsapp",
+        "message_sid": params["MessageSid"],
+        "profile_name": "Doña Rosa",
+        "wa_id": f"521{phone[3:]}",
+        "num_media": 0,
+        "media": [],
     }
     row = wait_until(lambda: [r for r in inbound_rows(params["MessageSid"]) if r.status == "processed"])
     assert row[0].phone == phone and row[0].kind == "text"
@@ -72,9 +96,13 @@ def test_whatsapp_message_is_acknowledged_at_once_and_answered(channels, standin
     done = wait_until(lambda: [o for o in outbound_rows(phone) if o.status == "read"])
     assert done and done[0].twilio_sid == sent[0]["sid"]
     with session_scope() as session:
-        events = session.execute(
-            select(MessageStatusEvent.status).where(MessageStatusEvent.twilio_sid == sent[0]["sid"])
-        ).scalars().all()
+        events = (
+            session.execute(
+                select(MessageStatusEvent.status).where(MessageStatusEvent.twilio_sid == sent[0]["sid"])
+            )
+            .scalars()
+            .all()
+        )
     assert events == ["sent", "delivered", "read"]
 
 
@@ -111,16 +139,19 @@ def test_a_turn_that_holds_its_thread_does_not_hold_up_the_next_webhook(channels
 
 
 def test_content_type_is_twiml(channels):
-    import urllib.request
-    from twilio.request_validator import RequestValidator
     import urllib.parse
+    import urllib.request
+
+    from twilio.request_validator import RequestValidator
 
     params = webhook_params(new_phone(), "sms", "hola")
     url = f"{channels.url}/webhooks/sms/webhook"
     signature = RequestValidator(AUTH_TOKEN).compute_signature(
-        f"{channels.settings.public_base_url}/webhooks/sms/webhook", params)
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
-                                     headers={"X-Twilio-Signature": signature})
+        f"{channels.settings.public_base_url}/webhooks/sms/webhook", params
+    )
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(params).encode(), headers={"X-Twilio-Signature": signature}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/xml")
 
@@ -157,14 +188,17 @@ def test_bad_signatures_get_403_and_reach_nothing(channels, standin, case, caplo
     else:
         signature_params = dict(params)
         params = dict(params, Body="pagar a otra cuenta")
-        from twilio.request_validator import RequestValidator
         import urllib.parse
         import urllib.request
 
+        from twilio.request_validator import RequestValidator
+
         signature = RequestValidator(AUTH_TOKEN).compute_signature(
-            f"{channels.settings.public_base_url}/webhooks/sms/webhook", signature_params)
-        request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
-                                         headers={"X-Twilio-Signature": signature})
+            f"{channels.settings.public_base_url}/webhooks/sms/webhook", signature_params
+        )
+        request = urllib.request.Request(
+            url, data=urllib.parse.urlencode(params).encode(), headers={"X-Twilio-Signature": signature}
+        )
         try:
             urllib.request.urlopen(request, timeout=10)
             status = 200
@@ -200,8 +234,9 @@ def test_replayed_message_sid_is_answered_once(channels, standin):
     assert len(standin.messages(to=twilio_address(phone, "whatsapp"))) == 1
 
 
-@pytest.mark.parametrize("body", ["", "   ", "😀🙏🏽🌽", "x" * 1600, "What time is the training?",
-                                  "Wie spät ist es?"])
+@pytest.mark.parametrize(
+    "body", ["", "   ", "😀🙏🏽🌽", "x" * 1600, "What time is the training?", "Wie spät ist es?"]
+)
 def test_odd_bodies_never_fail(channels, standin, body):
     phone = new_phone()
     params = webhook_params(phone, "sms", body)
@@ -217,8 +252,7 @@ def test_odd_bodies_never_fail(channels, standin, body):
 
 
 @pytest.mark.parametrize("content_type", ["audio/ogg", "image/jpeg", "video/mp4", "application/pdf"])
-def test_media_only_reaches_the_conversation_as_send_media_with_its_files(channels, standin,
-                                                                         content_type):
+def test_media_only_reaches_the_conversation_as_send_media_with_its_files(channels, standin, content_type):
     """Nothing for the NLU to read: the assistant gets intent send_media and the files in the
     metadata (so the tracker and the console keep them), and its reply goes out."""
     phone = new_phone()
@@ -238,8 +272,9 @@ def test_media_only_reaches_the_conversation_as_send_media_with_its_files(channe
 
 def test_media_with_a_caption_goes_to_the_assistant_with_the_media(channels, standin):
     phone = new_phone()
-    params = webhook_params(phone, "whatsapp", "así salió mi aguacate",
-                            media=[("https://api.twilio.com/m/ME2", "image/jpeg")])
+    params = webhook_params(
+        phone, "whatsapp", "así salió mi aguacate", media=[("https://api.twilio.com/m/ME2", "image/jpeg")]
+    )
     post(channels, "whatsapp", params)
     replies_to(standin, phone, "whatsapp")
     metadata = channels.assistant.received[-1].metadata
@@ -268,24 +303,31 @@ def test_opt_out_words_are_confirmed_and_recorded(channels, standin, word):
     assert "ya no le enviaremos avisos" in sent[0]["body"]
     assert is_gsm7(sent[0]["body"])
     assert channels.assistant.received == []
-    assert records.is_opted_out(phone)
+    assert opted_out(phone)
 
 
 def test_alta_resubscribes_and_opted_out_numbers_get_no_proactive_messages(channels, standin):
-    from bot.messaging.delivery import send_proactive
-
     phone = new_phone()
     post(channels, "whatsapp", webhook_params(phone, "whatsapp", "BAJA"))
     replies_to(standin, phone, "whatsapp")
-    assert channels.call(send_proactive(channels.runtime.sender, phone=phone, medium="whatsapp",
-                                        text="Nueva capacitación el sábado")) == []
+    assert (
+        channels.call(
+            send_proactive(
+                channels.runtime.sender, phone=phone, medium="whatsapp", text="Nueva capacitación el sábado"
+            )
+        )
+        == []
+    )
     assert [o.status for o in outbound_rows(phone)][-1] == "skipped_opt_out"
     post(channels, "whatsapp", webhook_params(phone, "whatsapp", "Alta"))
     sent = replies_to(standin, phone, "whatsapp", count=2)
     assert "Volverá a recibir avisos" in sent[1]["body"]
-    assert not records.is_opted_out(phone)
-    results = channels.call(send_proactive(channels.runtime.sender, phone=phone, medium="whatsapp",
-                                           text="Nueva capacitación el sábado"))
+    assert not opted_out(phone)
+    results = channels.call(
+        send_proactive(
+            channels.runtime.sender, phone=phone, medium="whatsapp", text="Nueva capacitación el sábado"
+        )
+    )
     assert results and results[0].ok
     assert replies_to(standin, phone, "whatsapp", count=3)[2]["body"] == "Nueva capacitación el sábado"
 
@@ -360,9 +402,12 @@ def test_unsubscribed_recipient_is_recorded_as_opt_out_not_retried(channels, sta
     phone = new_phone()
     standin.control(unsubscribed=[phone])
     post(channels, "sms", webhook_params(phone, "sms", "hola"))
-    assert wait_until(lambda: records.is_opted_out(phone))
-    row = wait_until(lambda: outbound_rows(phone) and outbound_rows(phone)[0].status == "failed"
-                     and outbound_rows(phone)[0])
+    assert wait_until(lambda: opted_out(phone))
+    row = wait_until(
+        lambda: (
+            outbound_rows(phone) and outbound_rows(phone)[0].status == "failed" and outbound_rows(phone)[0]
+        )
+    )
     assert row.error_code == "21610"
 
 
@@ -373,16 +418,31 @@ def test_status_callbacks_are_recorded_and_never_move_backwards(channels, standi
     sid = replies_to(standin, phone, "sms")[0]["sid"]
     wait_until(lambda: outbound_rows(phone) and outbound_rows(phone)[0].twilio_sid)
     for state in ("queued", "sent", "delivered", "sent"):
-        status, _, _ = post(channels, "sms", {"MessageSid": sid, "MessageStatus": state,
-                                              "AccountSid": "ACtest"}, path="status")
+        status, _, _ = post(
+            channels,
+            "sms",
+            {"MessageSid": sid, "MessageStatus": state, "AccountSid": "ACtest"},
+            path="status",
+        )
         assert status == 200
     assert outbound_rows(phone)[0].status == "delivered"
-    status, _, _ = post(channels, "sms", {"MessageSid": "SMunknown", "MessageStatus": "failed",
-                                          "ErrorCode": "30003"}, path="status")
+    status, _, _ = post(
+        channels,
+        "sms",
+        {"MessageSid": "SMunknown", "MessageStatus": "failed", "ErrorCode": "30003"},
+        path="status",
+    )
     assert status == 200
     with session_scope() as session:
-        statuses = session.execute(select(MessageStatusEvent.status).where(
-            MessageStatusEvent.twilio_sid == sid).order_by(MessageStatusEvent.id)).scalars().all()
+        statuses = (
+            session.execute(
+                select(MessageStatusEvent.status)
+                .where(MessageStatusEvent.twilio_sid == sid)
+                .order_by(MessageStatusEvent.id)
+            )
+            .scalars()
+            .all()
+        )
     assert statuses == ["queued", "sent", "delivered", "sent"]
 
 
@@ -406,23 +466,30 @@ def test_sms_turn_is_one_gsm7_body_with_the_options_inside(channels, standin):
     sent = standin.messages(to=phone)
     assert len(sent) == 1
     body = sent[0]["body"]
-    assert body == ("¡Hola, Rosa! Soy el asistente del programa.\n\n¿Qué desea consultar?\n"
-                    "1. Pagos\n2. Capacitaciones\n3. Estandares de calidad")
+    assert body == (
+        "¡Hola, Rosa! Soy el asistente del programa.\n\n¿Qué desea consultar?\n"
+        "1. Pagos\n2. Capacitaciones\n3. Estandares de calidad"
+    )
     assert is_gsm7(body) and sms_parts(body).parts == 1
 
 
 def test_whatsapp_keeps_accents_emoji_bold_and_buttons_become_a_list(channels, standin):
     phone = new_phone()
     channels.assistant.replies["menu"] = [
-        {"text": "¿Qué desea consultar? 🌽", "buttons": [
-            {"title": "Pagos", "payload": "/ask_payments"},
-            {"title": "Capacitaciones", "payload": "/ask_trainings"}]},
+        {
+            "text": "¿Qué desea consultar? 🌽",
+            "buttons": [
+                {"title": "Pagos", "payload": "/ask_payments"},
+                {"title": "Capacitaciones", "payload": "/ask_trainings"},
+            ],
+        },
     ]
     post(channels, "whatsapp", webhook_params(phone, "whatsapp", "menu"))
-    sent = replies_to(standin, phone, "whatsapp")
+    replies_to(standin, phone, "whatsapp")
     time.sleep(0.3)
     assert [m["body"] for m in standin.messages(to=twilio_address(phone, "whatsapp"))] == [
-        "¿Qué desea consultar? 🌽\n1. Pagos\n2. Capacitaciones"]
+        "¿Qué desea consultar? 🌽\n1. Pagos\n2. Capacitaciones"
+    ]
 
 
 def test_a_failing_assistant_still_answers_kindly(channels, standin):
@@ -467,16 +534,19 @@ def test_a_message_left_unanswered_by_a_crash_is_answered_at_start_up(channels, 
 
     from sqlalchemy import update
 
-    from bot.channels.twilio_channels import parse_inbound, FormParams
     from bot.timeutil import utcnow
 
     phone = new_phone()
     params = webhook_params(phone, "whatsapp", "¿sigue ahí?")
     message = parse_inbound("whatsapp", FormParams({k: [v] for k, v in params.items()}))
-    assert records.store_inbound(message)
     with session_scope() as session:
-        session.execute(update(InboundMessage).where(InboundMessage.message_sid == params["MessageSid"])
-                        .values(received_at=utcnow() - timedelta(minutes=3)))
+        assert inbound.store_inbound(session, message)
+    with session_scope() as session:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.message_sid == params["MessageSid"])
+            .values(received_at=utcnow() - timedelta(minutes=3))
+        )
     channels.call(channels.runtime.worker.run_once(startup=True))
     assert [m["body"] for m in replies_to(standin, phone, "whatsapp")] == ["Eco: ¿sigue ahí?"]
     row = wait_until(lambda: [r for r in inbound_rows(params["MessageSid"]) if r.status == "processed"])
@@ -485,13 +555,12 @@ def test_a_message_left_unanswered_by_a_crash_is_answered_at_start_up(channels, 
 
 def test_rasa_proactive_output_channel_respects_opt_out(channels, standin):
     """What Rasa sends via trigger_intent?output_channel=sms goes through the channel."""
-    from bot.channels.twilio_channels import SmsInput
-
     phone = new_phone()
     output = SmsInput(channels.settings).get_output_channel()
     channels.call(output.send_text_message(phone, "Recordatorio: *capacitación* mañana 🌽"))
     assert [m["body"] for m in replies_to(standin, phone, "sms")] == ["Recordatorio: capacitacion mañana"]
-    records.record_opt(phone, "opt_out", "baja", "sms")
+    with session_scope() as session:
+        optout.record_opt(session, phone, "opt_out", "baja", "sms")
     channels.call(output.send_text_message(phone, "Otro aviso"))
     time.sleep(0.3)
     assert len(standin.messages(to=phone)) == 1
@@ -499,12 +568,16 @@ def test_rasa_proactive_output_channel_respects_opt_out(channels, standin):
 
 
 def test_whatsapp_template_outside_the_24_hour_window(channels, standin):
-    from bot.messaging.delivery import send_proactive
-
     phone = new_phone()
-    results = channels.call(send_proactive(
-        channels.runtime.sender, phone=phone, medium="whatsapp", content_sid="HX0123456789abcdef",
-        content_variables={"1": "F-204518", "2": "vie 5 dic"}))
+    results = channels.call(
+        send_proactive(
+            channels.runtime.sender,
+            phone=phone,
+            medium="whatsapp",
+            content_sid="HX0123456789abcdef",
+            content_variables={"1": "F-204518", "2": "vie 5 dic"},
+        )
+    )
     assert results and results[0].ok
     sent = replies_to(standin, phone, "whatsapp")[0]
     assert sent["to"] == f"whatsapp:+521{phone[3:]}"

@@ -2,15 +2,18 @@
 written by Rasa's own SQLTrackerStore with real events (SQLite always; PostgreSQL too when
 TEST_POSTGRES_URL is reachable), staff accounts of each role, and logged-in test clients with
 CSRF protection switched on."""
+
 from __future__ import annotations
 
 import asyncio
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 
 from bot.db import session_scope
@@ -36,22 +39,38 @@ def _event_time(hours_ago: float, minute: int = 0) -> float:
 
 def _ent(text_: str, value: str, entity: str) -> dict:
     start = text_.index(value)
-    return {"entity": entity, "value": value, "start": start, "end": start + len(value),
-            "extractor": "RegexEntityExtractor"}
+    return {
+        "entity": entity,
+        "value": value,
+        "start": start,
+        "end": start + len(value),
+        "extractor": "RegexEntityExtractor",
+    }
 
 
-def _user(text_: str, intent: str, confidence: float, ts: float, medium: str, sid: str,
-          entities=None, media=None):
+def _user(
+    text_: str, intent: str, confidence: float, ts: float, medium: str, sid: str, entities=None, media=None
+):
     from rasa.shared.core.events import UserUttered
 
     entities = entities or []
-    parse_data = {"text": text_, "intent": {"name": intent, "confidence": confidence},
-                  "entities": entities,
-                  "intent_ranking": [{"name": intent, "confidence": confidence}]}
+    parse_data = {
+        "text": text_,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities,
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
     metadata = {"medium": medium, "message_sid": sid, "media": media or [], "num_media": len(media or [])}
-    return UserUttered(text_, intent={"name": intent, "confidence": confidence}, entities=entities,
-                       parse_data=parse_data, timestamp=ts, input_channel=medium,
-                       message_id=sid, metadata=metadata)
+    return UserUttered(
+        text_,
+        intent={"name": intent, "confidence": confidence},
+        entities=entities,
+        parse_data=parse_data,
+        timestamp=ts,
+        input_channel=medium,
+        message_id=sid,
+        metadata=metadata,
+    )
 
 
 def _bot(text_: str, ts: float):
@@ -79,37 +98,74 @@ def conversations() -> dict[str, list]:
             _action("action_greet", _event_time(rosa, 3)),
             _bot("¡Hola! Soy el asistente del programa. ¿En qué le ayudo?", _event_time(rosa, 3)),
             _action("action_listen", _event_time(rosa, 4)),
-            _user("¿ya me pagaron la factura F-204518?", "ask_payment_status", 0.91,
-                  _event_time(rosa, 60), "whatsapp", "SMrosa0002",
-                  entities=[_ent("¿ya me pagaron la factura F-204518?", "F-204518", "invoice_folio")]),
-            _action("action_payment_status", _event_time(rosa, 61)),
+            _user(
+                "¿ya me pagaron la factura F-204518?",
+                "ask_payment_status",
+                0.91,
+                _event_time(rosa, 60),
+                "whatsapp",
+                "SMrosa0002",
+                entities=[_ent("¿ya me pagaron la factura F-204518?", "F-204518", "invoice_folio")],
+            ),
+            _action("action_ask_payment_status", _event_time(rosa, 61)),
             _bot(PAYMENT_REPLY, _event_time(rosa, 61)),
             _action("action_listen", _event_time(rosa, 62)),
         ],
         FAMILY: [
             _action("action_listen", _event_time(family, 0)),
-            _user("kiero saber del kalibre 32 de aguacate", "ask_avocado_size", 0.42,
-                  _event_time(family, 1), "sms", "SMfam0001",
-                  entities=[_ent("kiero saber del kalibre 32 de aguacate", "aguacate", "product")]),
-            _action("action_clarify", _event_time(family, 2)),
-            _bot("Perdone, no le entendí. Escriba 1 para pagos, 2 para capacitaciones.", _event_time(family, 2)),
+            _user(
+                "kiero saber del kalibre 32 de aguacate",
+                "ask_avocado_size",
+                0.42,
+                _event_time(family, 1),
+                "sms",
+                "SMfam0001",
+                entities=[_ent("kiero saber del kalibre 32 de aguacate", "aguacate", "product")],
+            ),
+            _action("action_nlu_fallback", _event_time(family, 2)),
+            _bot(
+                "Perdone, no le entendí. Escriba 1 para pagos, 2 para capacitaciones.", _event_time(family, 2)
+            ),
             _action("action_listen", _event_time(family, 3)),
-            _user("quiero hablar con una persona", "request_human", 0.95, _event_time(family, 90),
-                  "sms", "SMfam0002"),
+            _user(
+                "quiero hablar con una persona",
+                "request_human",
+                0.95,
+                _event_time(family, 90),
+                "sms",
+                "SMfam0002",
+            ),
             _action("action_request_human", _event_time(family, 91)),
             _bot("Le paso su mensaje al personal del programa.", _event_time(family, 91)),
         ],
         ADRIANA: [
-            _user("¿cuándo es la capacitación de calidad?", "ask_trainings", 0.88, _event_time(adriana),
-                  "whatsapp", "SMadr0001",
-                  entities=[_ent("¿cuándo es la capacitación de calidad?", "calidad", "training_topic")]),
-            _action("action_trainings", _event_time(adriana, 1)),
+            _user(
+                "¿cuándo es la capacitación de calidad?",
+                "ask_trainings",
+                0.88,
+                _event_time(adriana),
+                "whatsapp",
+                "SMadr0001",
+                entities=[_ent("¿cuándo es la capacitación de calidad?", "calidad", "training_topic")],
+            ),
+            _action("action_ask_trainings", _event_time(adriana, 1)),
             _bot("La próxima capacitación de calidad es el sáb 6 dic en Atlixco.", _event_time(adriana, 1)),
         ],
         UNKNOWN: [
-            _user("", "out_of_scope", 0.31, _event_time(unknown), "whatsapp", "SMunk0001",
-                  media=[{"url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
-                          "content_type": "image/jpeg"}]),
+            _user(
+                "",
+                "out_of_scope",
+                0.31,
+                _event_time(unknown),
+                "whatsapp",
+                "SMunk0001",
+                media=[
+                    {
+                        "url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+                        "content_type": "image/jpeg",
+                    }
+                ],
+            ),
             _action("action_out_of_scope", _event_time(unknown, 1)),
             _bot("Solo puedo ayudar con pagos, capacitaciones y calidad.", _event_time(unknown, 1)),
         ],
@@ -124,9 +180,15 @@ def tracker_store(tracker_url: str):
     parsed = make_url(tracker_url)
     if parsed.drivername.startswith("sqlite"):
         return SQLTrackerStore(domain, dialect="sqlite", db=parsed.database)
-    return SQLTrackerStore(domain, dialect="postgresql", host=parsed.host, port=parsed.port,
-                           db=parsed.database, username=parsed.username,
-                           password=parsed.password)
+    return SQLTrackerStore(
+        domain,
+        dialect="postgresql",
+        host=parsed.host,
+        port=parsed.port,
+        db=parsed.database,
+        username=parsed.username,
+        password=parsed.password,
+    )
 
 
 def write_events(tracker_url: str, by_sender: dict[str, list]) -> None:
@@ -171,22 +233,37 @@ def console_env(request, tmp_path_factory):
     upgrade(url)  # every head (records, messaging, console)
     with session_scope(url) as session:
         seed_demo(session, ANCHOR)
-        session.add(HumanRequest(phone=FAMILY, conversation_id=FAMILY, farmer_id=None, reason="asked",
-                                 last_message="quiero hablar con una persona", status="open",
-                                 created_at=datetime.now(timezone.utc) - timedelta(hours=70)))
+        session.add(
+            HumanRequest(
+                phone=FAMILY,
+                conversation_id=FAMILY,
+                farmer_id=None,
+                reason="asked",
+                last_message="quiero hablar con una persona",
+                status="open",
+                created_at=datetime.now(timezone.utc) - timedelta(hours=70),
+            )
+        )
     write_events(tracker_url, conversations())
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", url)
     mp.setenv("TRACKER_DATABASE_URL", tracker_url)
-    for variable in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_WHATSAPP_FROM",
-                 "TWILIO_SMS_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_PUBLIC_BASE_URL",
-                 "CONSOLE_WHATSAPP_TEMPLATE_SID"):
+    for variable in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_BASE",
+        "TWILIO_WHATSAPP_FROM",
+        "TWILIO_SMS_FROM",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "TWILIO_PUBLIC_BASE_URL",
+        "CONSOLE_WHATSAPP_TEMPLATE_SID",
+    ):
         mp.delenv(variable, raising=False)
-    from bot.console.auth import create_user
+    from bot.console.services.accounts import create_account
 
     with session_scope(url) as session:
         for role in ("viewer", "officer", "admin"):
-            create_user(session, role, role, PASSWORD)
+            create_account(session, role, role, PASSWORD)
     yield ConsoleEnv(kind, url, tracker_url, tmp)
     mp.undo()
     from bot.console.tracker import tracker_engine
@@ -204,11 +281,18 @@ def make_app(env: ConsoleEnv, **config):
 
     settings = ConsoleSettings.from_env()
     settings = ConsoleSettings(
-        database_url=env.url, tracker_database_url=env.tracker_url, timezone=settings.timezone,
+        database_url=env.url,
+        tracker_database_url=env.tracker_url,
+        timezone=settings.timezone,
         page_size=config.pop("page_size", 25),
-        whatsapp_template_sid=config.pop("whatsapp_template_sid", ""))
-    base = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SECRET_KEY": "test-secret",
-            "CONSOLE_SETTINGS": settings}
+        whatsapp_template_sid=config.pop("whatsapp_template_sid", ""),
+    )
+    base = {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": True,
+        "SECRET_KEY": "test-secret",
+        "CONSOLE_SETTINGS": settings,
+    }
     base.update(config)
     return create_app(base)
 
@@ -246,3 +330,48 @@ def client_for(app):
 
 def token_of(client, path: str) -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def senders(html: str) -> set[str]:
+    return set(re.findall(r'href="/conversaciones/(%2B\d+|\+\d+)"', html))
+
+
+def listed(client, query: str = "") -> set[str]:
+    html = client.get(f"/conversaciones{query}").get_data(as_text=True)
+    return {s.replace("%2B", "+") for s in senders(html)}
+
+
+def copy_tracker(env: ConsoleEnv) -> int:
+    """Copies the tracker's events into console_messages, as opening a page does."""
+    from contextlib import contextmanager
+
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.console import tracker
+    from bot.db import engine
+
+    factory = sessionmaker(bind=engine(env.url), future=True)
+
+    @contextmanager
+    def session_factory():
+        with factory() as session:
+            yield session
+
+    return tracker.sync(session_factory, env.tracker_url)
+
+
+@contextmanager
+def counting(engine):
+    """The SQL statements run on an engine inside the block (a list that fills as they run). A
+    statement run for many rows at once (an executemany, as PostgreSQL's driver batches inserts
+    of the same shape) counts once per row, so the count does not depend on the dialect's batching."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.extend([statement] * (len(parameters) if executemany else 1))
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)

@@ -1,6 +1,7 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): log in,
 find a conversation, correct an intent, export the corrections, reply to a farmer through the
 local Twilio stand-in. Screenshots go to tests/artifacts/console/ for a reviewer."""
+
 from __future__ import annotations
 
 import threading
@@ -15,12 +16,21 @@ from tests.console.conftest import FAMILY, PASSWORD, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)",
+)
 
 
 @pytest.fixture
@@ -29,13 +39,16 @@ def stack(console_env, monkeypatch):
         pytest.skip("the browser run uses the SQLite databases (the pages are the same)")
     from werkzeug.serving import make_server
 
-    from bot.twilio_standin.testing import start_standin
+    from tests.support.standin import start_standin
 
     standin = start_standin(port=0, account_sid="ACtest", auth_token="test-token")
     for key, value in {
-        "TWILIO_ACCOUNT_SID": "ACtest", "TWILIO_AUTH_TOKEN": "test-token",
-        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886", "TWILIO_SMS_FROM": "+15005550006",
-        "TWILIO_API_BASE": standin.url, "TWILIO_STATUS_CALLBACKS": "false",
+        "TWILIO_ACCOUNT_SID": "ACtest",
+        "TWILIO_AUTH_TOKEN": "test-token",
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+        "TWILIO_SMS_FROM": "+15005550006",
+        "TWILIO_API_BASE": standin.url,
+        "TWILIO_STATUS_CALLBACKS": "false",
     }.items():
         monkeypatch.setenv(key, value)
     import logging
@@ -58,8 +71,9 @@ def page():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX",
-                                      accept_downloads=True)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="es-MX", accept_downloads=True
+        )
         yield context.new_page()
         context.close()
         browser.close()
@@ -87,7 +101,7 @@ def test_officer_reviews_corrects_exports_and_replies(stack, page, console_env, 
     assert "1</strong> conversación encontrada" in page.content()
     shot(page, "03_busqueda")
     page.get_by_role("link", name=FAMILY).click()
-    page.wait_for_url(f"**/conversaciones/**")
+    page.wait_for_url("**/conversaciones/**")
     assert "ask_avocado_size" in page.content()
     shot(page, "04_conversacion")
 
@@ -116,7 +130,8 @@ def test_officer_reviews_corrects_exports_and_replies(stack, page, console_env, 
     # reply to the farmer by SMS through the Twilio stand-in
     page.goto(f"{base}/conversaciones/{FAMILY}")
     page.get_by_label("Mensaje para el productor").fill(
-        "Buen día, soy del programa. El calibre 32 sí se compra; le llamo mañana.")
+        "Buen día, soy del programa. El calibre 32 sí se compra; le llamo mañana."
+    )
     page.get_by_label("Enviar por").select_option("sms")
     page.get_by_role("button", name="Enviar respuesta").click()
     page.wait_for_load_state()
@@ -134,8 +149,13 @@ def test_officer_reviews_corrects_exports_and_replies(stack, page, console_env, 
 
     with session_scope(console_env.url) as session:
         assert session.execute(select(ConsoleCorrection).where(ConsoleCorrection.sender_id == FAMILY)).first()
-        reply = session.execute(select(ConsoleReply).where(ConsoleReply.phone == FAMILY)
-                                .order_by(ConsoleReply.id.desc())).scalars().first()
+        reply = (
+            session.execute(
+                select(ConsoleReply).where(ConsoleReply.phone == FAMILY).order_by(ConsoleReply.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert reply.status == "sent" and reply.username == "officer"
 
 

@@ -1,4 +1,5 @@
 """The command line: create-user (password from CONSOLE_PASSWORD for scripts) and serve."""
+
 from __future__ import annotations
 
 import os
@@ -17,17 +18,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp_path: Path, **extra) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'program.db'}",
-               TRACKER_DATABASE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
-               CONSOLE_SECRET_KEY_FILE=str(tmp_path / "secret"), PYTHONWARNINGS="ignore",
-               SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'program.db'}",
+        TRACKER_DATABASE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+        CONSOLE_SECRET_KEY_FILE=str(tmp_path / "secret"),
+        PYTHONWARNINGS="ignore",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
     env.update(extra)
     return env
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.console", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.console", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_create_user_from_env_password(tmp_path):
@@ -40,8 +52,9 @@ def test_create_user_from_env_password(tmp_path):
         assert user.role == "officer" and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     again = _run(["create-user", "--username", "ana.lopez", "--role", "viewer"], env)
     assert again.returncode == 1 and "Ya existe" in again.stderr
-    short = _run(["create-user", "--username", "beto", "--role", "viewer"],
-                 _env(tmp_path, CONSOLE_PASSWORD="corta"))
+    short = _run(
+        ["create-user", "--username", "beto", "--role", "viewer"], _env(tmp_path, CONSOLE_PASSWORD="corta")
+    )
     assert short.returncode == 1 and "al menos 10" in short.stderr
 
 
@@ -58,9 +71,14 @@ def test_serve_binds_localhost_and_redirects_to_login(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "bot.console", "serve", "--port", str(port)],
-                               cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.console", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -70,7 +88,9 @@ def test_serve_binds_localhost_and_redirects_to_login(tmp_path):
                 break
             except OSError:
                 if time.time() > deadline or process.poll() is not None:
-                    raise AssertionError(process.stdout.read() if process.poll() is not None else "timeout")
+                    raise AssertionError(
+                        process.stdout.read() if process.poll() is not None else "timeout"
+                    ) from None
                 time.sleep(0.3)
         assert "Entrar a la consola" in page
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/conversaciones", timeout=5) as response:

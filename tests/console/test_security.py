@@ -1,5 +1,6 @@
 """Security rules: login on every page, CSRF on every form, roles, audit, a farmer's data only
 on their own pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,34 @@ from bot.db import session_scope
 from bot.records.schema import Farmer, FarmerPhone, Invoice
 from tests.console.conftest import FAMILY, PAYMENT_REPLY, ROSA, login, token_of
 
-PAGES = ["/", "/conversaciones", f"/conversaciones/{ROSA}", "/atencion", "/productores",
-         "/productores/1", "/facturas", "/capacitaciones", "/capacitaciones/1", "/panel",
-         "/correcciones", "/correcciones/nlu_correcciones.yml", "/importar", "/cuentas",
-         "/auditoria"]
-POSTS = [f"/conversaciones/{ROSA}/revision", f"/conversaciones/{ROSA}/correccion/1",
-         f"/conversaciones/{ROSA}/responder", "/atencion/1", "/importar", "/importar/1/aplicar",
-         "/cuentas", "/cuentas/1", "/salir"]
+PAGES = [
+    "/",
+    "/conversaciones",
+    f"/conversaciones/{ROSA}",
+    "/atencion",
+    "/productores",
+    "/productores/1",
+    "/facturas",
+    "/capacitaciones",
+    "/capacitaciones/1",
+    "/panel",
+    "/correcciones",
+    "/correcciones/nlu_correcciones.yml",
+    "/importar",
+    "/cuentas",
+    "/auditoria",
+]
+POSTS = [
+    f"/conversaciones/{ROSA}/revision",
+    f"/conversaciones/{ROSA}/correccion/1",
+    f"/conversaciones/{ROSA}/responder",
+    "/atencion/1",
+    "/importar",
+    "/importar/1/aplicar",
+    "/cuentas",
+    "/cuentas/1",
+    "/salir",
+]
 
 
 @pytest.mark.parametrize("path", PAGES + POSTS)
@@ -48,8 +70,9 @@ def test_login_post_without_csrf_is_refused(app):
 @pytest.mark.parametrize("path", POSTS)
 def test_every_form_needs_its_csrf_token(client_for, path):
     client = client_for("admin")
-    response = client.post(path, data={"body": "hola", "medium": "sms", "reviewed": "y",
-                                       "role": "viewer", "active": "y"})
+    response = client.post(
+        path, data={"body": "hola", "medium": "sms", "reviewed": "y", "role": "viewer", "active": "y"}
+    )
     assert response.status_code == 400, path
     # and still logged in: the refused POST changed nothing
     assert client.get("/conversaciones").status_code == 200
@@ -58,8 +81,10 @@ def test_every_form_needs_its_csrf_token(client_for, path):
 def test_open_redirect_after_login_is_ignored(app):
     client = app.test_client()
     token = token_of(client, "/entrar")
-    response = client.post("/entrar?next=https://evil.example/", data={
-        "username": "viewer", "password": "clave-de-prueba-123", "csrf_token": token})
+    response = client.post(
+        "/entrar?next=https://evil.example/",
+        data={"username": "viewer", "password": "clave-de-prueba-123", "csrf_token": token},
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/conversaciones")
 
@@ -77,8 +102,13 @@ def test_viewer_cannot_reply_review_correct_upload_or_manage(client_for):
     assert "Responder al productor" not in page
     assert "Guardar corrección" not in page
     token = token_of(client, "/conversaciones")
-    for path in (f"/conversaciones/{ROSA}/responder", f"/conversaciones/{ROSA}/revision",
-                 "/atencion/1", "/importar", "/cuentas"):
+    for path in (
+        f"/conversaciones/{ROSA}/responder",
+        f"/conversaciones/{ROSA}/revision",
+        "/atencion/1",
+        "/importar",
+        "/cuentas",
+    ):
         response = client.post(path, data={"csrf_token": token, "body": "hola", "medium": "sms"})
         assert response.status_code == 403, path
     for path in ("/importar", "/cuentas", "/auditoria", "/correcciones"):
@@ -94,8 +124,10 @@ def test_officer_cannot_manage_accounts(client_for):
 def test_viewer_sees_no_amounts(console_env, client_for):
     with session_scope(console_env.url) as session:
         rosa = session.execute(select(Farmer).join(FarmerPhone).where(FarmerPhone.phone == ROSA)).scalar_one()
-        amounts = [f"{i.amount_mxn:,.2f}" for i in session.execute(
-            select(Invoice).where(Invoice.farmer_id == rosa.id)).scalars()]
+        amounts = [
+            f"{i.amount_mxn:,.2f}"
+            for i in session.execute(select(Invoice).where(Invoice.farmer_id == rosa.id)).scalars()
+        ]
         farmer_id = rosa.id
     assert amounts
     viewer, officer = client_for("viewer"), client_for("officer")
@@ -115,8 +147,9 @@ def test_viewer_post_reply_sends_nothing(console_env, client_for):
     token = token_of(client, "/conversaciones")
     client.post(f"/conversaciones/{ROSA}/responder", data={"csrf_token": token, "body": "x", "medium": "sms"})
     with session_scope(console_env.url) as session:
-        assert session.execute(select(func.count(ConsoleReply.id)).where(
-            ConsoleReply.body == "x")).scalar() == 0
+        assert (
+            session.execute(select(func.count(ConsoleReply.id)).where(ConsoleReply.body == "x")).scalar() == 0
+        )
 
 
 def test_views_of_personal_and_payment_data_are_audited(console_env, client_for):
@@ -128,8 +161,11 @@ def test_views_of_personal_and_payment_data_are_audited(console_env, client_for)
     client.get(f"/productores/{farmer_id}")
     client.get("/facturas")
     with session_scope(console_env.url) as session:
-        rows = session.execute(select(ConsoleAudit).where(ConsoleAudit.id > before)
-                               .order_by(ConsoleAudit.id)).scalars().all()
+        rows = (
+            session.execute(select(ConsoleAudit).where(ConsoleAudit.id > before).order_by(ConsoleAudit.id))
+            .scalars()
+            .all()
+        )
     actions = [(r.username, r.action, r.farmer_id, r.phone) for r in rows]
     assert ("officer", "view_transcript", farmer_id, ROSA) in actions
     assert ("officer", "view_farmer", farmer_id, None) in actions
@@ -141,11 +177,20 @@ def test_views_of_personal_and_payment_data_are_audited(console_env, client_for)
 def test_farmer_data_only_in_their_own_pages(console_env, client_for):
     client = client_for("officer")
     with session_scope(console_env.url) as session:
-        ids = session.execute(select(FarmerPhone.farmer_id).where(FarmerPhone.phone == FAMILY)
-                              .order_by(FarmerPhone.farmer_id)).scalars().all()
+        ids = (
+            session.execute(
+                select(FarmerPhone.farmer_id)
+                .where(FarmerPhone.phone == FAMILY)
+                .order_by(FarmerPhone.farmer_id)
+            )
+            .scalars()
+            .all()
+        )
         rosa_id = session.execute(select(FarmerPhone.farmer_id).where(FarmerPhone.phone == ROSA)).scalar()
-        own = {fid: [i.folio for i in session.execute(select(Invoice).where(Invoice.farmer_id == fid)).scalars()]
-               for fid in [*ids, rosa_id]}
+        own = {
+            fid: [i.folio for i in session.execute(select(Invoice).where(Invoice.farmer_id == fid)).scalars()]
+            for fid in [*ids, rosa_id]
+        }
     assert len(ids) == 2  # a shared family phone
     rosa_page = client.get(f"/productores/{rosa_id}").get_data(as_text=True)
     for fid in ids:

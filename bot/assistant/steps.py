@@ -1,0 +1,21 @@
+"""The name of every step: a handler that only a numbered option or a resumed request reaches,
+never the NLU (bot/assistant/skills.py maps each to its handler). Defined once, like intents."""
+
+from __future__ import annotations
+
+CONSENT_YES = "consent_yes"
+CONSENT_NO = "consent_no"
+FARMER_CHOSEN = "farmer_chosen"  # on a shared phone, with the farmer's id
+ENROL_CONFIRMED = "enrol_confirmed"  # with the training's id
+CANCEL_CONFIRMED = "cancel_confirmed"  # with the training's id
+QUALITY_DETAIL = "quality_detail"  # with "product:grade"
+DISMISS = "dismiss"
+
+# What "sí" and "no" answer when one of these is on offer.
+ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL)
+ANSWERED_BY_NO = (CONSENT_NO, DISMISS)
+
+
+def with_arg(step: str, arg: object) -> str:
+    """An option's key: the step and what it acts on ("enrol_confirmed:42")."""
+    return f"{step}:{arg}"

@@ -1,0 +1,108 @@
+"""What a Twilio webhook posts, read into an ``Inbound``; and what of it a Rasa turn gets: the
+metadata, the text a location pin stands for, the intent of a file sent without text."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from sanic.request import Request
+
+from bot.assistant import intents
+from bot.messaging.inbound import Inbound
+from bot.phones import normalize_phone
+
+# A location pin asks for the trainings near it (Rasa reads "/intent" as that intent).
+LOCATION_INTENT_TEXT = f"/{intents.ASK_TRAININGS}"
+# A file without text has nothing for the NLU to read: it enters the conversation as this intent,
+# with the files in the metadata, and the assistant answers it.
+MEDIA_INTENT = intents.SEND_MEDIA
+
+
+class FormParams(dict):
+    """Form fields as lists, blank values kept (Twilio signs ``Body=`` too; Sanic drops it)."""
+
+    def getlist(self, name: str) -> list:
+        return self[name]
+
+    def first(self, name: str, default: str = "") -> str:
+        values = self.get(name)
+        return values[0] if values else default
+
+
+def parse_form(request: Request) -> FormParams:
+    body = (request.body or b"").decode("utf-8", errors="replace")
+    return FormParams(parse_qs(body, keep_blank_values=True))
+
+
+def _media(params: FormParams) -> list[dict[str, str]]:
+    try:
+        num_media = max(0, min(int(params.first("NumMedia", "0") or 0), 10))
+    except ValueError:
+        num_media = 0
+    media = []
+    for index in range(num_media):
+        url = params.first(f"MediaUrl{index}")
+        if url:
+            media.append({"url": url, "content_type": params.first(f"MediaContentType{index}")})
+    return media
+
+
+def _location(params: FormParams) -> dict[str, Any] | None:
+    lat, lon = params.first("Latitude"), params.first("Longitude")
+    if not (lat and lon):
+        return None
+    try:
+        return {
+            "latitude": float(lat),
+            "longitude": float(lon),
+            "label": params.first("Label") or params.first("Address") or None,
+        }
+    except ValueError:
+        return None
+
+
+def parse_inbound(medium: str, params: FormParams) -> Inbound:
+    """The message in a webhook's form. Raises InvalidPhone when From is not a usable number."""
+    from_address = params.first("From")
+    phone = normalize_phone(from_address)
+    location = _location(params)
+    body = params.first("Body")
+    if location and body.strip() in (location.get("label") or "", params.first("Address")):
+        body = ""  # a location pin carries no question of its own
+    return Inbound(
+        message_sid=params.first("MessageSid") or params.first("SmsMessageSid"),
+        medium=medium,
+        phone=phone,
+        from_address=from_address,
+        to_address=params.first("To"),
+        body=body,
+        profile_name=params.first("ProfileName") or None,
+        wa_id=params.first("WaId") or None,
+        media=_media(params),
+        location=location,
+        raw_params={k: v[0] if len(v) == 1 else v for k, v in params.items()},
+    )
+
+
+def metadata_for(message: Inbound) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "medium": message.medium,
+        "message_sid": message.message_sid,
+        "profile_name": message.profile_name,
+        "wa_id": message.wa_id,
+        "num_media": len(message.media),
+        "media": list(message.media),
+    }
+    if message.location:
+        metadata["location"] = dict(message.location)
+    return metadata
+
+
+def media_parse_data() -> dict[str, Any]:
+    return {
+        "text": "",
+        "intent": {"name": MEDIA_INTENT, "confidence": 1.0},
+        "intent_ranking": [{"name": MEDIA_INTENT, "confidence": 1.0}],
+        "entities": [],
+    }

@@ -1,0 +1,99 @@
+"""The program records pages: farmers (search and a farmer's file), invoices, trainings and a
+training's enrolments. Every view of personal or payment data is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.console.auth import StaffUser
+from bot.console.queries import audit
+from bot.console.services.paging import Page, fetch_page
+from bot.records import farmers, payments, trainings
+from bot.records.farmers import FarmerFile
+from bot.records.schema import Enrolment, Training
+from bot.records.vocabulary import INVOICE_STATUSES
+from bot.timeutil import utcnow
+
+UPCOMING = "proximas"  # the trainings filter: from now on (anything else: all)
+
+
+def farmers_page(session: Session, actor: StaffUser, text: str, page: int, page_size: int) -> Page:
+    """Farmers by name, or those whose name, folio or phone matches the text; audited."""
+    ids = farmers.search_farmers(session, text).farmer_ids if text else None
+    found = fetch_page(
+        page,
+        page_size,
+        lambda: farmers.count_farmers(session, ids),
+        lambda limit, offset: farmers.farmers_by_name(session, ids, limit=limit, offset=offset),
+    )
+    audit.record(session, actor, "list_farmers", detail=f"página {found.page}; {found.total} resultados")
+    return found
+
+
+def farmer_page(session: Session, actor: StaffUser, farmer_id: int) -> FarmerFile | None:
+    """A farmer's file; its view is audited, and so is the view of their payments."""
+    file = farmers.farmer_file(session, farmer_id)
+    if file is None:
+        return None
+    audit.record(session, actor, "view_farmer", farmer_id=farmer_id, detail=file.farmer.folio)
+    if actor.can("amounts") and file.invoices:
+        audit.record(
+            session,
+            actor,
+            "view_payments",
+            farmer_id=farmer_id,
+            detail=",".join(i.folio for i in file.invoices),
+        )
+    return file
+
+
+def invoices_page(
+    session: Session, actor: StaffUser, text: str, status: str, page: int, page_size: int
+) -> Page:
+    """Invoices, the newest first: in a status, and by invoice folio or the farmer's name or
+    folio; audited (as a view of payments for those who see amounts)."""
+    chosen = status if status in INVOICE_STATUSES else None
+    farmer_ids = list(farmers.search_farmers(session, text).by_name) if text else None
+    found = fetch_page(
+        page,
+        page_size,
+        lambda: payments.count_invoices(session, status=chosen, text=text, farmer_ids=farmer_ids),
+        lambda limit, offset: payments.newest_invoices(
+            session, status=chosen, text=text, farmer_ids=farmer_ids, limit=limit, offset=offset
+        ),
+    )
+    audit.record(
+        session,
+        actor,
+        "view_payments" if actor.can("amounts") else "list_invoices",
+        detail=",".join(i.folio for i in found.rows)[:2000] or None,
+    )
+    return found
+
+
+def trainings_page(session: Session, when: str, page: int, page_size: int) -> Page:
+    starting_after = utcnow() if when == UPCOMING else None
+    return fetch_page(
+        page,
+        page_size,
+        lambda: trainings.count_trainings(session, starting_after),
+        lambda limit, offset: trainings.trainings_from(session, starting_after, limit=limit, offset=offset),
+    )
+
+
+@dataclass
+class TrainingPage:
+    training: Training
+    enrolments: list[Enrolment]
+
+
+def training_page(session: Session, actor: StaffUser, training_id: int) -> TrainingPage | None:
+    """A training and its enrolments; the list of enrolled farmers is audited."""
+    training = trainings.training_by_id(session, training_id)
+    if training is None:
+        return None
+    enrolments = trainings.enrolments_in(session, training_id)
+    audit.record(session, actor, "view_enrolments", detail=training.code)
+    return TrainingPage(training, enrolments)

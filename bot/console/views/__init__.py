@@ -1,0 +1,33 @@
+"""The console's pages, one Blueprint per page. A view parses the request, calls its page's
+service (services/) and renders; it decides nothing itself."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.console.views import (
+    accounts,
+    conversations,
+    dashboard,
+    imports,
+    login,
+    queue,
+    records,
+    review,
+)
+
+BLUEPRINTS = (
+    login.bp,
+    conversations.bp,
+    review.bp,
+    queue.bp,
+    records.bp,
+    imports.bp,
+    dashboard.bp,
+    accounts.bp,
+)
+
+
+def register(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

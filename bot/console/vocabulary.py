@@ -1,0 +1,56 @@
+"""Each list of words the console's own tables use, defined once: the code stored in the database
+beside the Spanish label staff read. The program records' words (media, invoice and request
+statuses) are in bot/records/vocabulary.py; delivery statuses in bot/messaging/statuses.py."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from bot.assistant import intents
+
+
+class Role(NamedTuple):
+    label: str  # what staff read
+    summary: str  # what the role may do, as the accounts page says it
+    permissions: frozenset[str]
+
+
+_OFFICER = frozenset({"read", "amounts", "reply", "review", "edit"})
+
+ROLES: dict[str, Role] = {
+    "viewer": Role("consulta", "lee conversaciones sin montos de pago", frozenset({"read"})),
+    "officer": Role("técnico(a) de campo", "lee todo, responde a productores y edita registros", _OFFICER),
+    "admin": Role("administración", "además maneja las cuentas", _OFFICER | {"accounts"}),
+}
+
+# How an officer's reply from the console went.
+REPLY_STATUSES: dict[str, str] = {
+    "pending": "pendiente",
+    "sent": "enviada",
+    "failed": "falló",
+    "skipped_opt_out": "no enviada (BAJA)",
+}
+
+UPLOAD_KINDS: dict[str, str] = {"invoices": "Facturas", "trainings": "Capacitaciones"}
+
+# The assistant's own names that the console looks for in conversations (bot/assistant/intents.py).
+FALLBACK_ACTION = intents.action_for(intents.NLU_FALLBACK)
+OUT_OF_SCOPE_INTENT = intents.OUT_OF_SCOPE
+HUMAN_INTENT = intents.REQUEST_HUMAN
+
+# Assistant actions a transcript marks, with the badge's style and its text.
+MARKED_ACTIONS: dict[str, tuple[str, str]] = {
+    FALLBACK_ACTION: ("bad", f"el asistente no entendió ({FALLBACK_ACTION})"),
+    intents.action_for(intents.OUT_OF_SCOPE): ("bad", "fuera de tema"),
+    intents.action_for(intents.REQUEST_HUMAN): ("person", "pidió una persona"),
+}
+
+
+def role_label(role: str) -> str:
+    known = ROLES.get(role)
+    return known.label if known else role
+
+
+def role_can(role: str, permission: str) -> bool:
+    known = ROLES.get(role)
+    return known is not None and permission in known.permissions

@@ -1,0 +1,182 @@
+"""Queries on inbound_messages: every message a farmer sent, stored before anything else can
+fail. Functions take the caller's Session; the caller owns the unit of work."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.messaging.optout import opt_action
+from bot.messaging.schema import InboundMessage
+from bot.timeutil import as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the channel parsed from one Twilio webhook."""
+
+    message_sid: str
+    medium: str
+    phone: str
+    from_address: str
+    to_address: str
+    body: str
+    profile_name: str | None
+    wa_id: str | None
+    media: list[dict[str, str]]
+    location: dict[str, Any] | None
+    raw_params: dict[str, str]
+
+    @property
+    def kind(self) -> str:
+        action = opt_action(self.body)
+        if action:
+            return action
+        if self.location and not self.body.strip():
+            return "location"
+        if self.media and not self.body.strip():
+            return "media"
+        if not self.body.strip():
+            return "empty"
+        return "text"
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Inbound:
+        return cls(**json.loads(text))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.000001")) if value is not None else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+# INSERT ... ON CONFLICT DO NOTHING on the two databases the program runs on: a Twilio retry
+# is one statement that inserts nothing, so it neither raises nor spoils the caller's unit of work.
+_INSERT_IGNORING_REPEATS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _values(message: Inbound) -> dict[str, Any]:
+    location = message.location or {}
+    return {
+        "message_sid": message.message_sid,
+        "medium": message.medium,
+        "phone": message.phone,
+        "from_address": message.from_address[:40],
+        "to_address": (message.to_address or "")[:40] or None,
+        "body": message.body,
+        "kind": message.kind,
+        "profile_name": (message.profile_name or None) and message.profile_name[:160],
+        "wa_id": (message.wa_id or None) and message.wa_id[:20],
+        "num_media": len(message.media),
+        "media_json": json.dumps(message.media) if message.media else None,
+        "latitude": _decimal(location.get("latitude")),
+        "longitude": _decimal(location.get("longitude")),
+        "location_label": (location.get("label") or None) and str(location["label"])[:200],
+        "raw_params": json.dumps(message.raw_params, ensure_ascii=False),
+        "status": "received",
+    }
+
+
+def store_inbound(session: Session, message: Inbound) -> bool:
+    """Stores the message; False when that MessageSid was stored already (a Twilio retry)."""
+    insert = _INSERT_IGNORING_REPEATS[session.get_bind().dialect.name]
+    stored = session.execute(
+        insert(InboundMessage.__table__)
+        .values(**_values(message))
+        .on_conflict_do_nothing(index_elements=[InboundMessage.message_sid])
+    )
+    return stored.rowcount == 1
+
+
+def inbound_exists(session: Session, message_sid: str) -> bool:
+    found = session.execute(
+        select(InboundMessage.id).where(InboundMessage.message_sid == message_sid)
+    ).first()
+    return found is not None
+
+
+def mark_inbound(session: Session, message_sid: str, status: str, error: str | None = None) -> None:
+    """Moves a message on: "processing" counts an attempt; "processed" and "failed" are final."""
+    values: dict[str, Any] = {"status": status}
+    if status == "processing":
+        values["attempts"] = InboundMessage.attempts + 1
+    if status in ("processed", "failed"):
+        values["processed_at"] = utcnow()
+    if error is not None:
+        values["error"] = error[:2000]
+    session.execute(update(InboundMessage).where(InboundMessage.message_sid == message_sid).values(**values))
+
+
+def _location_of(row: InboundMessage) -> dict[str, Any] | None:
+    if row.latitude is None or row.longitude is None:
+        return None
+    return {"latitude": float(row.latitude), "longitude": float(row.longitude), "label": row.location_label}
+
+
+def unfinished_inbound(
+    session: Session, older_than_seconds: int, newer_than_hours: int, max_attempts: int
+) -> list[Inbound]:
+    """Messages stored but never answered (a crash mid-turn): for a second try at start-up."""
+    now = utcnow()
+    rows = (
+        session.execute(
+            select(InboundMessage)
+            .where(
+                InboundMessage.status.in_(("received", "processing")),
+                InboundMessage.received_at <= now - timedelta(seconds=older_than_seconds),
+                InboundMessage.received_at >= now - timedelta(hours=newer_than_hours),
+                InboundMessage.attempts < max_attempts,
+            )
+            .order_by(InboundMessage.received_at)
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        Inbound(
+            message_sid=row.message_sid,
+            medium=row.medium,
+            phone=row.phone,
+            from_address=row.from_address,
+            to_address=row.to_address or "",
+            body=row.body or "",
+            profile_name=row.profile_name,
+            wa_id=row.wa_id,
+            media=json.loads(row.media_json) if row.media_json else [],
+            location=_location_of(row),
+            raw_params={},
+        )
+        for row in rows
+    ]
+
+
+def last_received_at(session: Session, phone: str, medium: str) -> datetime | None:
+    """When the farmer last wrote from this phone on this medium (UTC), or None."""
+    latest = session.execute(
+        select(func.max(InboundMessage.received_at)).where(
+            InboundMessage.phone == phone, InboundMessage.medium == medium
+        )
+    ).scalar()
+    return as_utc(latest) if latest else None
+
+
+def last_from_address(session: Session, phone: str, medium: str) -> str | None:
+    """Twilio's address the farmer last wrote from on this medium (whatsapp:+521...), or None."""
+    return session.execute(
+        select(InboundMessage.from_address)
+        .where(InboundMessage.phone == phone, InboundMessage.medium == medium)
+        .order_by(InboundMessage.received_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()

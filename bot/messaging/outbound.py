@@ -1,0 +1,244 @@
+"""Queries on outbound_messages and the outbox: every message we sent or tried to send, and the
+ones waiting for another try. Functions take the caller's Session; the caller owns the unit of
+work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.messaging.delivery_status import adopt_early_events
+from bot.messaging.schema import OutboundMessage, OutboxEntry
+from bot.messaging.statuses import OUTBOUND_STATUSES
+from bot.timeutil import as_utc, utcnow
+
+if TYPE_CHECKING:
+    from bot.messaging.sender import SendResult
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to a farmer, already shaped for its medium: a body, or a WhatsApp template."""
+
+    medium: str
+    phone: str
+    to_address: str
+    body: str = ""
+    in_reply_to: str | None = None  # the MessageSid it answers
+    proactive: bool = False
+    sms_parts: int | None = None
+    encoding: str | None = None
+    content_sid: str | None = None
+    content_variables: str | None = None
+
+    def row(self) -> OutboundMessage:
+        """The message itself; callers set how far it got."""
+        return OutboundMessage(**asdict(self))
+
+
+def _twilio_status(status: str | None) -> str:
+    """Twilio's answer to a send, or "queued" when it gave none we know."""
+    return status if status in OUTBOUND_STATUSES else "queued"
+
+
+def record_outbound(
+    session: Session, message: Outgoing, result: SendResult, retry_in_seconds: float = 0
+) -> int:
+    """One reply and what became of it: sent (with Twilio's SID), or failed for good, or failed
+    for now and put in the outbox to be tried again in ``retry_in_seconds``."""
+    now = utcnow()
+    row = message.row()
+    row.attempts, row.status_at = result.attempts, now
+    if result.ok:
+        row.twilio_sid = result.sid
+        row.status = _twilio_status(result.status)
+        row.sent_at = now
+    else:
+        row.status = "outbox" if result.retryable else "failed"
+        row.error = result.error[:2000]
+        row.error_code = result.error_code
+    session.add(row)
+    session.flush()
+    if result.ok and result.sid:
+        adopt_early_events(session, row)
+    if not result.ok and result.retryable:
+        session.add(
+            OutboxEntry(
+                outbound_id=row.id,
+                attempts=0,
+                last_error=result.error[:2000],
+                next_attempt_at=now + timedelta(seconds=retry_in_seconds),
+            )
+        )
+    return row.id
+
+
+def record_skipped_opt_out(session: Session, message: Outgoing) -> int:
+    """A proactive message not sent because the number opted out (BAJA), kept for staff."""
+    row = message.row()
+    row.status, row.status_at = "skipped_opt_out", utcnow()
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def mark_outbound_sent(
+    session: Session, outbound_id: int, twilio_sid: str, status: str, attempts: int
+) -> None:
+    """An outbox message Twilio finally accepted; its outbox entry is done."""
+    now = utcnow()
+    row = session.get(OutboundMessage, outbound_id)
+    row.twilio_sid = twilio_sid
+    row.attempts = (row.attempts or 0) + attempts
+    row.sent_at = now
+    row.status = _twilio_status(status)
+    row.status_at = now
+    session.flush()
+    adopt_early_events(session, row)
+    entry = session.execute(
+        select(OutboxEntry).where(OutboxEntry.outbound_id == outbound_id)
+    ).scalar_one_or_none()
+    if entry is not None:
+        entry.done_at = now
+        entry.locked_until = None
+
+
+# ------------------------------------------------------------------------------------------
+# The outbox
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    outbox_id: int
+    outbound_id: int
+    attempts: int
+    created_at: datetime
+    medium: str
+    phone: str
+    to_address: str
+    body: str
+    content_sid: str | None
+    content_variables: str | None
+    proactive: bool
+
+
+def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) -> OutboxItem | None:
+    """Locks one entry for this worker; None when another worker holds it or it is done."""
+    claimed = session.execute(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.id == entry_id,
+            OutboxEntry.done_at.is_(None),
+            or_(OutboxEntry.locked_until.is_(None), OutboxEntry.locked_until < now),
+        )
+        .values(locked_until=now + timedelta(seconds=lock_seconds))
+    )
+    if claimed.rowcount != 1:
+        return None
+    entry = session.get(OutboxEntry, entry_id)
+    out = entry.outbound
+    return OutboxItem(
+        outbox_id=entry.id,
+        outbound_id=out.id,
+        attempts=entry.attempts,
+        created_at=as_utc(entry.created_at),
+        medium=out.medium,
+        phone=out.phone,
+        to_address=out.to_address,
+        body=out.body,
+        content_sid=out.content_sid,
+        content_variables=out.content_variables,
+        proactive=out.proactive,
+    )
+
+
+def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[OutboxItem]:
+    """Claims due entries for this worker (several processes may run one each)."""
+    now = utcnow()
+    due = (
+        session.execute(
+            select(OutboxEntry.id)
+            .where(
+                OutboxEntry.done_at.is_(None),
+                OutboxEntry.next_attempt_at <= now,
+                or_(OutboxEntry.locked_until.is_(None), OutboxEntry.locked_until < now),
+            )
+            .order_by(OutboxEntry.next_attempt_at, OutboxEntry.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    claimed = (_claim(session, entry_id, now, lock_seconds) for entry_id in due)
+    return [item for item in claimed if item is not None]
+
+
+def reschedule_outbox(
+    session: Session, outbox_id: int, error: str, delay_seconds: float, give_up: bool
+) -> None:
+    """A failed outbox try: again in ``delay_seconds``, or given up (the message failed)."""
+    now = utcnow()
+    entry = session.get(OutboxEntry, outbox_id)
+    entry.attempts += 1
+    entry.last_error = error[:2000]
+    entry.locked_until = None
+    if give_up:
+        entry.done_at = now
+        entry.gave_up = True
+        entry.outbound.status = "failed"
+        entry.outbound.status_at = now
+        entry.outbound.error = error[:2000]
+    else:
+        entry.next_attempt_at = now + timedelta(seconds=delay_seconds)
+
+
+def pending_outbox_count(session: Session) -> int:
+    return session.execute(
+        select(func.count(OutboxEntry.id)).where(OutboxEntry.done_at.is_(None))
+    ).scalar_one()
+
+
+# ------------------------------------------------------------------------------------------
+# Reads for staff
+
+
+def statuses_by_reply(session: Session, message_sids: Iterable[str]) -> dict[str, list[str]]:
+    """For each inbound MessageSid, the statuses of the replies sent to it, in sending order."""
+    refs = sorted({sid for sid in message_sids if sid})
+    found: dict[str, list[str]] = defaultdict(list)
+    if refs:
+        rows = session.execute(
+            select(OutboundMessage.in_reply_to, OutboundMessage.status)
+            .where(OutboundMessage.in_reply_to.in_(refs))
+            .order_by(OutboundMessage.id)
+        )
+        for ref, status in rows:
+            found[ref].append(status)
+    return found
+
+
+def statuses_by_sid(session: Session, twilio_sids: Iterable[str]) -> dict[str, str]:
+    """The latest status of each message Twilio accepted, by Twilio's SID."""
+    sids = sorted({sid for sid in twilio_sids if sid})
+    if not sids:
+        return {}
+    rows = session.execute(
+        select(OutboundMessage.twilio_sid, OutboundMessage.status).where(OutboundMessage.twilio_sid.in_(sids))
+    )
+    return {sid: status for sid, status in rows}  # noqa: C416 - dict(result) would read it as a mapping
+
+
+def created_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """(created_at, status) of every outbound message created in [start, end)."""
+    rows = session.execute(
+        select(OutboundMessage.created_at, OutboundMessage.status).where(
+            OutboundMessage.created_at >= start, OutboundMessage.created_at < end
+        )
+    )
+    return [(created, status) for created, status in rows]

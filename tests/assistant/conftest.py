@@ -1,0 +1,24 @@
+"""The seeded databases of tests/conftest.py, with the demo phones' consent, checks, payment
+views and requests for a person cleared before each test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete
+
+from bot.db import session_scope
+from bot.records.schema import Consent, HumanRequest, PaymentAccessLog, PhoneVerification
+from tests.assistant.phone import DEMO_PHONES
+
+
+def _reset_phone(url: str, number: str) -> None:
+    with session_scope(url) as s:
+        for model in (Consent, PhoneVerification, PaymentAccessLog, HumanRequest):
+            s.execute(delete(model).where(model.phone == number))
+
+
+@pytest.fixture
+def db(seeded_db):
+    for number in DEMO_PHONES:
+        _reset_phone(seeded_db, number)
+    return seeded_db

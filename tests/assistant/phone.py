@@ -1,0 +1,44 @@
+"""A farmer's phone talking to the assistant's logic directly (no Rasa), and the demo phones."""
+
+from __future__ import annotations
+
+from bot.assistant import intents
+from bot.assistant.skills import respond
+from bot.assistant.turn import Turn
+
+ROSA, SHARED, ADRIANA, NEW, UNKNOWN = (
+    "+524431000001",
+    "+524431000002",
+    "+522441000003",
+    "+526671000004",
+    "+524439999999",
+)
+DEMO_PHONES = (ROSA, SHARED, ADRIANA, NEW, UNKNOWN)
+
+
+class Phone:
+    """Keeps the slots between turns like Rasa does."""
+
+    def __init__(self, number: str):
+        self.number = number
+        self.slots: dict = {}
+        self.conversation = f"{number}"
+
+    def send(self, intent: str, text: str, **entities: str) -> str:
+        turn = Turn(
+            conversation_id=self.conversation,
+            phone=self.number,
+            text=text,
+            entities={k: [v] for k, v in entities.items()},
+            slots=dict(self.slots),
+        )
+        reply = respond(intent, turn)
+        self.slots.update(reply.slot_values())
+        return "\n".join(reply.texts())
+
+
+def accepted(phone: Phone) -> Phone:
+    """The phone after greeting and accepting the privacy notice."""
+    phone.send(intents.GREET, "hola")
+    phone.send(intents.INFORM_NUMBER, "1")
+    return phone

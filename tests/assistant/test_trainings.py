@@ -1,0 +1,46 @@
+"""Trainings near the farmer: listing, enrolling and cancelling.
+Conversations with the assistant's logic, as farmers write, against real seeded databases
+(the same flows run through Rasa itself in tests/rasa/test_conversations_e2e.py)."""
+
+from __future__ import annotations
+
+from bot.assistant.skills import respond
+from bot.assistant.turn import Turn
+from tests.assistant.phone import ROSA, UNKNOWN, Phone, accepted
+
+
+def test_trainings_near_the_farmer_enrol_and_cancel(db):
+    phone = accepted(Phone(ROSA))
+    listing = phone.send("ask_trainings", "cuando es la proxima capacitacion")
+    assert "cerca de Uruapan" in listing and "(hora del centro)" in listing
+    assert "1. " in listing
+    confirm = phone.send("inform_number", "1")
+    assert "¿Confirma su inscripción" in confirm
+    assert "quedó inscrito" in phone.send("affirm", "si")
+    assert (
+        "Ya estaba inscrito"
+        in (
+            phone.send("enrol_training", "quiero inscribirme"),
+            phone.send("inform_number", "1"),
+            phone.send("inform_number", "1"),
+        )[2]
+    )
+    assert "¿Cancela su inscripción" in phone.send("cancel_enrolment", "ya no puedo ir al taller")
+    assert "cancelamos su inscripción" in phone.send("affirm", "si")
+
+
+def test_trainings_by_place_named_without_personal_data(db):
+    phone = Phone(UNKNOWN)
+    listing = phone.send("ask_trainings", "talleres en atlixco", municipality="Atlixco")
+    assert "cerca de Atlixco" in listing and "Aviso de privacidad" not in listing
+
+
+def test_trainings_by_whatsapp_location(db):
+    turn = Turn(
+        conversation_id=UNKNOWN,
+        phone=UNKNOWN,
+        text="/ask_trainings",
+        metadata={"location": {"latitude": 24.80, "longitude": -107.39}},
+    )
+    listing = "\n".join(respond("ask_trainings", turn).texts())
+    assert "Culiacán" in listing and "(hora del Pacífico)" in listing
