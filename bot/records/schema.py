@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.expression import false as sa_false
 
 from bot.records import vocabulary
 from bot.records.vocabulary import codes
@@ -62,6 +63,10 @@ class Farmer(Base):
     organisation_id = Column(Integer, ForeignKey("organisations.id"), nullable=True)
     preferred_medium = Column(String(10), nullable=False, default="whatsapp")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # A personal 4-digit PIN the farmer chose after a first check with the folio digits; it then
+    # replaces them. Only its hash is kept (bot/records/privacy.py); staff can reset it.
+    pin_hash = Column(String(200), nullable=True)
+    pin_set_at = Column(DateTime(timezone=True), nullable=True)
 
     organisation = relationship("Organisation")
     phones = relationship("FarmerPhone", back_populates="farmer", cascade="all, delete-orphan")
@@ -238,6 +243,10 @@ class PhoneVerification(Base):
     failed_attempts = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime(timezone=True), nullable=True)
     last_attempt_at = Column(DateTime(timezone=True), nullable=True)
+    # How many times in a row this phone was locked out for this farmer (the lock grows each
+    # time); after the last step the lock holds until a staff member lifts it.
+    lockouts = Column(Integer, nullable=False, default=0, server_default="0")
+    held_for_staff = Column(Boolean, nullable=False, default=False, server_default=sa_false())
 
 
 class PaymentAccessLog(Base):
