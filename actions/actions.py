@@ -14,10 +14,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.assistant.skills import SKILLS, Skill, respond
-from bot.assistant.turn import SLOT_AWAITING, SLOT_FALLBACKS, SLOT_FARMER, SLOT_OPTIONS, SLOT_PENDING, Turn
+from bot.assistant.turn import (
+    SLOT_AWAITING,
+    SLOT_CONTEXT,
+    SLOT_FALLBACKS,
+    SLOT_FARMER,
+    SLOT_OPTIONS,
+    SLOT_PENDING,
+    Turn,
+)
 from bot.phones import try_normalize_phone
 
-REMEMBERED_SLOTS = (SLOT_OPTIONS, SLOT_AWAITING, SLOT_PENDING, SLOT_FARMER, SLOT_FALLBACKS)
+REMEMBERED_SLOTS = (SLOT_OPTIONS, SLOT_AWAITING, SLOT_PENDING, SLOT_FARMER, SLOT_FALLBACKS, SLOT_CONTEXT)
 
 
 def turn_from_tracker(tracker: Tracker) -> Turn:
@@ -33,6 +41,7 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
         entities=entities,
         slots={name: tracker.get_slot(name) for name in REMEMBERED_SLOTS},
         metadata=message.get("metadata") or {},
+        ranking=[str(item.get("name")) for item in message.get("intent_ranking") or [] if item.get("name")],
     )
 
 

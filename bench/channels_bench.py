@@ -6,19 +6,19 @@ time until the reply reaches the Twilio stand-in; for /webhooks/rest/webhook the
 (REST holds the request for the whole turn, so acknowledgement = reply). Prints p50/p95 and the
 ratios. Loopback only.
 
-Needs a running stack whose channels point at the stand-in, e.g.:
-    python -m bot.twilio_standin.server --port 4010 &
-    TWILIO_ACCOUNT_SID=ACbench TWILIO_AUTH_TOKEN=bench-token \\
-    TWILIO_WHATSAPP_FROM=whatsapp:+14155238886 TWILIO_SMS_FROM=+15005550006 \\
-    TWILIO_PUBLIC_BASE_URL=http://127.0.0.1:5005 TWILIO_API_BASE=http://127.0.0.1:4010 \\
-      rasa run -m models/<model>.tar.gz --credentials credentials.yml --port 5005 &
-    python bench/channels_bench.py --farmers 20 --messages 3 --auth-token bench-token
+Needs a running stack whose channels send to the stand-in, and says so (TWILIO_USE_STANDIN=1):
+`make run` without a Twilio account starts exactly that, on 127.0.0.1, then
+    TWILIO_USE_STANDIN=1 python bench/channels_bench.py --farmers 20 --messages 3 --auth-token dev-token
+(`make bench-channels`). It refuses to run without TWILIO_USE_STANDIN=1. A server with a real
+Twilio account refuses its webhooks (signed with the stand-in's dev token) with 403: nothing is
+sent through a real account.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.messaging.config import USE_STANDIN
 from bot.phones import twilio_address
 from bot.twilio_standin.client import StandinClient, signed_post, webhook_params
 
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
+    if os.environ.get(USE_STANDIN, "").strip() != "1":
+        parser.error(f"the benchmark only runs against the local Twilio stand-in: set {USE_STANDIN}=1")
     for url in (args.rasa, args.standin):
         if urlsplit(url).hostname not in LOOPBACK:
             parser.error(f"{url}: the benchmark only talks to loopback addresses")

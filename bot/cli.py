@@ -11,15 +11,19 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.records import csv_import, demo_data, seed
+from bot.records.demo_data import SEED_DIR
+from bot.records.knowledge import load_knowledge
 from bot.records.migrate import upgrade
 from bot.records.privacy import code_from_folio
 
 
 def cmd_setup_db(args: argparse.Namespace) -> int:
-    """Migrate, then seed the demo data set only if the database has no farmers yet."""
+    """Migrate, then seed the demo data set only if the database has no farmers yet. The program's
+    explanations and FAQ are added whenever an entry is missing (one staff edited stays theirs)."""
     upgrade()
     with session_scope() as session:
         if seed.is_seeded(session):
+            load_knowledge(session, SEED_DIR)
             print("Base de datos al día; ya tiene registros (no se volvió a sembrar).")
             return 0
         anchor = date.fromisoformat(args.anchor) if args.anchor else None
@@ -29,24 +33,54 @@ def cmd_setup_db(args: argparse.Namespace) -> int:
 
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
+    """Checks the file against the records, lists what it changes, then applies it whole (or not)."""
     content = Path(args.file).read_text(encoding="utf-8-sig")
-    report = csv_import.read_csv(args.kind, content)
-    for line, reason in report.errors:
-        print(f"línea {line}: {reason}", file=sys.stderr)
-    if not report.ok:
-        print(f"No se aplicó nada: {len(report.errors)} fila(s) con error.", file=sys.stderr)
-        return 1
-    if args.dry_run:
-        print(f"{len(report.valid_rows)} fila(s) válidas; no se aplicó nada (--dry-run).")
-        return 0
     try:
         with session_scope() as session:
-            count = csv_import.apply(session, report)
+            report = csv_import.check(session, args.kind, content)
+            for line, reason in report.errors:
+                print(f"línea {line}: {reason}", file=sys.stderr)
+            if not report.ok:
+                print(f"No se aplicó nada: {len(report.errors)} fila(s) con error.", file=sys.stderr)
+                return 1
+            _print_changes(report, confirmed=args.confirm_amounts)
+            if args.dry_run:
+                print(f"{len(report.rows)} fila(s) válidas; no se aplicó nada (--dry-run).")
+                return 0
+            applied = csv_import.apply(session, report, confirm_amounts=args.confirm_amounts)
+    except csv_import.AmountsNotConfirmed as error:
+        print(
+            f"No se aplicó nada: {error}. Revise los montos y, si son correctos, vuelva a correr el "
+            "comando con --confirm-amounts.",
+            file=sys.stderr,
+        )
+        return 2
     except csv_import.RowError as error:
         print(f"No se aplicó nada: {error}", file=sys.stderr)
         return 1
-    print(f"Listo: {count} fila(s) de {args.kind} aplicadas.")
+    print(f"Listo: {len(applied.rows)} fila(s) de {args.kind} aplicadas ({_counts(applied)}).")
     return 0
+
+
+def _counts(report: csv_import.ImportReport) -> str:
+    if report.replaces_table:
+        return "la tabla se reemplaza completa"
+    counts = report.counts()
+    return (
+        f"{counts[csv_import.NEW]} nueva(s), {counts[csv_import.CHANGED]} con cambios, "
+        f"{counts[csv_import.UNCHANGED]} sin cambios"
+    )
+
+
+def _print_changes(report: csv_import.ImportReport, *, confirmed: bool) -> None:
+    """What the file does to the records: counts, then each changed record (old → new)."""
+    print(f"{_counts(report).capitalize()}.")
+    for row in report.having(csv_import.CHANGED):
+        changes = "; ".join(f"{c}{' (cambio de monto)' if c.needs_confirmation else ''}" for c in row.changes)
+        print(f"  cambia {row.key} (línea {row.line}): {changes}")
+    if report.amount_changes:
+        how = "confirmados (--confirm-amounts)" if confirmed else "se aplican solo con --confirm-amounts"
+        print(f"{len(report.amount_changes)} cambio(s) de monto: {how}.")
 
 
 def cmd_demo_phones(_args: argparse.Namespace) -> int:
@@ -87,7 +121,12 @@ def parser() -> argparse.ArgumentParser:
     load = commands.add_parser("import-csv", help="load records from a CSV file (all or nothing)")
     load.add_argument("kind", choices=sorted(csv_import.KINDS))
     load.add_argument("file")
-    load.add_argument("--dry-run", action="store_true", help="check only")
+    load.add_argument("--dry-run", action="store_true", help="check and list the changes; apply nothing")
+    load.add_argument(
+        "--confirm-amounts",
+        action="store_true",
+        help="apply the amount changes to existing invoices that --dry-run lists (refused without it)",
+    )
     load.set_defaults(run=cmd_import_csv)
     model = commands.add_parser("model-name", help="the model file name for the current training data")
     model.set_defaults(run=cmd_model_name)

@@ -21,8 +21,10 @@ class Settings:
     verification_ttl_days: int
     verification_max_attempts: int
     verification_lock_minutes: int
+    verification_second_lock_hours: int
     privacy_notice_url: str
     program_phone: str
+    timezone: str  # the program's own clock, for the times it tells farmers (e.g. a lock's end)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,8 +34,10 @@ class Settings:
             verification_ttl_days=_int("VERIFICATION_TTL_DAYS", 30),
             verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 3),
             verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 30),
+            verification_second_lock_hours=_int("VERIFICATION_SECOND_LOCK_HOURS", 24),
             privacy_notice_url=os.environ.get("PRIVACY_NOTICE_URL", "pequenoproductor.mx/privacidad"),
             program_phone=os.environ.get("PROGRAM_PHONE", "800 000 0000"),
+            timezone=os.environ.get("PROGRAM_TIMEZONE", "").strip() or "America/Mexico_City",
         )
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,10 +27,15 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            future=True,
+            hide_parameters=True,  # an error's text never carries a phone, a message or an amount
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,3 +63,12 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any], unique: list[Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on the two databases the program runs on: one statement
+    that inserts nothing when a row with the same unique columns exists (another process was
+    first), so it neither raises nor spoils the caller's unit of work. True when it inserted."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
+    return bool(result.rowcount == 1)

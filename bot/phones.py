@@ -1,37 +1,55 @@
-"""One form for every Mexican phone number, whatever channel it came from.
+"""One form for every phone number, whatever channel it came from, read by libphonenumber.
 
-Twilio sends WhatsApp numbers as ``whatsapp:+521XXXXXXXXXX`` (the old mobile prefix 1) and SMS
-numbers as ``+52XXXXXXXXXX``; farmers type ``443 123 4567``. All become ``+52XXXXXXXXXX``.
+Twilio sends WhatsApp numbers as ``whatsapp:+521XXXXXXXXXX`` (Mexican mobiles still carry the old
+"1" after +52 there, which libphonenumber calls impossible, so it is dropped first) and SMS numbers
+as ``+52XXXXXXXXXX``; farmers and staff type ``443 123 4567``. All become E.164, ``+52XXXXXXXXXX``.
+A number with its country code stays in its country (``+354 123 4567`` is Icelandic, never a
+Michoacán number); one without is read as Mexican. A number libphonenumber finds impossible is
+refused.
 """
 
 from __future__ import annotations
 
 import re
 
-_DIGITS = re.compile(r"\d+")
+import phonenumbers
+
+_PREFIXES = ("whatsapp:", "sms:", "tel:")
+_MEXICAN_MOBILE_1 = re.compile(r"^\+521(\d{10})$")
+_DIALLABLE = re.compile(r"^[+(\d][\d\s().\-/]*$")
 
 
 class InvalidPhone(ValueError):
     pass
 
 
+def _international(text: str) -> str:
+    """The typed number with a leading '+' when it carries its country code ('00…' or '52…')."""
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+"):
+        return "+" + digits
+    if text.startswith("00"):
+        return "+" + digits[2:]
+    if len(digits) in (12, 13) and digits.startswith("52"):  # 52 + 10 digits (+1 for old mobiles)
+        return "+" + digits
+    return digits
+
+
 def normalize_phone(raw: str) -> str:
     text = (raw or "").strip().lower()
-    for prefix in ("whatsapp:", "sms:", "tel:"):
+    for prefix in _PREFIXES:
         if text.startswith(prefix):
-            text = text[len(prefix) :]
-    digits = "".join(_DIGITS.findall(text))
-    if text.startswith("00"):
-        digits = digits[2:]
-    if len(digits) == 10:  # national number without country code
-        return "+52" + digits
-    if digits.startswith("521") and len(digits) == 13:
-        return "+52" + digits[3:]
-    if digits.startswith("52") and len(digits) == 12:
-        return "+" + digits
-    if text.startswith("+") and 8 <= len(digits) <= 15:
-        return "+" + digits  # a foreign number stays as it is
-    raise InvalidPhone("not a phone number")
+            text = text[len(prefix) :].strip()
+    if not text or not _DIALLABLE.match(text):
+        raise InvalidPhone("not a phone number")
+    number = _MEXICAN_MOBILE_1.sub(r"+52\1", _international(text))
+    try:
+        parsed = phonenumbers.parse(number, "MX")
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhone("not a phone number") from error
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidPhone("not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def try_normalize_phone(raw: str) -> str | None:

@@ -14,3 +14,9 @@ def fold_accents(text: str) -> str:
 def plain(text: str) -> str:
     """Lower case, no accents, single spaces: for matching what a farmer typed."""
     return " ".join(fold_accents(text).lower().split())
+
+
+MONTH_NAMES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import overload
+from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
@@ -24,3 +25,8 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def local_today(zone: str) -> date:
+    """Today's date on a zone's clock (Mexico's calendar day, not UTC's)."""
+    return utcnow().astimezone(ZoneInfo(zone)).date()

@@ -1,9 +1,13 @@
-"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable) and one running
-Rasa stack (action server + Rasa server on the trained model) reused by every test that needs it."""
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), the channel server
+(tests/support/channel_server.py) and one running Rasa stack (action server + Rasa server on the
+trained model) reused by every test that needs it. The stack is started the way `make run`
+starts it (bot/stack.py): on 127.0.0.1, the action server behind a shared secret, Rasa's HTTP API
+only with a token, which tests pass as ``?token=`` (``rasa_stack["api"]``)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -13,7 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot import stack
 from tests.databases import ANCHOR, make_database  # noqa: F401  (ANCHOR: used by test modules)
+from tests.support.channel_server import channel_server, channels, standin  # noqa: F401  (fixtures)
 from tests.support.messaging_db import messaging_db  # noqa: F401  (fixture: channels, messaging)
 from tests.support.standin import rasa_env, start_standin
 
@@ -82,11 +88,13 @@ TWILIO_PUBLIC_BASE_URL = "https://bot.example.test"  # what Twilio would call; t
 
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory):
-    """Environment shared by the action server and the Rasa server: a seeded SQLite database and
-    the local Twilio stand-in, so the WhatsApp and SMS channels send their replies to it."""
+    """Environment shared by the action server and the Rasa server: a seeded SQLite database, the
+    local Twilio stand-in (so the WhatsApp and SMS channels send their replies to it), the action
+    server's secret and the API token, both made for this run."""
     work = tmp_path_factory.mktemp("stack")
     url, _cleanup = make_database("sqlite", work)
-    standin = start_standin(auth_token=TWILIO_TEST_TOKEN)
+    twilio = start_standin(auth_token=TWILIO_TEST_TOKEN)
+    action_token, api_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     env = dict(
         os.environ,
         DATABASE_URL=url,
@@ -95,46 +103,41 @@ def stack_env(tmp_path_factory):
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"),
+        **{stack.ACTION_TOKEN: action_token},
     )
-    env.update(rasa_env(standin.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))
-    yield {"env": env, "work": work, "database_url": url, "standin": standin}
-    standin.stop()
+    env.update(rasa_env(twilio.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))
+    yield {
+        "env": env,
+        "work": work,
+        "database_url": url,
+        "standin": twilio,
+        "action_token": action_token,
+        "api_token": api_token,
+    }
+    twilio.stop()
 
 
 @pytest.fixture(scope="session")
 def rasa_stack(stack_env):
-    """Action server + Rasa server (REST and our channels) on the trained model, started once."""
+    """Action server + Rasa server (REST and our channels, API with a token) on the trained model,
+    started once, with the command lines `make run` uses."""
     model = model_path()
     work: Path = stack_env["work"]
     env = stack_env["env"]
     actions_port, rasa_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{work / "tracker.db"}"\n'
-    )
+    endpoints.write_text(stack.endpoints_for(actions_port, work / "tracker.db"), encoding="utf-8")
+    api = stack.Api(token=stack_env["api_token"])
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        stack.action_server_command(actions_port),
         cwd=ROOT,
         env=env,
         stdout=actions_log.open("w"),
         stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [
-            str(VENV_BIN / "rasa"),
-            "run",
-            "-m",
-            str(model),
-            "--port",
-            str(rasa_port),
-            "--enable-api",
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--endpoints",
-            str(endpoints),
-        ],
+        stack.rasa_run_command(model, rasa_port, endpoints, stack.CREDENTIALS, api),
         cwd=ROOT,
         env=env,
         stdout=rasa_log.open("w"),
@@ -142,9 +145,17 @@ def rasa_stack(stack_env):
     )
     try:
         wait_for(f"http://127.0.0.1:{actions_port}/health", actions, 120, actions_log)
-        wait_for(f"http://127.0.0.1:{rasa_port}/status", rasa, 300, rasa_log)
+        wait_for(f"http://127.0.0.1:{rasa_port}/", rasa, 300, rasa_log)
         yield {
             "url": f"http://127.0.0.1:{rasa_port}",
+            "port": rasa_port,
+            "api": {"token": api.token},  # query parameters for Rasa's HTTP API
+            "api_token": api.token,
+            "actions_url": f"http://127.0.0.1:{actions_port}",
+            "actions_port": actions_port,
+            "action_token": stack_env["action_token"],
+            "endpoints": endpoints,
+            "credentials": stack.CREDENTIALS,
             "database_url": stack_env["database_url"],
             "tracker_db": work / "tracker.db",
             "rasa_log": rasa_log,

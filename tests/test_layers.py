@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "bot.timeutil": 0,
     "bot.text": 0,
     "bot.phones": 0,
+    "bot.logs": 0,
     "bot.records": 1,
     "bot.replies": 1,
     "bot.nlu": 1,
@@ -23,6 +24,8 @@ LAYERS: dict[str, int] = {
     "bot.channels": 3,
     "bot.console": 3,
     "bot.cli": 3,
+    "bot.stack": 3,
+    "bot.action_server": 3,
     "bot.twilio_standin": 3,
     "actions": 3,
 }

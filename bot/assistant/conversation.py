@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.assistant import identity, steps
+from bot.assistant.choices import pick_option
 from bot.assistant.turn import (
     MAIN_MENU,
     SLOT_AWAITING,
@@ -24,6 +25,7 @@ from bot.assistant.turn import (
 )
 from bot.records.farmers import farmers_for_phone
 from bot.records.requests import record_human_request
+from bot.records.schema import HumanRequest
 from bot.replies.spanish import first_name
 from bot.text import plain
 
@@ -40,7 +42,7 @@ def menu(ctx: Context, _arg: str | None = None) -> Reply:
 
 def greet(ctx: Context, _arg: str | None = None) -> Reply:
     if identity.never_asked(ctx):
-        return Reply.say("hello").then(identity.privacy_notice(ctx, None))
+        return Reply.say("hello_first").then(identity.privacy_notice(ctx, None))
     farmers = farmers_for_phone(ctx.session, ctx.phone) if identity.consented(ctx) else []
     hello = (
         Reply.say("hello_known", name=first_name(farmers[0].name))
@@ -52,10 +54,12 @@ def greet(ctx: Context, _arg: str | None = None) -> Reply:
 
 def number(ctx: Context, _arg: str | None = None) -> Reply:
     match = NUMBER_REPLY.match(plain(ctx.turn.text))
-    if ctx.turn.slots.get(SLOT_AWAITING) == "verification":
-        pending = ctx.turn.slots.get(SLOT_PENDING) or {}
+    awaiting, pending = ctx.turn.slots.get(SLOT_AWAITING), ctx.turn.slots.get(SLOT_PENDING) or {}
+    if awaiting == identity.AWAITING_CODE:
         problem = identity.answer_check(ctx, pending)
         return problem if problem is not None else ctx.resume(pending, Reply.say("ok"))
+    if awaiting == identity.AWAITING_NEW_PIN:
+        return identity.answer_new_pin(ctx, pending)
     options = ctx.turn.options
     if not options:
         return Reply.say("number_unknown", options=MAIN_MENU)
@@ -79,12 +83,27 @@ def affirm(ctx: Context, _arg: str | None = None) -> Reply:
         return ctx.run(option.key)
     if "acepto" in plain(ctx.turn.text) and not identity.consented(ctx):
         return consent_yes(ctx)
-    return Reply.say("ok")
+    return _runner_up(ctx) or Reply.say("ok")
 
 
 def deny(ctx: Context, _arg: str | None = None) -> Reply:
     option = _option_like(ctx, steps.ANSWERED_BY_NO)
-    return ctx.run(option.key) if option is not None else Reply.say("ok")
+    return ctx.run(option.key) if option is not None else _runner_up(ctx) or Reply.say("ok")
+
+
+# A yes or no with nothing on offer to answer: "si mi aguacate sale de 150 gramos me lo compran?"
+# says more than yes. Its words are then read as the NLU's next most likely intent.
+NOT_A_RUNNER_UP = frozenset({"affirm", "deny", "inform_number", "nlu_fallback", "greet", "thank", "goodbye"})
+MIN_WORDS_FOR_MORE_THAN_YES = 4
+
+
+def _runner_up(ctx: Context) -> Reply | None:
+    if len(plain(ctx.turn.text).split()) < MIN_WORDS_FOR_MORE_THAN_YES:
+        return None
+    following = next(
+        (i for i in ctx.turn.ranking[1:] if i not in NOT_A_RUNNER_UP and i in ctx.handlers), None
+    )
+    return ctx.handlers[following](ctx, None) if following else None
 
 
 def consent_yes(ctx: Context, _arg: str | None = None) -> Reply:
@@ -101,6 +120,16 @@ def consent_no(ctx: Context, _arg: str | None = None) -> Reply:
     return Reply.say("consent_declined")
 
 
+def farmer_named(ctx: Context) -> Reply | None:
+    """On a shared phone, after "¿Quién pregunta?": the person answers with their name or
+    nickname ("soy lupe") as well as with the number."""
+    choices = [o for o in ctx.turn.options if o.key.startswith(f"{steps.FARMER_CHOSEN}:")]
+    if not choices or is_number_reply(ctx.turn.text):
+        return None
+    chosen = pick_option(choices, ctx.turn.text)
+    return ctx.run(chosen.key) if chosen is not None else None
+
+
 def farmer_chosen(ctx: Context, farmer_id: str | None) -> Reply:
     farmer = identity.choose_farmer(ctx, farmer_id)
     if farmer is None:
@@ -111,10 +140,12 @@ def farmer_chosen(ctx: Context, farmer_id: str | None) -> Reply:
     return reply
 
 
-def human(ctx: Context, _arg: str | None = None, reason: str = "asked") -> Reply:
+def human_request(ctx: Context, reason: str) -> tuple[HumanRequest, bool]:
+    """A request for a person for this phone, with what the farmer wrote and why (a code of
+    REQUEST_REASONS); the request and whether it is new (one open request per number)."""
     phone = ctx.turn.phone or ctx.turn.conversation_id
     farmers = farmers_for_phone(ctx.session, phone) if identity.consented(ctx) else []
-    request, new = record_human_request(
+    return record_human_request(
         ctx.session,
         phone,
         ctx.turn.conversation_id,
@@ -122,17 +153,28 @@ def human(ctx: Context, _arg: str | None = None, reason: str = "asked") -> Reply
         reason,
         ctx.turn.text,
     )
-    ref = f"S-{request.id:05d}"
-    if reason != "asked":
-        return Reply.say("not_understood_again")
-    return Reply.say("human_requested" if new else "human_already", ref=ref)
+
+
+def human(ctx: Context, _arg: str | None = None) -> Reply:
+    request, new = human_request(ctx, reason="asked")
+    return Reply.say("human_requested" if new else "human_already", ref=f"S-{request.id:05d}")
 
 
 def fallback(ctx: Context, _arg: str | None = None) -> Reply:
+    return _missed(ctx, "not_understood")
+
+
+def out_of_scope(ctx: Context, _arg: str | None = None) -> Reply:
+    return _missed(ctx, "out_of_scope")
+
+
+def _missed(ctx: Context, template: str) -> Reply:
+    """A message the assistant cannot answer: the menu; the second in a row goes to a person."""
     misses = int(ctx.turn.slots.get(SLOT_FALLBACKS) or 0) + 1
     if misses >= 2:
-        return human(ctx, reason="not_understood")
-    reply = Reply.say("not_understood", options=MAIN_MENU)
+        human_request(ctx, reason="not_understood")
+        return Reply.say("not_understood_again")
+    reply = Reply.say(template, options=MAIN_MENU)
     reply.remember[SLOT_FALLBACKS] = misses
     return reply
 

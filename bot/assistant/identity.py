@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.assistant import steps
+from bot.assistant import intents, steps
 from bot.assistant.turn import SLOT_FARMER, Context, Option, Reply
 from bot.records.farmers import farmer_for_phone, farmers_for_phone
 from bot.records.privacy import (
     CheckResult,
+    Lock,
     check_code,
+    code_from_folio,
     has_consented,
+    is_valid_pin,
     latest_consent,
     record_consent,
+    set_pin,
     verification_state,
 )
 from bot.records.schema import Farmer
-from bot.replies.spanish import short_name
+from bot.replies.spanish import short_name, until
+from bot.timeutil import utcnow
 
 CONTROLLER = "El programa Pequeño Productor"
+# What the last question waits for (the "awaiting" slot): a check code, or a new PIN.
+AWAITING_CODE = "verification"
+AWAITING_NEW_PIN = "new_pin"
 
 
 def privacy_notice(ctx: Context, pending: dict[str, Any] | None) -> Reply:
@@ -28,7 +36,7 @@ def privacy_notice(ctx: Context, pending: dict[str, Any] | None) -> Reply:
         controller=CONTROLLER,
         notice_url=ctx.config.privacy_notice_url,
     )
-    reply.pending = pending
+    reply.pending = ctx.waiting(pending) if pending else None
     return reply
 
 
@@ -63,7 +71,7 @@ def identify(ctx: Context, pending: dict[str, Any]) -> Farmer | Reply:
         "choose_farmer",
         options=[Option(short_name(f.name), steps.with_arg(steps.FARMER_CHOSEN, f.id)) for f in farmers],
     )
-    reply.pending = pending
+    reply.pending = ctx.waiting(pending)
     return reply
 
 
@@ -77,14 +85,12 @@ def choose_farmer(ctx: Context, farmer_id: str | None) -> Farmer | None:
 def require_check(ctx: Context, farmer: Farmer, pending: dict[str, Any]) -> Reply | None:
     """None when payment data may be shown; otherwise the question (or lock) to send."""
     state = verification_state(ctx.session, ctx.phone, farmer.id)
-    if state.locked:
-        return Reply.say("code_locked", minutes=ctx.config.verification_lock_minutes)
+    waiting = ctx.waiting({**pending, "farmer_id": farmer.id})
+    if state.lock is not None:
+        return _locked(ctx, state.lock, waiting)
     if state.verified:
         return None
-    reply = Reply.say("ask_code")
-    reply.awaiting = "verification"
-    reply.pending = {**pending, "farmer_id": farmer.id}
-    return reply
+    return _awaiting_code(Reply.say("ask_pin" if farmer.pin_hash else "ask_code"), waiting)
 
 
 def answer_check(ctx: Context, pending: dict[str, Any]) -> Reply | None:
@@ -94,9 +100,59 @@ def answer_check(ctx: Context, pending: dict[str, Any]) -> Reply | None:
         return Reply.say("ok")
     outcome = check_code(ctx.session, ctx.phone, farmer, ctx.turn.text, ctx.config)
     if outcome.result is CheckResult.LOCKED:
-        return Reply.say("code_locked", minutes=ctx.config.verification_lock_minutes)
+        return _locked(ctx, outcome.lock, pending)
     if outcome.result is CheckResult.WRONG:
-        reply = Reply.say("code_wrong", left=outcome.attempts_left)
-        reply.awaiting, reply.pending = "verification", pending
-        return reply
+        return _awaiting_code(Reply.say("code_wrong", left=outcome.attempts_left), pending)
     return None
+
+
+def _awaiting_code(reply: Reply, pending: dict[str, Any]) -> Reply:
+    reply.awaiting, reply.pending = AWAITING_CODE, pending
+    return reply
+
+
+def _locked(ctx: Context, lock: Lock | None, pending: dict[str, Any]) -> Reply:
+    """The lock and when it ends. A code written while locked is answered with the lock again,
+    so the question stays open (it is never compared while the lock lasts)."""
+    if lock is None or lock.until is None:
+        reply = Reply.say("code_locked_for_staff")
+    else:
+        reply = Reply.say("code_locked", until=until(lock.until, utcnow(), ctx.config.timezone))
+    return _awaiting_code(reply, pending)
+
+
+# --- the farmer's own PIN -----------------------------------------------------------------------
+
+
+def ask_new_pin(ctx: Context, _arg: str | None = None) -> Reply:
+    """NIP: after the usual check, the farmer chooses a PIN that replaces the folio digits."""
+    pending: dict[str, Any] = {"key": intents.SET_PIN}
+    farmer = identify(ctx, pending)
+    if isinstance(farmer, Reply):
+        return farmer
+    blocked = require_check(ctx, farmer, pending)
+    if blocked is not None:
+        return blocked
+    reply = Reply.say("pin_ask")
+    reply.awaiting, reply.pending = AWAITING_NEW_PIN, {"farmer_id": farmer.id}
+    return reply
+
+
+def answer_new_pin(ctx: Context, pending: dict[str, Any]) -> Reply:
+    farmer = choose_farmer(ctx, str(pending.get("farmer_id")))
+    if farmer is None or not verification_state(ctx.session, ctx.phone, farmer.id).verified:
+        return Reply.say("ok")
+    pin = (ctx.turn.text or "").strip()
+    problem = "pin_invalid" if not is_valid_pin(pin) else "pin_weak" if _weak(pin, farmer) else None
+    if problem is not None:
+        reply = Reply.say(problem)
+        reply.awaiting, reply.pending = AWAITING_NEW_PIN, pending
+        return reply
+    set_pin(ctx.session, farmer, pin)
+    return Reply.say("pin_saved")
+
+
+def _weak(pin: str, farmer: Farmer) -> bool:
+    """Easy to guess: one digit repeated, a run up or down, or the folio digits themselves."""
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
+    return len(set(pin)) == 1 or steps in ({1}, {-1}) or pin == code_from_folio(farmer.folio)

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from bot.assistant import identity, intents
-from bot.assistant.turn import Context, Reply
-from bot.records.payments import invoice_by_folio, log_payment_access, recent_invoices
+from bot.assistant.knowledge import explain_options
+from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
+from bot.nlu.dates import month_asked
+from bot.records.payments import (
+    invoice_by_folio,
+    last_paid_invoice,
+    log_payment_access,
+    paid_between,
+    recent_invoices,
+    unpaid_invoices,
+)
 from bot.records.schema import Farmer, Invoice
-from bot.records.vocabulary import REJECTION_REASONS
+from bot.records.vocabulary import HOLD_REASONS, REJECTION_REASONS
 from bot.replies.catalog import render
-from bot.replies.spanish import kilos, money, short_date
+from bot.replies.spanish import count_of, kilos, money, month_name, short_date
+from bot.text import plain
+from bot.timeutil import local_today
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +68,13 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
     lines = [describe(i) for i in invoices]
     brief = folio or ctx.turn.medium == "sms"  # two SMS parts at most
     head = [] if brief else [render("payments_intro")]
-    tail = [] if brief else [render("payments_more")]
-    return Reply(messages=["\n".join(head + lines + tail)], remember={"farmer_id": farmer.id})
+    tail = [] if brief else [render("payments_more")] + ([] if farmer.pin_hash else [render("pin_offer")])
+    reasons = [i.status_reason_code for i in invoices if i.status_reason_code]
+    reasons += [r.reason for i in invoices if i.delivery is not None for r in i.delivery.rejections]
+    context = {"skill": intents.ASK_PAYMENT_STATUS, "folios": [i.folio for i in invoices], "reasons": reasons}
+    return Reply(
+        messages=["\n".join(head + lines + tail)], remember={"farmer_id": farmer.id, SLOT_CONTEXT: context}
+    )
 
 
 def _most_relevant(invoices: list[Invoice]) -> list[Invoice]:
@@ -87,3 +104,83 @@ def _rejection(invoice: Invoice) -> str | None:
     reasons = [REJECTION_REASONS.get(r.reason, r.reason) for r in delivery.rejections]
     joined = " y ".join(dict.fromkeys(reasons)) or REJECTION_REASONS["other"]
     return render("invoice_rejection", kg=kilos(delivery.kg_rejected), reasons=joined)
+
+
+# --- payment history ----------------------------------------------------------------------------
+
+PENDING_WORDS = ("falta", "pendiente", "debe", "deben", "por cobrar", "no me han pagado")
+
+
+def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
+    """The last payment, the payments of a month, or what is still to be paid."""
+    pending = {"key": intents.ASK_PAYMENT_HISTORY}
+    farmer = identity.identify(ctx, pending)
+    if isinstance(farmer, Reply):
+        return farmer
+    blocked = identity.require_check(ctx, farmer, pending)
+    if blocked is not None:
+        return blocked
+    month = month_asked(ctx.turn.text, local_today(ctx.config.timezone))
+    if month is not None:
+        return _paid_in(ctx, farmer, *month)
+    if any(word in plain(ctx.turn.text) for word in PENDING_WORDS):
+        return _still_unpaid(ctx, farmer)
+    return _last_payment(ctx, farmer)
+
+
+def _shown(ctx: Context, farmer: Farmer, invoices: list[Invoice], reply: Reply) -> Reply:
+    log_payment_access(ctx.session, ctx.phone, farmer.id, [i.folio for i in invoices])
+    reasons = [i.status_reason_code for i in invoices if i.status_reason_code]
+    reply.remember[SLOT_CONTEXT] = {
+        "skill": intents.ASK_PAYMENT_HISTORY,
+        "folios": [i.folio for i in invoices],
+        "reasons": reasons,
+    }
+    reply.remember["farmer_id"] = farmer.id
+    return reply
+
+
+def _last_payment(ctx: Context, farmer: Farmer) -> Reply:
+    invoice = last_paid_invoice(ctx.session, farmer.id)
+    if invoice is None:
+        return Reply.say("history_none")
+    return _shown(ctx, farmer, [invoice], Reply(messages=[describe(invoice)]))
+
+
+def _paid_in(ctx: Context, farmer: Farmer, first: date, last: date) -> Reply:
+    invoices = paid_between(ctx.session, farmer.id, first, last)
+    if not invoices:
+        return Reply.say("history_month_none", month=month_name(first))
+    items = [
+        render("history_item", folio=i.folio, amount=money(i.amount_mxn), date=short_date(i.paid_on or first))
+        for i in invoices[:4]
+    ]
+    total = money(sum((i.amount_mxn for i in invoices), Decimal(0)))
+    text = render(
+        "history_month",
+        month=month_name(first),
+        count=count_of(len(invoices), "factura", "facturas"),
+        lines="; ".join(items),
+        total=total,
+    )
+    return _shown(ctx, farmer, invoices, Reply(messages=[text]))
+
+
+def _still_unpaid(ctx: Context, farmer: Farmer) -> Reply:
+    invoices = unpaid_invoices(ctx.session, farmer.id)
+    if not invoices:
+        return Reply.say("history_pending_none")
+    shown = invoices[: 1 if ctx.turn.medium == "sms" else 2]  # two SMS parts at most
+    lines = "\n".join(describe(i) for i in shown)
+    if len(invoices) > len(shown):
+        lines += " " + render(
+            "history_more", count=count_of(len(invoices) - len(shown), "factura", "facturas")
+        )
+    reply = Reply.say("history_pending", lines=lines)
+    reasons = [
+        (i.status_reason_code, HOLD_REASONS.get(i.status_reason_code, ""))
+        for i in invoices
+        if i.status_reason_code
+    ]
+    reply.options = explain_options(reasons)
+    return _shown(ctx, farmer, shown, reply)

@@ -10,12 +10,27 @@ never the NLU. Options and pending requests name a skill by its intent, or a ste
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
-from bot.assistant import conversation, intents, payments, standards, steps, trainings
-from bot.assistant.turn import Context, Handler, Reply, Turn
+from bot.assistant import (
+    conversation,
+    deliveries,
+    follow_up,
+    identity,
+    intents,
+    knowledge,
+    payments,
+    standards,
+    steps,
+    trainings,
+)
+from bot.assistant.turn import SLOT_CONTEXT, Context, Handler, Reply, Turn
 from bot.config import settings
 from bot.db import session_scope
+from bot.logs import failure
+from bot.nlu.numbers import parse_grams
+from bot.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +60,15 @@ SKILLS: tuple[Skill, ...] = (
     Skill(intents.ASK_QUALITY_STANDARD, standards.quality),
     Skill(intents.ASK_AVOCADO_SIZE, standards.avocado_size),
     Skill(intents.REQUEST_HUMAN, conversation.human),
+    Skill(intents.SET_PIN, identity.ask_new_pin),
+    Skill(intents.ASK_DELIVERIES, deliveries.ask_deliveries),
+    Skill(intents.ASK_PAYMENT_HISTORY, payments.payment_history),
+    Skill(intents.ASK_EXPLANATION, knowledge.ask_explanation),
+    Skill(intents.ASK_HOWTO, knowledge.ask_howto),
+    Skill(intents.ASK_MY_ENROLMENTS, trainings.my_enrolments),
+    Skill(intents.FOLLOW_UP, follow_up.follow_up),
     Skill(intents.SEND_MEDIA, conversation.media),
-    Skill(intents.OUT_OF_SCOPE, conversation.fixed("out_of_scope", with_menu=True)),
+    Skill(intents.OUT_OF_SCOPE, conversation.out_of_scope),
     Skill(intents.BOT_CHALLENGE, conversation.fixed("bot_challenge")),
     Skill(intents.NLU_FALLBACK, conversation.fallback),
 )
@@ -60,6 +82,8 @@ STEPS: dict[str, Handler] = {
     steps.CANCEL_CONFIRMED: trainings.confirm_cancel,
     steps.QUALITY_DETAIL: standards.quality_detail,
     steps.DISMISS: conversation.fixed("ok"),
+    steps.EXPLAIN: knowledge.ask_explanation,
+    steps.WHAT_TO_DO: knowledge.what_to_do,
 }
 
 HANDLERS: dict[str, Handler] = {**{skill.intent: skill.handler for skill in SKILLS}, **STEPS}
@@ -71,11 +95,39 @@ def respond(intent: str, turn: Turn) -> Reply:
     try:
         with session_scope() as session:
             ctx = Context(turn=turn, session=session, config=settings(), handlers=HANDLERS)
-            if conversation.is_number_reply(turn.text):
-                intent = intents.INFORM_NUMBER
-            reply = HANDLERS[intent](ctx, None)
+            intent = _routed(ctx, intent)
+            named = conversation.farmer_named(ctx)
+            reply = named if named is not None else HANDLERS[intent](ctx, None)
         log.info("turn handled: %s -> %d message(s)", intent, len(reply.messages))
         return reply
-    except Exception:
-        log.exception("turn failed: %s", intent)
+    except Exception as exc:
+        log.error("turn failed: %s: %s", intent, failure(exc))
+        log.debug("turn failed: %s", intent, exc_info=exc)
         return Reply.say("error")
+
+
+FOLLOW_UP_START = re.compile(r"^\W*(?:y|e|entonces|osea|o sea)\b")
+# Words that point back at the last answer: "¿de cuánto es esa?", "¿y eso?".
+REFERS_BACK = frozenset({"esa", "ese", "eso", "esas", "esos", "otra", "otro", "misma", "mismo"})
+MENU_WORDS = frozenset({"menu", "ayuda", "opciones", "inicio", "help"})
+
+
+def _routed(ctx: Context, intent: str) -> str:
+    """Where a turn goes besides its intent. A message that is only a number always answers what
+    was last asked (basic phones); one the NLU called a number but that says more ("¿y uno de
+    250?") is a follow-up, and so is an unclear "y …" right after an answer; a weight alone asks
+    for the calibre; a long question the NLU called "help" is a how-to, not a request for the menu."""
+    text = plain(ctx.turn.text)
+    if conversation.is_number_reply(ctx.turn.text):
+        return intents.INFORM_NUMBER
+    if intent == intents.INFORM_NUMBER:
+        return intents.FOLLOW_UP
+    if intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE):
+        refers_back = FOLLOW_UP_START.match(text) or REFERS_BACK & set(text.split()) or ctx.turn.entities
+        if ctx.turn.slots.get(SLOT_CONTEXT) and refers_back:
+            return intents.FOLLOW_UP
+        if ctx.turn.entity("weight") or parse_grams(text):
+            return intents.ASK_AVOCADO_SIZE
+    if intent == intents.HELP and not MENU_WORDS & set(text.split()) and len(text.split()) > 4:
+        return intents.ASK_HOWTO
+    return intent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.assistant import intents, steps
-from bot.assistant.turn import Context, Option, Reply
+from bot.assistant.turn import SLOT_CONTEXT, Context, Option, Reply
 from bot.nlu.numbers import parse_calibre, parse_grams
 from bot.records.schema import AvocadoCalibre
 from bot.records.standards import calibre_table, products_with_standards, standards_for
@@ -47,8 +47,11 @@ GRADE_NAMES = {
 
 
 def _product(ctx: Context, given: str | None) -> str | None:
-    if given:
-        return given
+    return given or product_named(ctx)
+
+
+def product_named(ctx: Context) -> str | None:
+    """The product the message names (entity, or a known word), in the records' spelling."""
     entity = ctx.turn.entity("product")
     if entity:
         return PRODUCT_WORDS.get(plain(entity), plain(entity))
@@ -64,9 +67,17 @@ def _grade(ctx: Context) -> str | None:
 
 
 def quality(ctx: Context, arg: str | None = None) -> Reply:
+    """What the buyer requires for a product and grade. Whatever the answer, it remembers the
+    product, so "¿y el color?" or "¿y el aguacate?" follows on from it."""
     given_product, _, given_grade = (arg or "").partition(":")
     product = _product(ctx, given_product or None)
     grade = given_grade or (None if arg else _grade(ctx))
+    reply = _quality(ctx, product, grade)
+    reply.remember.setdefault(SLOT_CONTEXT, {"skill": intents.ASK_QUALITY_STANDARD, "product": product})
+    return reply
+
+
+def _quality(ctx: Context, product: str | None, grade: str | None) -> Reply:
     if product is None:
         options = [
             Option(OPTION_LABELS.get(p, p.capitalize()), steps.with_arg(intents.ASK_QUALITY_STANDARD, p))
@@ -87,7 +98,13 @@ def quality(ctx: Context, arg: str | None = None) -> Reply:
         for g in others
     ][:3]
     answer = Reply.say("quality_answer", summary=chosen.summary)
-    return answer.then(Reply.say("quality_more", options=options))
+    reply = answer.then(Reply.say("quality_more", options=options))
+    reply.remember[SLOT_CONTEXT] = {
+        "skill": intents.ASK_QUALITY_STANDARD,
+        "product": product,
+        "grade": chosen.grade,
+    }
+    return reply
 
 
 def quality_detail(ctx: Context, arg: str | None) -> Reply:
@@ -102,7 +119,7 @@ def avocado_size(ctx: Context, _arg: str | None = None) -> Reply:
     table = calibre_table(ctx.session)
     weight_text = ctx.turn.entity("weight") or ctx.turn.text
     calibre_text = ctx.turn.entity("calibre")
-    grams = parse_grams(weight_text)
+    grams = parse_grams(weight_text) or _bare_grams(ctx)
     if grams is None and re.search(r"\d+\s*(?:kg|kilo|g\b|gr)", plain(weight_text)):
         return Reply.say("size_weight_nonsense")
     if grams is not None:
@@ -113,8 +130,21 @@ def avocado_size(ctx: Context, _arg: str | None = None) -> Reply:
     return Reply.say("size_intro", bought=_listing([r.calibre for r in table if r.purchased]))
 
 
+FRUIT_GRAMS = range(90, 1001)  # a bare number in this range, after a size answer, is a weight
+
+
+def _bare_grams(ctx: Context) -> int | None:
+    """ "¿Y uno de 250?" right after a size answer: a number too big for a calibre is grams."""
+    if (ctx.turn.slots.get(SLOT_CONTEXT) or {}).get("skill") != intents.ASK_AVOCADO_SIZE:
+        return None
+    numbers = [int(n) for n in re.findall(r"\b(\d{2,4})\b", ctx.turn.text)]
+    return next((n for n in numbers if n in FRUIT_GRAMS), None)
+
+
 def _reference(answer: str) -> Reply:
-    return Reply.say("size_reference", answer=answer)
+    reply = Reply.say("size_reference", answer=answer)
+    reply.remember[SLOT_CONTEXT] = {"skill": intents.ASK_AVOCADO_SIZE}
+    return reply
 
 
 def _listing(numbers: list[int]) -> str:

@@ -10,6 +10,8 @@ ENROL_CONFIRMED = "enrol_confirmed"  # with the training's id
 CANCEL_CONFIRMED = "cancel_confirmed"  # with the training's id
 QUALITY_DETAIL = "quality_detail"  # with "product:grade"
 DISMISS = "dismiss"
+EXPLAIN = "explain"  # with an explanation's code
+WHAT_TO_DO = "what_to_do"  # with an explanation's code
 
 # What "sí" and "no" answer when one of these is on offer.
 ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL)

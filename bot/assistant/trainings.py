@@ -2,35 +2,155 @@
 
 from __future__ import annotations
 
+import re
+from difflib import get_close_matches
 from typing import TypedDict
 
 from bot.assistant import identity, intents, steps
-from bot.assistant.turn import Context, Option, Reply
+from bot.assistant.choices import pick_option, words_of
+from bot.assistant.turn import SLOT_CONTEXT, Context, Option, Reply
 from bot.records.farmers import farmers_for_phone
 from bot.records.schema import Training
 from bot.records.trainings import (
     EnrolResult,
+    Match,
     Place,
     active_enrolments,
     cancel_enrolment,
     enrol,
-    upcoming_trainings,
+    find_trainings,
 )
+from bot.records.vocabulary import TRAINING_TOPICS
 from bot.replies.catalog import render
 from bot.replies.spanish import local_datetime, place
+from bot.text import plain
+
+# Words of a question about trainings that name no subject ("¿hay cursos de riego?" -> "riego").
+QUESTION_WORDS = frozenset(
+    [
+        "hay",
+        "habra",
+        "tienen",
+        "tiene",
+        "curso",
+        "cursos",
+        "taller",
+        "talleres",
+        "capacitacion",
+        "capacitaciones",
+        "platica",
+        "platicas",
+        "clase",
+        "clases",
+        "proximo",
+        "proxima",
+        "proximos",
+        "proximas",
+        "cuando",
+        "donde",
+        "algun",
+        "alguna",
+        "algo",
+        "cerca",
+        "aqui",
+        "mi",
+        "zona",
+        "ir",
+        "quiero",
+        "kiero",
+        "inscribirme",
+        "inscribir",
+        "apuntarme",
+        "apunto",
+        "apuntame",
+        "anotarme",
+        "anoteme",
+        "inscribeme",
+        "cancelar",
+        "cancela",
+        "ya",
+        "no",
+        "voy",
+        "puedo",
+        "poder",
+        "dar",
+        "baja",
+        "sobre",
+        "tema",
+        "temas",
+    ]
+)
+
+
+def subject_words(ctx: Context) -> list[str]:
+    """The words of the question that may name a training's subject or title."""
+    place_words = set(
+        words_of(" ".join(filter(None, (ctx.turn.entity("municipality"), ctx.turn.entity("state")))))
+    )
+    return [
+        word
+        for word in words_of(ctx.turn.text)
+        if len(word) >= 4 and word not in place_words and not _question_word(word)
+    ]
+
+
+def named_subject(ctx: Context) -> str | None:
+    """The subject a question names after "de", "sobre" or "para" ("talleres de apicultura"),
+    so that a stray word ("oiga", "juan") is never taken for one."""
+    words = subject_words(ctx)
+    said = re.findall(r"[a-z0-9ñ]+", plain(ctx.turn.text))
+    for before, word in zip(said, said[1:], strict=False):
+        if before in ("de", "sobre", "para") and word in words:
+            return word
+    return None
+
+
+def _question_word(word: str) -> bool:
+    """One of QUESTION_WORDS, typos included ("capasitaciones")."""
+    return word in QUESTION_WORDS or bool(get_close_matches(word, QUESTION_WORDS, n=1, cutoff=0.8))
 
 
 def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
-    found = _place(ctx)
-    if isinstance(found, Reply):
-        return found  # consent first, or ask for the place
-    where, area = found
+    found_place = _place(ctx)
+    if isinstance(found_place, Reply):
+        return found_place  # consent first, or ask for the place
+    where, area = found_place
     limit = 2 if ctx.turn.medium == "sms" else 3  # two SMS parts at most
-    trainings = upcoming_trainings(ctx.session, area, topic=ctx.turn.entity("training_topic"), limit=limit)
+    topic, words, named = ctx.turn.entity("training_topic"), subject_words(ctx), named_subject(ctx)
+    found = find_trainings(ctx.session, area, topic, words, limit, named_subject=named is not None)
     label = f" cerca de {where}" if where else ""
-    if not trainings:
-        return Reply.say("trainings_none", where=label)
-    return Reply.say("trainings_intro", options=_enrol_options(trainings), where=label)
+    subject = named or (TRAINING_TOPICS.get(topic, topic) if topic else words[0] if words else "")
+    template = {
+        Match.NEAR: "trainings_intro",
+        Match.FARTHER: "trainings_farther",
+        Match.OTHER_SUBJECTS: "trainings_other_subjects",
+        Match.NONE: "trainings_none",
+    }[found.match]
+    reply = Reply.say(
+        template,
+        options=_enrol_options(found.trainings, ctx.turn.medium == "sms"),
+        where=label,
+        subject=subject,
+    )
+    reply.remember[SLOT_CONTEXT] = {
+        "skill": intents.ASK_TRAININGS,
+        "training_topic": topic,
+        "municipality": area.municipality,
+        "state": area.state,
+    }
+    return reply
+
+
+def my_enrolments(ctx: Context, _arg: str | None = None) -> Reply:
+    """ "¿Cuándo es mi curso?": the farmer's own upcoming enrolments."""
+    farmer = identity.identify(ctx, {"key": intents.ASK_MY_ENROLMENTS})
+    if isinstance(farmer, Reply):
+        return farmer
+    enrolments = active_enrolments(ctx.session, farmer.id)
+    if not enrolments:
+        return Reply.say("no_enrolments")
+    lines = "\n".join(line(e.training, ctx.turn.medium == "sms") for e in enrolments)
+    return Reply.say("my_enrolments", count=len(enrolments), lines=lines)
 
 
 def _place(ctx: Context) -> tuple[str, Place] | Reply:
@@ -52,28 +172,33 @@ def _place(ctx: Context) -> tuple[str, Place] | Reply:
     return farmer.municipality, Place(state=farmer.state, municipality=farmer.municipality)
 
 
-def _enrol_options(trainings: list[Training]) -> list[Option]:
-    return [Option(line(t), steps.with_arg(intents.ENROL_TRAINING, t.id)) for t in trainings]
+def _enrol_options(trainings: list[Training], brief: bool = False) -> list[Option]:
+    return [Option(line(t, brief), steps.with_arg(intents.ENROL_TRAINING, t.id)) for t in trainings]
 
 
-def line(training: Training) -> str:
+def line(training: Training, brief: bool = False) -> str:
+    """One session as a farmer reads it; ``brief`` (SMS, where the question already named the
+    place) leaves out the venue."""
+    when = local_datetime(training.starts_at, training.timezone)
+    if brief:
+        return render("training_line_sms", title=training.title, when=when)
     where = training.venue
     if training.municipality not in training.venue:
         where = f"{training.venue} ({place(training.municipality, training.state)})"
-    return render(
-        "training_line",
-        title=training.title,
-        when=local_datetime(training.starts_at, training.timezone),
-        place=where,
-    )
+    return render("training_line", title=training.title, when=when, place=where)
 
 
 def ask_enrol(ctx: Context, training_id: str | None = None) -> Reply:
+    """Enrol: in the training named by its number, by order, day or words of its title
+    ("el de riego", "el del 29", "el primero"), from the list just offered or the search."""
     if training_id is None:
         offered = [o for o in ctx.turn.options if o.key.startswith(f"{intents.ENROL_TRAINING}:")]
-        if offered:
+        chosen = pick_option(offered, ctx.turn.text)
+        if chosen is not None:
+            return ctx.run(chosen.key)
+        if offered and not subject_words(ctx):
             return Reply.say("trainings_pick", options=offered)
-        return list_trainings(ctx)
+        return _enrol_by_subject(ctx)
     farmer = identity.identify(ctx, {"key": intents.ENROL_TRAINING, "arg": training_id})
     if isinstance(farmer, Reply):
         return farmer
@@ -81,6 +206,16 @@ def ask_enrol(ctx: Context, training_id: str | None = None) -> Reply:
     if training is None or training.cancelled:
         return Reply.say("enrol_unavailable")
     return _yes_or_no("enrol_confirm", steps.ENROL_CONFIRMED, training)
+
+
+def _enrol_by_subject(ctx: Context) -> Reply:
+    """ "Me apunto al de riego" with no list on offer: the one near training on that subject is
+    confirmed; several are listed; none gives the list of trainings."""
+    listing = list_trainings(ctx)
+    enrol_options = [o for o in listing.options if o.key.startswith(f"{intents.ENROL_TRAINING}:")]
+    if len(enrol_options) == 1 and subject_words(ctx):
+        return ctx.run(enrol_options[0].key)
+    return listing
 
 
 def confirm_enrol(ctx: Context, training_id: str | None) -> Reply:
@@ -112,10 +247,14 @@ def ask_cancel(ctx: Context, training_id: str | None = None) -> Reply:
         return Reply.say("no_enrolments" if training_id is None else "cancel_not_found")
     if len(enrolments) > 1:
         options = [
-            Option(line(e.training), steps.with_arg(intents.CANCEL_ENROLMENT, e.training_id))
+            Option(
+                line(e.training, ctx.turn.medium == "sms"),
+                steps.with_arg(intents.CANCEL_ENROLMENT, e.training_id),
+            )
             for e in enrolments
         ]
-        return Reply.say("cancel_choose", options=options)
+        chosen = pick_option(options, ctx.turn.text)  # "ya no voy a poder ir al de riego"
+        return ctx.run(chosen.key) if chosen else Reply.say("cancel_choose", options=options)
     return _yes_or_no("cancel_confirm", steps.CANCEL_CONFIRMED, enrolments[0].training)
 
 

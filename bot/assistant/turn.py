@@ -15,6 +15,8 @@ SLOT_AWAITING = "awaiting"
 SLOT_PENDING = "pending"
 SLOT_FARMER = "farmer_id"
 SLOT_FALLBACKS = "fallback_count"
+# What the last answer was about (its skill, product, invoice, reasons...), for follow-ups.
+SLOT_CONTEXT = "context"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Turn:
     entities: dict[str, list[str]] = field(default_factory=dict)
     slots: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    ranking: list[str] = field(default_factory=list)  # the NLU's intents, most likely first
 
     def entity(self, name: str) -> str | None:
         values = self.entities.get(name) or []
@@ -134,7 +137,17 @@ class Context:
         return self.handlers[name](self, arg or None)
 
     def resume(self, pending: dict[str, Any] | None, fallback: Reply) -> Reply:
-        """Runs the request that waited for consent, a choice or the check; else ``fallback``."""
+        """Runs the request that waited for consent, a choice or the check, with the words it was
+        asked in (not the code or the "1" that let it through); else ``fallback``."""
         if not pending or pending.get("key") not in self.handlers:
             return fallback
+        if "text" in pending:
+            self.turn.text = pending["text"]
+            self.turn.entities = {
+                name: list(values) for name, values in (pending.get("entities") or {}).items()
+            }
         return self.handlers[pending["key"]](self, pending.get("arg"))
+
+    def waiting(self, pending: dict[str, Any]) -> dict[str, Any]:
+        """A request put on hold (for consent, a choice or the check) with this turn's words."""
+        return {"text": self.turn.text, "entities": self.turn.entities, **pending}

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from sanic.request import Request
-
 from bot.assistant import intents
 from bot.messaging.inbound import Inbound
 from bot.phones import normalize_phone
@@ -30,9 +28,21 @@ class FormParams(dict):
         return values[0] if values else default
 
 
-def parse_form(request: Request) -> FormParams:
-    body = (request.body or b"").decode("utf-8", errors="replace")
-    return FormParams(parse_qs(body, keep_blank_values=True))
+def parse_form(body: bytes) -> FormParams:
+    """A form-encoded body as it was sent (the signature covers exactly that), whatever bytes
+    it holds: never raises."""
+    text = (body or b"").decode("utf-8", errors="replace")
+    return FormParams(parse_qs(text, keep_blank_values=True))
+
+
+def _without_nul(params: FormParams) -> FormParams:
+    """NUL characters dropped: no phone sends them, and no database column can keep them."""
+    return FormParams(
+        {
+            key.replace("\x00", ""): [value.replace("\x00", "") for value in values]
+            for key, values in params.items()
+        }
+    )
 
 
 def _media(params: FormParams) -> list[dict[str, str]]:
@@ -53,17 +63,21 @@ def _location(params: FormParams) -> dict[str, Any] | None:
     if not (lat and lon):
         return None
     try:
-        return {
-            "latitude": float(lat),
-            "longitude": float(lon),
-            "label": params.first("Label") or params.first("Address") or None,
-        }
+        latitude, longitude = float(lat), float(lon)
     except ValueError:
         return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # also refuses nan and inf
+        return None
+    return {
+        "latitude": latitude,
+        "longitude": longitude,
+        "label": params.first("Label") or params.first("Address") or None,
+    }
 
 
 def parse_inbound(medium: str, params: FormParams) -> Inbound:
     """The message in a webhook's form. Raises InvalidPhone when From is not a usable number."""
+    params = _without_nul(params)
     from_address = params.first("From")
     phone = normalize_phone(from_address)
     location = _location(params)

@@ -17,7 +17,7 @@ import sys
 from werkzeug.serving import run_simple
 
 from bot.console.app import create_app
-from bot.console.services.accounts import AccountError, create_account
+from bot.console.services.accounts import MIN_PASSWORD, AccountError, create_account
 from bot.console.vocabulary import ROLES
 from bot.db import session_scope
 from bot.records.migrate import upgrade
@@ -41,7 +41,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             print("Sin terminal: pase la contraseña en la variable CONSOLE_PASSWORD.", file=sys.stderr)
             return 2
-        password = getpass.getpass("Contraseña (mínimo 10 caracteres): ")
+        password = getpass.getpass(f"Contraseña (mínimo {MIN_PASSWORD} caracteres, no una de las comunes): ")
         if password != getpass.getpass("Repita la contraseña: "):
             print("Las contraseñas no coinciden.", file=sys.stderr)
             return 1

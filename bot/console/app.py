@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.console import errors, security, sessions, templating, views
 from bot.console.config import ConsoleSettings, flask_config, secret_key
@@ -17,11 +18,15 @@ from bot.console.config import ConsoleSettings, flask_config, secret_key
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(flask_config(ConsoleSettings.from_env()))
+    settings: ConsoleSettings = (config or {}).get("CONSOLE_SETTINGS") or ConsoleSettings.from_env()
+    app.config.update(flask_config(settings))
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key()
-    settings: ConsoleSettings = app.config["CONSOLE_SETTINGS"]
+    if settings.trusted_proxies:
+        # Only behind that many proxies does X-Forwarded-For name the client (request.remote_addr).
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     sessions.init_app(app, settings.database_url)
     security.init_app(app)
     errors.init_app(app)

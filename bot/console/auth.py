@@ -80,6 +80,7 @@ def requires(permission: str) -> Callable[[Callable[..., Any]], Callable[..., An
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_permission = permission  # type: ignore[attr-defined]  # read by the attack suite
         return wrapped
 
     return decorator

@@ -18,6 +18,10 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "si", "sí"}
+
+
 def _secret_key() -> str:
     """CONSOLE_SECRET_KEY, or a random key kept in var/console_secret_key (so sessions survive a
     restart); the file is created readable by its owner only."""
@@ -43,6 +47,15 @@ class ConsoleSettings:
     page_size: int
     whatsapp_template_sid: str  # an approved WhatsApp template for outside the 24-hour window
     low_confidence: float = 0.5
+    # Served over HTTPS (directly or by a proxy): Secure cookies and Strict-Transport-Security.
+    https: bool = False
+    # How many reverse proxies in front of the console set X-Forwarded-For/-Proto (ProxyFix);
+    # 0 trusts none, so a client cannot choose the address the login throttle counts.
+    trusted_proxies: int = 0
+    # Failed sign-ins allowed within the window, per account and per client address.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_minutes: int = 15
 
     @classmethod
     def from_env(cls) -> ConsoleSettings:
@@ -53,6 +66,11 @@ class ConsoleSettings:
             timezone=os.environ.get("CONSOLE_TIMEZONE", "").strip() or "America/Mexico_City",
             page_size=_int("CONSOLE_PAGE_SIZE", 25),
             whatsapp_template_sid=os.environ.get("CONSOLE_WHATSAPP_TEMPLATE_SID", "").strip(),
+            https=_flag("CONSOLE_HTTPS"),
+            trusted_proxies=_int("CONSOLE_TRUSTED_PROXIES", 0),
+            login_failures_per_account=_int("CONSOLE_LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_address=_int("CONSOLE_LOGIN_FAILURES_PER_ADDRESS", 20),
+            login_window_minutes=_int("CONSOLE_LOGIN_WINDOW_MINUTES", 15),
         )
 
 
@@ -67,7 +85,10 @@ def flask_config(settings: ConsoleSettings) -> dict[str, Any]:
         "CONSOLE_SETTINGS": settings,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.https,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": settings.https,
+        "PREFERRED_URL_SCHEME": "https" if settings.https else "http",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,  # CSV uploads
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

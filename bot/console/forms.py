@@ -19,8 +19,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bot.console.schema import ConsoleReview, ConsoleUser
+from bot.console.services.accounts import MIN_PASSWORD
 from bot.console.vocabulary import ROLES, UPLOAD_KINDS
-from bot.records.schema import HumanRequest
+from bot.records.schema import Explanation, FaqEntry, HumanRequest
 from bot.records.vocabulary import MEDIA, REQUEST_STATUSES
 
 ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
@@ -71,19 +72,61 @@ class UploadForm(FlaskForm):
 
 
 class ApplyUploadForm(FlaskForm):
+    """Applying a previewed file; when it changes invoice amounts, staff confirm those very changes."""
+
+    confirm_amounts = BooleanField("Revisé los cambios de monto marcados y los confirmo")
+    amounts_key = HiddenField()
+
+
+class UnlockForm(FlaskForm):
+    """Lifting one phone's check lock for one farmer."""
+
+    phone = HiddenField(validators=[DataRequired(), Length(max=20)])
+    farmer_id = IntegerField(validators=[DataRequired()])
+
+
+class ResetPinForm(FlaskForm):
     pass
+
+
+class ExplanationForm(FlaskForm):
+    """An explanation's texts; the service checks them (services/knowledge.py)."""
+
+    code = HiddenField()
+    title = StringField("Título")
+    keywords = TextAreaField("Palabras clave (separadas por comas)")
+    explanation = TextAreaField("Explicación")
+    what_to_do = TextAreaField("Qué puede hacer el productor")
+    source = StringField("Fuente")
+
+
+class FaqForm(FlaskForm):
+    """An FAQ entry; the service checks it (services/knowledge.py)."""
+
+    code = HiddenField()
+    question = StringField("Pregunta")
+    keywords = TextAreaField("Palabras clave (separadas por comas)")
+    answer = TextAreaField("Respuesta")
+    source = StringField("Fuente")
+
+
+class NewFaqForm(FaqForm):
+    code = StringField("Clave (corta, sin espacios: horario_sabado)")
 
 
 class NewUserForm(FlaskForm):
     username = StringField("Usuario", validators=[DataRequired(), Length(max=80)])
     role = SelectField("Rol", choices=ROLE_CHOICES)
-    password = PasswordField("Contraseña (mínimo 10 caracteres)", validators=[DataRequired()])
+    password = PasswordField(
+        f"Contraseña (mínimo {MIN_PASSWORD} caracteres, sin el usuario, no una de las comunes)",
+        validators=[DataRequired(), Length(max=200)],
+    )
 
 
 class EditUserForm(FlaskForm):
     role = SelectField("Rol", choices=ROLE_CHOICES)
     active = BooleanField("Cuenta activa")
-    password = PasswordField("Nueva contraseña (opcional)", validators=[Optional()])
+    password = PasswordField("Nueva contraseña (opcional)", validators=[Optional(), Length(max=200)])
 
 
 # --- forms built from records -------------------------------------------------------------------
@@ -133,3 +176,26 @@ def reply_form(medium: str, window_open: bool, open_request: HumanRequest | None
 
 def edit_user_form(user: ConsoleUser) -> EditUserForm:
     return EditUserForm(formdata=None, prefix=f"u{user.id}", role=user.role, active=user.active)
+
+
+def explanation_form(entry: Explanation) -> ExplanationForm:
+    return ExplanationForm(
+        formdata=None,
+        code=entry.code,
+        title=entry.title,
+        keywords=", ".join(w for w in entry.keywords.split(",") if w),
+        explanation=entry.explanation,
+        what_to_do=entry.what_to_do,
+        source=entry.source,
+    )
+
+
+def faq_form(entry: FaqEntry) -> FaqForm:
+    return FaqForm(
+        formdata=None,
+        code=entry.code,
+        question=entry.question,
+        keywords=", ".join(w for w in entry.keywords.split(",") if w),
+        answer=entry.answer,
+        source=entry.source,
+    )

@@ -9,6 +9,8 @@ console_reviews      a conversation (a phone's history) marked reviewed, its tag
 console_corrections  a corrected intent and entities for one user message (exported as NLU YAML)
 console_replies      what an officer sent to a farmer from the console, and how it went
 console_uploads      a CSV file waiting between its preview and its application
+console_logins       every attempt to sign in: who, from which address, how it ended (revision
+                     0005); the login throttle counts its failures, so every process sees them
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.timeutil import utcnow
 ROLES = tuple(vocabulary.ROLES)
 MESSAGE_KINDS = ("user", "bot", "action")
 REPLY_STATUSES = tuple(vocabulary.REPLY_STATUSES)
+LOGIN_OUTCOMES = tuple(vocabulary.LOGIN_OUTCOMES)
 
 
 class ConsoleUser(Base):
@@ -152,3 +155,19 @@ class ConsoleUpload(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     applied_at = Column(DateTime(timezone=True), nullable=True)
     applied_rows = Column(Integer, nullable=True)
+
+
+class ConsoleLogin(Base):
+    __tablename__ = "console_logins"
+    __table_args__ = (
+        CheckConstraint(one_of("outcome", LOGIN_OUTCOMES), name="ck_console_login_outcome"),
+        Index("ix_console_logins_username_at", "username", "at"),
+        Index("ix_console_logins_address_at", "address", "at"),
+        Index("ix_console_logins_at", "at"),
+    )
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    username = Column(String(80), nullable=False)  # as typed (lower case), even if no such account
+    address = Column(String(45), nullable=True)  # the client's IP address (IPv6 fits)
+    outcome = Column(String(10), nullable=False)
+    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
@@ -21,6 +21,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000"  # a year; sent only when CONSOLE_HTTPS is set
 
 
 def init_app(app: Flask) -> None:
@@ -61,4 +62,6 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     if current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["CONSOLE_SETTINGS"].https:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -1,5 +1,6 @@
 """What templates may call: filters that format for staff (dates in the console's time zone,
-money, waiting times, amounts hidden from viewers) and the vocabularies as globals."""
+money, waiting times, amounts and whole folios hidden from viewers, codes hidden from everyone)
+and the vocabularies as globals."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask_login import current_user
 
 from bot.console import vocabulary as console_vocabulary
 from bot.console.local_time import local
-from bot.console.masking import mask_amounts
+from bot.console.masking import mask_amounts, mask_codes, mask_folio
 from bot.messaging.statuses import delivery_label
 from bot.records import vocabulary as records_vocabulary
 from bot.replies.spanish import local_datetime, money
@@ -28,6 +29,8 @@ GLOBALS = {
     "ROLES": console_vocabulary.ROLES,
     "UPLOAD_KINDS": console_vocabulary.UPLOAD_KINDS,
     "MARKED_ACTIONS": console_vocabulary.MARKED_ACTIONS,
+    "LOGIN_OUTCOMES": console_vocabulary.LOGIN_OUTCOMES,
+    "SOURCE_CONFIDENCE": console_vocabulary.SOURCE_CONFIDENCE,
     "FALLBACK_ACTION": console_vocabulary.FALLBACK_ACTION,
     "delivery_label": delivery_label,
     "local_training": lambda t: local_datetime(t.starts_at, t.timezone),
@@ -43,6 +46,8 @@ def init_app(app: Flask, zone: str) -> None:
         pct=pct,
         minutes=minutes,
         shown=shown,
+        folio=folio,
+        farmer_text=farmer_text,
     )
 
 
@@ -74,8 +79,21 @@ def minutes(value: float | None) -> str:
     return f"{value / 1440:.1f} días"
 
 
+def _may(permission: str) -> bool:
+    return bool(current_user.is_authenticated and current_user.can(permission))
+
+
 def shown(text: str) -> str:
     """Message text as this user may see it (no amounts for viewers)."""
-    if current_user.is_authenticated and current_user.can("amounts"):
-        return text or ""
-    return mask_amounts(text or "")
+    return (text or "") if _may("amounts") else mask_amounts(text or "")
+
+
+def farmer_text(text: str | None) -> str:
+    """What a farmer typed, read from outside the console's masked copy of the conversations (a
+    request's last message): without any code or PIN in it."""
+    return mask_codes(text or "")
+
+
+def folio(value: str | None) -> str:
+    """A farmer's program folio as this user may see it: 'PP-••••04' for viewers."""
+    return (value or "") if _may("folios") else mask_folio(value or "")

@@ -3,7 +3,8 @@
 Rasa keeps every event in one table ``events`` (id, sender_id, type_name, timestamp, intent_name,
 action_name, data) whose ``data`` is the event as JSON text. Searching that JSON in SQL differs
 between SQLite and PostgreSQL (and Rasa escapes accents), so the console copies the user, bot and
-action events it needs into ``console_messages`` once, parsed, in order of ``events.id``. The
+action events it needs into ``console_messages`` once, parsed, in order of ``events.id``; what a
+farmer typed as a check code or PIN is masked in the copy (masking.mask_codes). The
 tracker is opened read-only (SQLite ``mode=ro``; a read-only transaction on PostgreSQL): the
 console never writes Rasa's events.
 """
@@ -37,6 +38,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from bot.console.masking import mask_codes, mask_entities_json
 from bot.console.queries.messages import last_user_messages
 from bot.console.schema import ConsoleMessage, ConsoleSyncState
 from bot.records.vocabulary import MEDIA
@@ -74,9 +76,13 @@ def tracker_engine(url: str) -> Engine:
         def connect() -> sqlite3.Connection:
             return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
 
-        return create_engine("sqlite://", creator=connect, future=True)
+        return create_engine("sqlite://", creator=connect, future=True, hide_parameters=True)
     return create_engine(
-        url, future=True, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+        url,
+        future=True,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        execution_options={"postgresql_readonly": True},
     )
 
 
@@ -144,7 +150,7 @@ def _user_message(row: Any, data: dict[str, Any], when: datetime) -> ConsoleMess
     intent = parse.get("intent") or {}
     channel = data.get("input_channel")
     medium = metadata.get("medium") or (channel if channel in MEDIA else None)
-    text = data.get("text") or ""
+    text = mask_codes(data.get("text") or "")  # a check code or PIN is never copied
     return ConsoleMessage(
         event_id=row.id,
         sender_id=row.sender_id,
@@ -154,7 +160,7 @@ def _user_message(row: Any, data: dict[str, Any], when: datetime) -> ConsoleMess
         search_text=plain(text),
         intent=intent.get("name") or row.intent_name,
         confidence=intent.get("confidence"),
-        entities_json=_entities(parse),
+        entities_json=mask_entities_json(_entities(parse)),
         medium=medium,
         message_id=data.get("message_id") or metadata.get("message_sid"),
         media_json=_json(metadata.get("media")),

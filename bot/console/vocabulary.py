@@ -15,10 +15,16 @@ class Role(NamedTuple):
     permissions: frozenset[str]
 
 
-_OFFICER = frozenset({"read", "amounts", "reply", "review", "edit"})
+# read: every page but accounts and corrections; amounts: payment amounts; folios: a farmer's
+# whole program folio (its last 4 digits are the check, so viewers see "PP-••••04"); unlock: lift
+# a phone's check lock and reset a farmer's PIN; knowledge: edit the explanations and the FAQ the
+# assistant answers with (everyone reads them).
+_OFFICER = frozenset({"read", "amounts", "folios", "reply", "review", "edit", "unlock", "knowledge"})
 
 ROLES: dict[str, Role] = {
-    "viewer": Role("consulta", "lee conversaciones sin montos de pago", frozenset({"read"})),
+    "viewer": Role(
+        "consulta", "lee conversaciones sin montos de pago ni folios completos", frozenset({"read"})
+    ),
     "officer": Role("técnico(a) de campo", "lee todo, responde a productores y edita registros", _OFFICER),
     "admin": Role("administración", "además maneja las cuentas", _OFFICER | {"accounts"}),
 }
@@ -32,6 +38,20 @@ REPLY_STATUSES: dict[str, str] = {
 }
 
 UPLOAD_KINDS: dict[str, str] = {"invoices": "Facturas", "trainings": "Capacitaciones"}
+
+# How sure the source of an explanation is (explanations.confidence, from the seed's labels in
+# shared/domain/glossary.md).
+SOURCE_CONFIDENCE: dict[str, str] = {
+    "VERIFIED": "fuente oficial o primaria",
+    "SECONDARY": "fuente secundaria",
+}
+
+# How an attempt to sign in ended (console_logins).
+LOGIN_OUTCOMES: dict[str, str] = {
+    "success": "entró",
+    "failure": "usuario o contraseña incorrectos",
+    "throttled": "rechazado: demasiados intentos",
+}
 
 # The assistant's own names that the console looks for in conversations (bot/assistant/intents.py).
 FALLBACK_ACTION = intents.action_for(intents.NLU_FALLBACK)

@@ -38,7 +38,12 @@ _ENV = {
     "turn_timeout": "TWILIO_TURN_TIMEOUT",
     "turn_threads": "TWILIO_TURN_THREADS",
     "inbound_spool": "TWILIO_INBOUND_SPOOL",
+    "max_body_bytes": "TWILIO_MAX_BODY_BYTES",
+    "rate_limit_per_minute": "TWILIO_RATE_LIMIT_PER_MINUTE",
 }
+# Set to 1 by whatever wants the channels to send to the local stand-in (`make run` without an
+# account, the channel benchmark, chaos runs): the stand-in is never chosen silently otherwise.
+USE_STANDIN = "TWILIO_USE_STANDIN"
 
 
 def _bool(value: Any) -> bool:
@@ -68,6 +73,10 @@ class TwilioSettings:
     # for the GIL with the webhook.
     turn_threads: int = 1
     inbound_spool: str = str(VAR_DIR / "inbound_spool.jsonl")  # when the database is down
+    max_body_bytes: int = 64 * 1024  # a webhook body over this is refused (413) unread
+    # Messages a number may send in a minute before the assistant stops answering it (a loop
+    # between two bots, or someone running up our bill); 0 turns the limit off.
+    rate_limit_per_minute: int = 30
 
     @classmethod
     def from_env(
@@ -134,6 +143,43 @@ def credentials_overrides(medium: str, credentials_file: Path | None = None) -> 
         return {}
     entry = data.get(CREDENTIALS_KEYS.get(medium, "")) if isinstance(data, dict) else None
     return dict(entry) if isinstance(entry, dict) else {}
+
+
+class StandinConflict(RuntimeError):
+    """The stand-in was asked for while a real Twilio account is configured."""
+
+
+def account_source(environ: Mapping[str, str] | None = None, credentials_file: Path | None = None) -> str:
+    """Where a Twilio account is set ("the environment", or the credentials file's name), or ""
+    when none is."""
+    environ = os.environ if environ is None else environ
+    if any(environ.get(_ENV[name], "").strip() for name in ("account_sid", "auth_token")):
+        return "the environment"
+    path = CREDENTIALS_FILE if credentials_file is None else credentials_file
+    for medium in CREDENTIALS_KEYS:
+        entry = credentials_overrides(medium, path)
+        if entry.get("account_sid") or entry.get("auth_token"):
+            return path.name
+    return ""
+
+
+def use_standin(
+    *,
+    development: bool,
+    environ: Mapping[str, str] | None = None,
+    credentials_file: Path | None = None,
+) -> bool:
+    """Whether the channels send to the local Twilio stand-in: when asked for explicitly
+    (TWILIO_USE_STANDIN=1), or in development mode (`make run`) when no account is set in the
+    environment nor in credentials.yml. A real account is never overridden: asking for the
+    stand-in while one is set raises StandinConflict."""
+    environ = os.environ if environ is None else environ
+    source = account_source(environ, credentials_file)
+    if _bool(environ.get(USE_STANDIN, "")):
+        if source:
+            raise StandinConflict(f"{USE_STANDIN}=1, but a Twilio account is set in {source}: unset one")
+        return True
+    return development and not source
 
 
 def settings_for_medium(medium: str, *, credentials_file: Path | None = None) -> TwilioSettings | None:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.logs import failure
 from bot.messaging import inbound, optout, outbound
 from bot.messaging.config import spool_path
 from bot.messaging.formatting import pack_for_medium, sms_parts
@@ -168,8 +169,9 @@ class OutboxWorker:
                 first = False
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a database outage must not kill the worker
-                logger.exception("outbox round failed")
+            except Exception as exc:  # a database outage must not kill the worker
+                logger.error("outbox round failed: %s", failure(exc))
+                logger.debug("outbox round failed", exc_info=exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_interval)
             except asyncio.TimeoutError:

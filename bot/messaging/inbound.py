@@ -180,3 +180,68 @@ def last_from_address(session: Session, phone: str, medium: str) -> str | None:
         .order_by(InboundMessage.received_at.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+# -- the per-number rate limit (bot/messaging/rate_limit.py decides; staff read it) -------------
+
+RATE_LIMITED = "rate_limited"  # inbound_messages.error of a message held back from the assistant
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where one stored message stands in its number's stream."""
+
+    id: int
+    phone: str
+    received_at: datetime
+
+
+def arrival(session: Session, message_sid: str) -> Arrival | None:
+    row = session.execute(
+        select(InboundMessage.id, InboundMessage.phone, InboundMessage.received_at).where(
+            InboundMessage.message_sid == message_sid
+        )
+    ).first()
+    return Arrival(row.id, row.phone, as_utc(row.received_at)) if row else None
+
+
+def count_arrived(session: Session, phone: str, since: datetime, up_to_id: int) -> int:
+    """Messages the number sent from ``since`` up to and including the one with ``up_to_id``
+    (one answer for each message, whatever the order their turns run in)."""
+    return session.execute(
+        select(func.count(InboundMessage.id)).where(
+            InboundMessage.phone == phone,
+            InboundMessage.received_at >= since,
+            InboundMessage.id <= up_to_id,
+        )
+    ).scalar_one()
+
+
+def count_held_back(session: Session, phone: str, since: datetime) -> int:
+    """Messages of the number held back by the rate limit since then."""
+    return session.execute(
+        select(func.count(InboundMessage.id)).where(
+            InboundMessage.phone == phone,
+            InboundMessage.received_at >= since,
+            InboundMessage.error == RATE_LIMITED,
+        )
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class RateLimitedPhone:
+    phone: str
+    held_back: int  # messages stored but not sent to the assistant
+    last_at: datetime  # the latest of them (UTC)
+
+
+def rate_limited_phones(session: Session, since: datetime) -> list[RateLimitedPhone]:
+    """For staff: the numbers the rate limit held back since then, the latest first."""
+    last = func.max(InboundMessage.received_at)
+    rows = session.execute(
+        select(InboundMessage.phone, func.count(InboundMessage.id), last)
+        .where(InboundMessage.error == RATE_LIMITED, InboundMessage.received_at >= since)
+        .group_by(InboundMessage.phone)
+        .order_by(last.desc())
+    ).all()
+    return [RateLimitedPhone(phone, count, as_utc(at)) for phone, count, at in rows]

@@ -8,3 +8,4 @@ from bot.replies.catalog import render
 OPT_OUT_CONFIRMED = render("channel_opt_out_confirmed")
 OPT_IN_CONFIRMED = render("channel_opt_in_confirmed")
 TURN_FAILED = render("channel_turn_failed")
+RATE_LIMITED = render("channel_rate_limited")

@@ -126,8 +126,15 @@ TRAINING_CATALOG = {
     ],
 }
 REJECTION_WEIGHTS = {"mechanical_damage": 4, "size_out_of_range": 3, "ripeness": 2, "pests": 2, "sunburn": 1}
-HOLD_REASONS = ("Falta el XML del CFDI de la factura.", "El RFC de la factura no coincide con su registro.")
-REJECT_REASONS = ("La factura se emitió con un monto distinto a lo aceptado.", "La factura está duplicada.")
+# Why demo invoices are on hold or rejected: a code of vocabulary.HOLD_REASONS and the note staff wrote.
+HOLD_NOTES = {
+    "missing_cfdi_xml": "Falta el XML del CFDI de la factura.",
+    "rfc_mismatch": "El RFC de la factura no coincide con su registro.",
+}
+REJECT_NOTES = {
+    "amount_mismatch": "La factura se emitió con un monto distinto a lo aceptado.",
+    "duplicate_invoice": "La factura está duplicada.",
+}
 PRICE_PER_KG = {
     "aguacate": Decimal("32.50"),
     "jitomate": Decimal("14.80"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -29,6 +30,42 @@ def invoice_by_folio(session: Session, farmer_id: int, folio: str) -> Invoice | 
         .options(selectinload(Invoice.delivery).selectinload(Delivery.rejections))
     )
     return session.execute(query).scalars().first()
+
+
+def last_paid_invoice(session: Session, farmer_id: int) -> Invoice | None:
+    """The farmer's most recent payment."""
+    query = (
+        select(Invoice)
+        .where(Invoice.farmer_id == farmer_id, Invoice.status == "paid", Invoice.paid_on.isnot(None))
+        .order_by(Invoice.paid_on.desc(), Invoice.id.desc())
+        .limit(1)
+    )
+    return session.execute(query).scalars().first()
+
+
+def paid_between(session: Session, farmer_id: int, first: date, last: date) -> list[Invoice]:
+    """The farmer's invoices paid from ``first`` to ``last`` (both days included), oldest first."""
+    query = (
+        select(Invoice)
+        .where(
+            Invoice.farmer_id == farmer_id,
+            Invoice.status == "paid",
+            Invoice.paid_on >= first,
+            Invoice.paid_on <= last,
+        )
+        .order_by(Invoice.paid_on, Invoice.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def unpaid_invoices(session: Session, farmer_id: int) -> list[Invoice]:
+    """What the farmer is still owed or has to fix: every invoice not paid yet, newest first."""
+    query = (
+        select(Invoice)
+        .where(Invoice.farmer_id == farmer_id, Invoice.status != "paid")
+        .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+    )
+    return list(session.execute(query).scalars())
 
 
 def log_payment_access(session: Session, phone: str, farmer_id: int, folios: list[str]) -> None:

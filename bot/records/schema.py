@@ -42,6 +42,8 @@ REJECTION_REASONS = codes(vocabulary.REJECTION_REASONS)
 TRAINING_TOPICS = codes(vocabulary.TRAINING_TOPICS)
 ENROLMENT_STATUSES = codes(vocabulary.ENROLMENT_STATUSES)
 REQUEST_STATUSES = codes(vocabulary.REQUEST_STATUSES)
+HOLD_REASONS = codes(vocabulary.HOLD_REASONS)
+EXPLANATION_KINDS = codes(vocabulary.EXPLANATION_KINDS)
 
 
 class Organisation(Base):
@@ -130,14 +132,21 @@ class DeliveryGrade(Base):
 
 class Invoice(Base):
     __tablename__ = "invoices"
-    __table_args__ = (CheckConstraint(one_of("status", INVOICE_STATUSES), name="ck_invoice_status"),)
+    __table_args__ = (
+        CheckConstraint(one_of("status", INVOICE_STATUSES), name="ck_invoice_status"),
+        CheckConstraint(
+            f"status_reason_code IS NULL OR {one_of('status_reason_code', HOLD_REASONS)}",
+            name="ck_invoice_reason_code",
+        ),
+    )
     id = Column(Integer, primary_key=True)
     folio = Column(String(20), nullable=False, unique=True)  # e.g. F-204518
     farmer_id = Column(Integer, ForeignKey("farmers.id"), nullable=False, index=True)
     delivery_id = Column(Integer, ForeignKey("deliveries.id"), nullable=True)
     amount_mxn = Column(Numeric(12, 2), nullable=False)
     status = Column(String(20), nullable=False)
-    status_reason = Column(Text, nullable=True)  # why on hold or rejected
+    status_reason = Column(Text, nullable=True)  # why on hold or rejected, as staff wrote it
+    status_reason_code = Column(String(30), nullable=True)  # the same as a code of HOLD_REASONS
     issued_on = Column(Date, nullable=False)
     scheduled_on = Column(Date, nullable=True)
     paid_on = Column(Date, nullable=True)
@@ -273,3 +282,37 @@ class HumanRequest(Base):
     assigned_to = Column(String(80), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Explanation(Base):
+    """What a rejection cause, hold reason, invoice status or quality term means and what the
+    farmer can do, in plain Spanish, with its source. Staff edit them in the console."""
+
+    __tablename__ = "explanations"
+    __table_args__ = (CheckConstraint(one_of("kind", EXPLANATION_KINDS), name="ck_explanation_kind"),)
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), nullable=False, unique=True)  # a reason code, or a term's own code
+    kind = Column(String(12), nullable=False)
+    title = Column(String(120), nullable=False)
+    keywords = Column(Text, nullable=False)  # comma-separated words farmers use for it
+    explanation = Column(Text, nullable=False)
+    what_to_do = Column(Text, nullable=False)
+    source = Column(Text, nullable=False)
+    confidence = Column(String(12), nullable=False)
+    updated_by = Column(String(80), nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class FaqEntry(Base):
+    """A program how-to the assistant answers. An answer with a "[POR LLENAR: …]" placeholder
+    is a fact the project does not have: staff fill it; until then a person answers."""
+
+    __tablename__ = "faq_entries"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), nullable=False, unique=True)
+    question = Column(Text, nullable=False)
+    keywords = Column(Text, nullable=False)
+    answer = Column(Text, nullable=False)
+    source = Column(Text, nullable=False)
+    updated_by = Column(String(80), nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

@@ -20,11 +20,11 @@ from bot.records.demo_data import (
     DEMO_PHONES,
     FARMER_COUNT,
     FIRST_NAMES,
-    HOLD_REASONS,
+    HOLD_NOTES,
     ORG_KINDS,
     PRICE_PER_KG,
     RANDOM_SEED,
-    REJECT_REASONS,
+    REJECT_NOTES,
     REJECTION_WEIGHTS,
     SEED_DIR,
     SURNAMES,
@@ -32,6 +32,7 @@ from bot.records.demo_data import (
     PlaceRow,
     load_places,
 )
+from bot.records.knowledge import load_knowledge
 from bot.records.schema import (
     Delivery,
     DeliveryGrade,
@@ -57,6 +58,7 @@ def seed_demo(session: Session, anchor: date | None = None) -> dict[str, int]:
     places = load_places()
     by_municipality = {p.municipality: p for p in places}
     load_reference_tables(session, SEED_DIR)
+    load_knowledge(session, SEED_DIR)
     orgs = _organisations(session, rng, places)
     farmers = _demo_farmers(session, by_municipality, orgs)
     farmers += _random_farmers(session, rng, places, orgs, len(farmers))
@@ -233,9 +235,11 @@ def _status_for_age(rng: random.Random, issued_on: date, anchor: date) -> dict:
     scheduled_on = issued_on + timedelta(days=7)
     roll = rng.random()
     if roll < 0.05:
-        return {"status": "on_hold", "status_reason": rng.choice(HOLD_REASONS)}
+        code = rng.choice(sorted(HOLD_NOTES))
+        return {"status": "on_hold", "status_reason": HOLD_NOTES[code], "status_reason_code": code}
     if roll < 0.08:
-        return {"status": "rejected", "status_reason": rng.choice(REJECT_REASONS)}
+        code = rng.choice(sorted(REJECT_NOTES))
+        return {"status": "rejected", "status_reason": REJECT_NOTES[code], "status_reason_code": code}
     if age <= 1:
         return {"status": "received"}
     if age <= 3:
@@ -260,7 +264,7 @@ def _demo_invoice_situations(session: Session, farmers: list[Farmer], anchor: da
     )
     adriana = by_folio["PP-741365"]
     _fixed_invoice(
-        session, adriana, "F-300201", anchor - timedelta(days=6), 1500, 0, None, "on_hold", HOLD_REASONS[0]
+        session, adriana, "F-300201", anchor - timedelta(days=6), 1500, 0, None, "on_hold", "missing_cfdi_xml"
     )
     _fixed_invoice(
         session,
@@ -271,7 +275,7 @@ def _demo_invoice_situations(session: Session, farmers: list[Farmer], anchor: da
         35,
         "ripeness",
         "rejected",
-        REJECT_REASONS[0],
+        "amount_mismatch",
     )
     juan = by_folio["PP-630117"]
     _fixed_invoice(session, juan, "F-300301", anchor - timedelta(days=2), 640, 0, None, "in_review")
@@ -288,7 +292,7 @@ def _fixed_invoice(
     kg_rejected: int,
     reason: str | None,
     status: str,
-    status_reason: str | None = None,
+    reason_code: str | None = None,
 ) -> None:
     crop = farmer.crops[0].product
     delivery = Delivery(
@@ -313,7 +317,8 @@ def _fixed_invoice(
             delivery_id=delivery.id,
             amount_mxn=(delivery.kg_accepted * PRICE_PER_KG[crop]).quantize(Decimal("0.01")),
             status=status,
-            status_reason=status_reason,
+            status_reason=(HOLD_NOTES | REJECT_NOTES).get(reason_code or ""),
+            status_reason_code=reason_code,
             issued_on=issued_on,
             scheduled_on=scheduled_on,
             paid_on=scheduled_on if status == "paid" else None,

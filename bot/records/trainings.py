@@ -13,7 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.records.schema import Enrolment, Training
+from bot.text import plain
 from bot.timeutil import utcnow
+
+NEAR_KM = 150  # a location pin: sessions within this distance count as near
 
 
 @dataclass(frozen=True)
@@ -28,21 +31,83 @@ def upcoming_trainings(
     session: Session, place: Place, topic: str | None = None, limit: int = 3
 ) -> list[Training]:
     """The next trainings, nearest first when a location is known, else in the place named."""
+    return _nearest(_upcoming(session, topic), place, limit)
+
+
+class Match(Enum):
+    """How a search for trainings on a subject was answered."""
+
+    NEAR = "near"  # on the subject, in or near the place
+    FARTHER = "farther"  # on the subject, but only farther away
+    OTHER_SUBJECTS = "other_subjects"  # nothing on the subject: other trainings near the place
+    NONE = "none"  # nothing at all near the place
+
+
+@dataclass(frozen=True)
+class Found:
+    trainings: list[Training]
+    match: Match
+
+
+def find_trainings(
+    session: Session,
+    place: Place,
+    topic: str | None,
+    words: list[str],
+    limit: int = 3,
+    named_subject: bool = False,
+) -> Found:
+    """Trainings on a subject near a place, never a wrong "no": the subject is the words of the
+    question found in a session's title ("riego", "mujeres"), else its topic. When nothing on
+    the subject is near, the same subject farther away; when nothing on it is scheduled, other
+    trainings near the place."""
+    upcoming = _upcoming(session, None)
+    by_title = [t for t in upcoming if any(word in _title_words(t) for word in words)]
+    if by_title:
+        on_subject = by_title
+    elif topic:
+        on_subject = [t for t in upcoming if t.topic == topic]
+    else:
+        on_subject = [] if named_subject else upcoming  # a subject no session has: say so
+    near = _in_place(on_subject, place, limit)
+    if near:
+        return Found(near, Match.NEAR)
+    if on_subject and (by_title or topic):
+        return Found(on_subject[:limit], Match.FARTHER)
+    nearby = _in_place(upcoming, place, limit)
+    return Found(nearby, Match.OTHER_SUBJECTS if nearby and (by_title or topic or words) else Match.NONE)
+
+
+def _title_words(training: Training) -> set[str]:
+    return set(plain(training.title).replace(",", " ").replace("(", " ").replace(")", " ").split())
+
+
+def _upcoming(session: Session, topic: str | None) -> list[Training]:
     query = select(Training).where(Training.starts_at > utcnow(), Training.cancelled.is_(False))
     if topic:
         query = query.where(Training.topic == topic)
+    return list(session.execute(query.order_by(Training.starts_at, Training.id)).scalars())
+
+
+def _in_place(trainings: list[Training], place: Place, limit: int) -> list[Training]:
+    """Those in the place: within 50 km bands of a location, else the municipality, else the
+    state; none when the place is known but nothing is there."""
     if place.latitude is not None and place.longitude is not None:
-        rows = list(session.execute(query.order_by(Training.starts_at)).scalars())
-        rows.sort(key=lambda t: (_km(place, t) // 50, t.starts_at))  # within 50 km bands
-        return rows[:limit]
+        near = [t for t in trainings if _km(place, t) <= NEAR_KM]
+        return sorted(near, key=lambda t: (_km(place, t) // 50, t.starts_at))[:limit]
     if place.municipality:
-        local = query.where(Training.municipality == place.municipality)
-        rows = list(session.execute(local.order_by(Training.starts_at).limit(limit)).scalars())
-        if rows:
-            return rows
+        local = [t for t in trainings if t.municipality == place.municipality]
+        if local:
+            return local[:limit]
     if place.state:
-        query = query.where(Training.state == place.state)
-    return list(session.execute(query.order_by(Training.starts_at).limit(limit)).scalars())
+        return [t for t in trainings if t.state == place.state][:limit]
+    return [] if place.municipality else trainings[:limit]
+
+
+def _nearest(trainings: list[Training], place: Place, limit: int) -> list[Training]:
+    if place.latitude is not None and place.longitude is not None:
+        return sorted(trainings, key=lambda t: (_km(place, t) // 50, t.starts_at))[:limit]
+    return _in_place(trainings, place, limit) or ([] if place.state else trainings[:limit])
 
 
 def _km(place: Place, training: Training) -> float:

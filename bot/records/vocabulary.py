@@ -25,6 +25,24 @@ REJECTION_REASONS: dict[str, str] = {
     "other": "otros defectos",
 }
 
+# Why an invoice is on hold or rejected (invoices.status_reason_code; the free text stays as a note).
+HOLD_REASONS: dict[str, str] = {
+    "missing_cfdi_xml": "falta el XML del CFDI",
+    "rfc_mismatch": "los datos fiscales no coinciden",
+    "amount_mismatch": "el monto no coincide con lo aceptado",
+    "duplicate_invoice": "factura duplicada",
+    "bank_account": "problema con la cuenta bancaria",
+    "other": "otro motivo",
+}
+
+# What an explanation explains (explanations.kind).
+EXPLANATION_KINDS: dict[str, str] = {
+    "rejection": "motivo de rechazo de fruta",
+    "hold": "motivo de retención o rechazo de factura",
+    "status": "estado de una factura",
+    "term": "palabra de calidad o de facturación",
+}
+
 TRAINING_TOPICS: dict[str, str] = {
     "agronomia": "agronomía",
     "regenerativa": "agricultura regenerativa",
@@ -47,6 +65,7 @@ PENDING_REQUEST_STATUSES: tuple[str, ...] = ("open", "in_progress")
 REQUEST_REASONS: dict[str, str] = {
     "asked": "pidió una persona",
     "not_understood": "el asistente no le entendió dos veces",
+    "question": "pregunta que el asistente no sabe responder",
 }
 
 

@@ -10,7 +10,7 @@ TEMPLATES: dict[str, str] = {
     # first contact and privacy (LFPDPPP: simplified notice, express consent)
     "privacy_notice": (
         "Aviso de privacidad: {controller} guarda su teléfono, entregas y pagos para "
-        "responderle sobre pagos, capacitaciones y calidad. No los vendemos. Aviso completo: "
+        "responderle sobre ellos y sus capacitaciones. No los vendemos. Aviso completo: "
         "{notice_url}. ¿Acepta?"
     ),
     "consent_thanks": "Gracias, quedó registrado. ¿En qué le ayudo?",
@@ -20,6 +20,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "hello_known": "¡Hola, {name}! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
     "hello": "¡Hola! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
+    "hello_first": "¡Hola! Soy el asistente del programa Pequeño Productor.",
     "menu_intro": "Responda con el número:",
     "goodbye": "¡Que le vaya bien! Aquí estamos cuando nos necesite.",
     "thanks_reply": "¡Con gusto! Si necesita algo más, escriba MENU.",
@@ -50,11 +51,22 @@ TEMPLATES: dict[str, str] = {
         "Para cuidar sus datos, escriba los últimos 4 números de su folio del programa "
         "(vienen en su credencial)."
     ),
-    "code_wrong": "Ese número no coincide. Intente otra vez. Le quedan {left} intentos.",
+    "ask_pin": "Para cuidar sus datos, escriba su NIP de 4 números.",
+    "code_wrong": "Ese número no coincide. Intente otra vez. Intentos que le quedan: {left}.",
     "code_locked": (
-        "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas {minutes} "
-        "minutos. Si necesita ayuda, escriba ASESOR."
+        "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas hasta {until}. "
+        "Si necesita ayuda, escriba ASESOR."
     ),
+    "code_locked_for_staff": (
+        "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas hasta que un "
+        "asesor las revise. Escriba ASESOR para hablar con una persona."
+    ),
+    # the farmer's own PIN, instead of the folio digits
+    "pin_ask": "Escriba 4 números para su NIP. No use 1234 ni números repetidos.",
+    "pin_weak": "Ese NIP es fácil de adivinar. Escriba otros 4 números.",
+    "pin_invalid": "El NIP debe ser de 4 números, sin letras ni espacios. Intente otra vez.",
+    "pin_saved": "Listo, su NIP quedó guardado. Desde ahora úselo en lugar de los números de su folio.",
+    "pin_offer": "Para más seguridad, puede elegir su propio NIP: escriba NIP.",
     # payments
     "no_invoices": "No tiene facturas registradas en el programa todavía.",
     "invoice_not_found": "No encontré la factura {folio} entre sus facturas. Revise el folio.",
@@ -68,11 +80,42 @@ TEMPLATES: dict[str, str] = {
     "invoice_rejected": "Factura {folio}: {amount}, rechazada. Motivo: {reason}",
     "invoice_rejection": "De esa entrega se rechazaron {kg} por {reasons}.",
     "payments_more": "Para otra factura, escriba su folio (ej. F-123456).",
+    # payment history
+    "history_last": "Su último pago: factura {folio}, {amount}, pagada el {date}.",
+    "history_none": "Todavía no tiene pagos registrados en el programa.",
+    "history_month": "En {month} le pagamos {count}: {lines}. Total: {total}.",
+    "history_month_none": "No tiene pagos registrados en {month}.",
+    "history_pending": "Por cobrar: {lines}",
+    "history_pending_none": "No tiene facturas pendientes: todo está pagado.",
+    "history_item": "{folio} ({amount}, {date})",
+    "history_more": "Tiene {count} más; escriba el folio para ver cada una.",
+    # the farmer's own deliveries
+    "delivery": "Entrega del {date} ({product}): {delivered} entregados, {accepted} aceptados.",
+    "delivery_rejected": "Se rechazaron {kg} por {reasons}.",
+    "delivery_nothing_rejected": "No se rechazó nada.",
+    "delivery_grades": "Aceptado por calidad: {grades}.",
+    "deliveries_none": "No tiene entregas registradas{product} todavía.",
+    # explanations and the program's how-tos
+    "explanation": "{title}: {explanation}",
+    "explanation_todo": "Qué puede hacer: {what_to_do}",
+    "explanation_which": (
+        "¿Qué palabra quiere que le explique? Por ejemplo: daño mecánico, madurez, retenida o XML."
+    ),
+    "howto_to_staff": (
+        "Esa pregunta la responde el personal del programa. Ya le pasé su mensaje a un asesor "
+        "(referencia {ref}); le escribirá por este medio."
+    ),
     # trainings
     "ask_place": "¿En qué municipio o estado está? Escriba por ejemplo: talleres en Uruapan.",
-    "trainings_intro": "Próximas capacitaciones{where}. Para inscribirse, responda con el número:",
+    "trainings_intro": "Capacitaciones{where}. Para inscribirse, responda el número:",
     "training_line": "{title}, {when}, {place}",
+    "training_line_sms": "{title}, {when}",
     "trainings_none": "No hay capacitaciones programadas{where} por ahora. Le avisaremos cuando haya.",
+    "trainings_farther": "No hay de {subject}{where} por ahora. Las más próximas, en otros lugares:",
+    "trainings_other_subjects": (
+        "No hay capacitaciones de {subject} programadas por ahora. Otras{where}, responda con el número:"
+    ),
+    "my_enrolments": "Sus capacitaciones ({count}):\n{lines}\nSi no puede ir, escriba CANCELAR TALLER.",
     "trainings_pick": "¿A cuál capacitación? Responda con el número:",
     "enrol_confirm": "¿Confirma su inscripción a {title}, {when}, en {venue}?",
     "enrolled": "Listo, quedó inscrito(a) en {title}, {when}, {venue}. Si no puede ir, escriba CANCELAR TALLER.",
@@ -163,6 +206,11 @@ TEMPLATES: dict[str, str] = {
         "Perdón, tuvimos una falla y no pude contestarle. Ya guardamos su mensaje; intente de "
         "nuevo en unos minutos o escriba ASESOR."
     ),
+    # once per minute to a number over the rate limit (bot/messaging/rate_limit.py)
+    "channel_rate_limited": (
+        "Recibimos muchos mensajes seguidos de este número. Sus mensajes quedan guardados; "
+        "escriba de nuevo en un minuto, por favor."
+    ),
 }
 
 OPTION_LABELS: dict[str, str] = {
@@ -175,13 +223,17 @@ OPTION_LABELS: dict[str, str] = {
     "no": "No",
     "accept": "Sí, acepto",
     "more": "Sí, más detalle",
+    "what_to_do": "Qué puedo hacer",
+    "explain": "Qué significa",
     "aguacate": "Aguacate",
     "jitomate": "Jitomate",
 }
 
 
-def render(name: str, **values: object) -> str:
-    return TEMPLATES[name].format(**values)
+def render(template: str, /, **values: object) -> str:
+    """One template filled in. The template's name is positional-only, so a field of any name
+    (``name`` included) can be passed."""
+    return TEMPLATES[template].format(**values)
 
 
 def numbered(labels: list[str]) -> str:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.text import MONTH_NAMES
 from bot.timeutil import as_utc
 
 WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
@@ -48,6 +49,18 @@ def local_datetime(moment: datetime, zone: str) -> str:
     return f"{short_date(local.date())}, {local:%H:%M} ({zone_name})"
 
 
+def until(moment: datetime, now: datetime, zone: str) -> str:
+    """When a wait ends, as a farmer reads it: 'las 14:35', 'mañana a las 09:10' or
+    'el mié 2 dic a las 14:35', in the given zone's time."""
+    end, today = as_utc(moment).astimezone(ZoneInfo(zone)), as_utc(now).astimezone(ZoneInfo(zone)).date()
+    clock = f"{end:%H:%M}"
+    if end.date() == today:
+        return f"las {clock}"
+    if (end.date() - today).days == 1:
+        return f"mañana a las {clock}"
+    return f"el {short_date(end.date())} a las {clock}"
+
+
 def money(amount: Decimal) -> str:
     """'$37,765.00'."""
     return f"${Decimal(amount):,.2f}"
@@ -56,6 +69,16 @@ def money(amount: Decimal) -> str:
 def kilos(amount: Decimal) -> str:
     value = Decimal(amount)
     return f"{value:,.0f} kg" if value == value.to_integral() else f"{value:,.1f} kg"
+
+
+def count_of(number: int, singular: str, plural: str) -> str:
+    """'1 factura', '2 facturas', '0 facturas': a number and its noun, in agreement."""
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def month_name(day: date) -> str:
+    """'octubre'."""
+    return MONTH_NAMES[day.month - 1]
 
 
 def first_name(full_name: str) -> str:

@@ -6,6 +6,11 @@ command-line phone (bot/twilio_standin/phone.py), the channel benchmark and the 
     params = webhook_params("+524431000001", "sms", "hola")
     signed_post("http://127.0.0.1:5005/webhooks/sms/webhook", params, auth_token)
     standin.wait_for(1, to=twilio_address("+524431000001", "sms"))
+
+A webhook URL may carry Twilio's connection overrides in its fragment (``#rc=3&rp=5xx``):
+``post_like_twilio`` then retries as Twilio would (by default it does not retry an answer at all,
+only a connection that failed, once). Twilio documents them at
+https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from twilio.request_validator import RequestValidator
@@ -131,3 +137,108 @@ def signed_post(
             return response.status, response.read().decode(), time.perf_counter() - started
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), time.perf_counter() - started
+
+
+# -- Twilio's connection overrides ---------------------------------------------------------------
+
+RETRY_POLICIES = frozenset({"4xx", "5xx", "ct", "rt", "all"})
+
+
+def _bounded(value: str | None, low: int, high: int, default: int) -> int:
+    try:
+        return max(low, min(high, int(value))) if value is not None else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class ConnectionOverrides:
+    """What a webhook URL's fragment asks of Twilio's HTTP client: ``ct`` connect timeout and
+    ``rt`` read timeout (ms), ``tt`` total time for all tries (ms), ``rc`` retries (0 to 5,
+    default 1) and ``rp`` which failures are retried (``4xx``, ``5xx``, ``ct``, ``rt``, ``all``;
+    default ``ct``, a connection that could not be made)."""
+
+    connect_timeout_ms: int = 5000
+    read_timeout_ms: int = 15000
+    total_time_ms: int = 15000
+    retry_count: int = 1
+    retry_policy: frozenset[str] = frozenset({"ct"})
+
+    @classmethod
+    def of(cls, url: str) -> ConnectionOverrides:
+        fragment = urllib.parse.urlsplit(url).fragment
+        values = dict(urllib.parse.parse_qsl(fragment))
+        policy = frozenset(p.strip() for p in values.get("rp", "ct").split(",")) & RETRY_POLICIES
+        return cls(
+            connect_timeout_ms=_bounded(values.get("ct"), 100, 10000, 5000),
+            read_timeout_ms=_bounded(values.get("rt"), 100, 15000, 15000),
+            total_time_ms=_bounded(values.get("tt"), 100, 15000, 15000),
+            retry_count=_bounded(values.get("rc"), 0, 5, 1),
+            retry_policy=policy or frozenset({"ct"}),
+        )
+
+    def retries(self, status: int | None, failure: str = "") -> bool:
+        """Whether a try that got ``status`` (or failed: "ct" connecting, "rt" reading) is
+        tried again, attempts and time permitting."""
+        policy = self.retry_policy
+        if "all" in policy:
+            return failure != "" or status is None or status >= 400
+        if failure:
+            return failure in policy
+        return status is not None and (
+            (500 <= status < 600 and "5xx" in policy) or (400 <= status < 500 and "4xx" in policy)
+        )
+
+
+def without_fragment(url: str) -> str:
+    """What the server receives (and what the signature covers): the URL without its fragment."""
+    return urllib.parse.urlsplit(url)._replace(fragment="").geturl()
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    status: int  # 0 when no answer came
+    body: str
+    seconds: float
+    attempts: int
+
+
+def _try_once(request: urllib.request.Request, overrides: ConnectionOverrides) -> tuple[int, str, str]:
+    """(status, body, failure): failure "ct" when no connection was made, "rt" when no answer."""
+    timeout = max(overrides.connect_timeout_ms, overrides.read_timeout_ms) / 1000
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode(), ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), ""
+    except urllib.error.URLError:
+        return 0, "", "ct"
+    except (TimeoutError, ConnectionError):
+        return 0, "", "rt"
+
+
+def post_like_twilio(
+    url: str, params: dict[str, str], auth_token: str, public_url: str | None = None
+) -> WebhookResult:
+    """POSTs a signed webhook the way Twilio does for this URL: its fragment's connection
+    overrides decide whether a failed try is repeated (a 503 is retried only with ``rp=5xx``
+    or ``rp=all``)."""
+    overrides = ConnectionOverrides.of(url)
+    target = without_fragment(url)
+    signed_for = without_fragment(public_url or url)
+    data = urllib.parse.urlencode(params).encode()
+    signature = RequestValidator(auth_token).compute_signature(signed_for, params)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    started = time.perf_counter()
+    attempts, status, body = 0, 0, ""
+    while True:
+        attempts += 1
+        request = urllib.request.Request(target, data=data, method="POST", headers=headers)
+        status, body, failure = _try_once(request, overrides)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if (
+            attempts > overrides.retry_count
+            or elapsed_ms >= overrides.total_time_ms
+            or not overrides.retries(status or None, failure)
+        ):
+            return WebhookResult(status, body, time.perf_counter() - started, attempts)

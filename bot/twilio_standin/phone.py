@@ -6,7 +6,9 @@ replies the way that phone would show them (SMS: GSM-7 text and the number of bi
     python -m bot.twilio_standin.phone --phone +524431000001 --medium whatsapp   # interactive
 
 Replies are read from the Twilio stand-in (--standin, default http://127.0.0.1:4010), where the
-bot sends them when TWILIO_API_BASE points at it. In the interactive mode these lines send
+bot sends them when TWILIO_API_BASE points at it. Webhooks are posted as Twilio posts them: with
+connection overrides in --to's fragment (``--to "http://127.0.0.1:5005#rp=5xx&rc=3"``) an answer
+of 503 is retried, as Twilio would; without them it is not. In the interactive mode these lines send
 something other than text:
     /audio   a voice note          /foto   a photo          /doc   a PDF document
     /ubicacion 19.41,-102.05 Uruapan    a WhatsApp location pin
@@ -23,7 +25,7 @@ import time
 
 from bot.messaging.formatting import sms_parts
 from bot.phones import normalize_phone, twilio_address
-from bot.twilio_standin.client import StandinClient, signed_post, webhook_params
+from bot.twilio_standin.client import StandinClient, post_like_twilio, webhook_params, without_fragment
 
 MEDIA_SAMPLES = {
     "/audio": ("https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1", "audio/ogg"),
@@ -58,8 +60,9 @@ class Phone:
     ):
         self.phone = normalize_phone(phone)
         self.medium = medium
-        self.bot_url = bot_url.rstrip("/")
-        self.public_base_url = (public_base_url or bot_url).rstrip("/")
+        self.overrides = bot_url.partition("#")[2]  # Twilio's connection overrides, if any
+        self.bot_url = without_fragment(bot_url).rstrip("/")
+        self.public_base_url = without_fragment(public_base_url or bot_url).rstrip("/")
         self.standin = StandinClient(standin_url)
         self.auth_token = auth_token
         self.profile_name = profile_name
@@ -80,11 +83,11 @@ class Phone:
             self.phone, self.medium, body, media=media, location=location, profile_name=self.profile_name
         )
         path = f"/webhooks/{self.medium}/webhook"
-        status, answer, seconds = signed_post(
-            self.bot_url + path, params, self.auth_token, public_url=self.public_base_url + path
-        )
-        if status != 200:
-            print(f"!! the bot answered HTTP {status}: {answer[:200]}", file=sys.stderr)
+        url = self.bot_url + path + (f"#{self.overrides}" if self.overrides else "")
+        result = post_like_twilio(url, params, self.auth_token, public_url=self.public_base_url + path)
+        if result.status != 200:
+            tries = f" after {result.attempts} tries" if result.attempts > 1 else ""
+            print(f"!! the bot answered HTTP {result.status}{tries}: {result.body[:200]}", file=sys.stderr)
             return []
         return self.collect()
 
@@ -111,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--phone", required=True, help="the farmer's number, e.g. +524431000001")
     parser.add_argument("--medium", choices=("sms", "whatsapp"), default="sms")
-    parser.add_argument("--to", default="http://127.0.0.1:5005", help="the bot (rasa run) URL")
+    parser.add_argument(
+        "--to",
+        default="http://127.0.0.1:5005",
+        help="the bot (rasa run) URL; a fragment holds Twilio's connection overrides (#rp=5xx&rc=3)",
+    )
     parser.add_argument("--standin", default="http://127.0.0.1:4010")
     parser.add_argument(
         "--public-base-url",

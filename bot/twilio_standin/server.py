@@ -4,7 +4,9 @@
 
 Speaks ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` (answers 201 with a message
 SID), records every message, and when a ``StatusCallback`` was given posts signed status
-callbacks (sent, delivered, and read for WhatsApp) the way Twilio does.
+callbacks (sent, delivered, and read for WhatsApp) the way Twilio does: a callback URL with
+connection overrides in its fragment (``#rp=5xx&rc=2``) is retried as Twilio would, and only then
+(bot/twilio_standin/client.py, ConnectionOverrides).
 
 Inspection and control (for tests, the phone and the benchmark):
     GET  /_standin/messages[?to=ADDRESS&since=N]  recorded messages (index, sid, to, body, ...)
@@ -36,6 +38,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from twilio.request_validator import RequestValidator
 
 from bot.messaging.formatting import sms_parts
+from bot.twilio_standin.client import ConnectionOverrides, without_fragment
 
 logger = logging.getLogger("twilio_standin")
 
@@ -197,37 +200,63 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     return web.json_response(payload, status=201)
 
 
+def _status_params(record: dict, status: str) -> dict[str, str]:
+    params = {
+        "MessageSid": record["sid"],
+        "SmsSid": record["sid"],
+        "AccountSid": record["account_sid"],
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "To": record["to"],
+        "From": record["from"],
+        "ApiVersion": "2010-04-01",
+    }
+    if status in ("failed", "undelivered"):
+        params["ErrorCode"] = "30003"
+    return params
+
+
+async def _post_once(session: ClientSession, target: str, params: dict, headers: dict) -> dict[str, Any]:
+    try:
+        async with session.post(target, data=params, headers=headers) as resp:
+            return {"http_status": resp.status}
+    except asyncio.TimeoutError:
+        return {"error": "TimeoutError", "failure": "rt"}
+    except Exception as exc:  # recorded for inspection
+        return {"error": type(exc).__name__, "failure": "ct"}
+
+
 async def _post_callbacks(app: web.Application, record: dict, statuses: list[str]) -> None:
     state: StandinState = app["state"]
     validator = RequestValidator(state.auth_token or "")
     url = record["status_callback"]
-    target = url
+    overrides = ConnectionOverrides.of(url)
+    signed_url = without_fragment(url)  # what the server receives, and what is signed
+    target = signed_url
     if state.callback_base:
-        parts = urlsplit(url)
+        parts = urlsplit(signed_url)
         target = state.callback_base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-    timeout = ClientTimeout(total=10)
+    timeout = ClientTimeout(
+        total=overrides.read_timeout_ms / 1000, sock_connect=overrides.connect_timeout_ms / 1000
+    )
     async with ClientSession(timeout=timeout) as session:
         for status in statuses:
             await asyncio.sleep(state.callback_delay)
-            params = {
-                "MessageSid": record["sid"],
-                "SmsSid": record["sid"],
-                "AccountSid": record["account_sid"],
-                "MessageStatus": status,
-                "SmsStatus": status,
-                "To": record["to"],
-                "From": record["from"],
-                "ApiVersion": "2010-04-01",
-            }
-            if status in ("failed", "undelivered"):
-                params["ErrorCode"] = "30003"
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-            outcome: dict[str, Any] = {"sid": record["sid"], "status": status, "url": url}
-            try:
-                async with session.post(target, data=params, headers=headers) as resp:
-                    outcome["http_status"] = resp.status
-            except Exception as exc:  # recorded for inspection
-                outcome["error"] = type(exc).__name__
+            params = _status_params(record, status)
+            headers = {"X-Twilio-Signature": validator.compute_signature(signed_url, params)}
+            started, attempts = time.monotonic(), 0
+            while True:
+                attempts += 1
+                outcome = await _post_once(session, target, params, headers)
+                spent_ms = (time.monotonic() - started) * 1000
+                if (
+                    attempts > overrides.retry_count
+                    or spent_ms >= overrides.total_time_ms
+                    or not overrides.retries(outcome.get("http_status"), outcome.get("failure", ""))
+                ):
+                    break
+            outcome.update(sid=record["sid"], status=status, url=url, attempts=attempts)
+            outcome.pop("failure", None)
             state.callbacks.append(outcome)
             record["status"] = status
 

@@ -40,3 +40,9 @@ def test_shared_phone_asks_who_and_checks_that_person(db):
     answer = phone.send("inform_number", "0117")
     assert "F-300301" in answer and "en revisión" in answer
     assert "F-300401" not in answer  # Guadalupe's
+
+
+def test_a_returning_farmer_is_greeted_by_name(db):
+    phone = accepted(Phone(ROSA))
+    greeting = phone.send("greet", "hola")
+    assert "¡Hola, Rosa!" in greeting and "Disculpe" not in greeting

@@ -4,10 +4,13 @@ Conversations with the assistant's logic, as farmers write, against real seeded 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
 
 from bot.db import session_scope
-from bot.records.schema import PaymentAccessLog, PhoneVerification
+from bot.records.privacy import locked_phones, reset_pin, unlock
+from bot.records.schema import Farmer, FarmerPhone, PaymentAccessLog, PhoneVerification
 from tests.assistant.phone import ADRIANA, ROSA, Phone, accepted
 
 
@@ -40,13 +43,81 @@ def test_another_farmers_invoice_gets_nothing(db):
 def test_wrong_codes_lock_payment_answers(db):
     phone = accepted(Phone(ADRIANA))
     phone.send("ask_payment_status", "ya me depositaron?")
-    assert "Le quedan 2" in phone.send("inform_number", "1111")
-    assert "Le quedan 1" in phone.send("inform_number", "2222")
+    assert "Intentos que le quedan: 2" in phone.send("inform_number", "1111")
+    assert "Intentos que le quedan: 1" in phone.send("inform_number", "2222")
     locked = phone.send("inform_number", "3333")
-    assert "bloqueadas" in locked
-    # even the right code is refused while locked, and staff can see the lock
+    assert "bloqueadas hasta las " in locked
+    # the right code written while locked is told the lock and when it ends, never compared
+    again = phone.send("inform_number", "1365")
+    assert "bloqueadas hasta las " in again and "$" not in again
     phone.send("ask_payment_status", "mi pago")
     assert "$" not in phone.send("inform_number", "1365")
     with session_scope(db) as s:
         row = s.execute(select(PhoneVerification).where(PhoneVerification.phone == ADRIANA)).scalar_one()
-        assert row.locked_until is not None
+        assert row.locked_until is not None and row.lockouts == 1
+        assert [(p.phone, p.farmer_name) for p in locked_phones(s)] == [(ADRIANA, "Adriana Flores Ortiz")]
+
+
+def _expire_lock(url: str, phone: str) -> None:
+    with session_scope(url) as s:
+        s.execute(
+            update(PhoneVerification)
+            .where(PhoneVerification.phone == phone)
+            .values(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1))
+        )
+
+
+def _three_wrong(phone: Phone) -> str:
+    phone.send("ask_payment_status", "mi pago")
+    return [phone.send("inform_number", code) for code in ("1111", "2222", "3333")][-1]
+
+
+def test_lockouts_grow_then_wait_for_staff_who_can_lift_them(db):
+    phone = accepted(Phone(ADRIANA))
+    assert "bloqueadas hasta las " in _three_wrong(phone)
+    _expire_lock(db, ADRIANA)
+    assert "bloqueadas hasta mañana a las " in _three_wrong(phone)  # the second lock: 24 hours
+    with session_scope(db) as s:
+        row = s.execute(select(PhoneVerification).where(PhoneVerification.phone == ADRIANA)).scalar_one()
+        assert row.lockouts == 2
+        assert (row.locked_until.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)) > timedelta(
+            hours=23
+        )
+    _expire_lock(db, ADRIANA)
+    held = _three_wrong(phone)
+    assert "hasta que un asesor las revise" in held
+    with session_scope(db) as s:
+        assert [p.locked_until for p in locked_phones(s)] == [None]  # held: no end until staff act
+        farmer_id = s.execute(
+            select(PhoneVerification.farmer_id).where(PhoneVerification.phone == ADRIANA)
+        ).scalar()
+        assert unlock(s, ADRIANA, farmer_id) and not unlock(s, ADRIANA, farmer_id)
+    phone.send("ask_payment_status", "mi pago")
+    assert "$" in phone.send("inform_number", "1365")
+
+
+def test_a_farmer_chooses_a_pin_that_replaces_the_folio_digits_and_staff_can_reset_it(db):
+    phone = accepted(Phone(ROSA))
+    assert "últimos 4 números de su folio" in phone.send("set_pin", "quiero poner un nip")
+    assert "4 números para su NIP" in phone.send("inform_number", "8204")
+    assert "fácil de adivinar" in phone.send("inform_number", "1234")
+    assert "fácil de adivinar" in phone.send("inform_number", "8204")  # the folio digits themselves
+    assert "debe ser de 4 números" in phone.send("inform_number", "59")
+    assert "NIP quedó guardado" in phone.send("inform_number", "5927")
+    with session_scope(db) as s:
+        rosa = s.execute(select(Farmer).join(Farmer.phones).where(FarmerPhone.phone == ROSA)).scalar_one()
+        assert rosa.pin_hash and "5927" not in rosa.pin_hash
+        s.execute(
+            update(PhoneVerification).where(PhoneVerification.phone == ROSA).values(verified_until=None)
+        )
+    assert "escriba su NIP de 4 números" in phone.send("ask_payment_status", "mi pago")
+    assert "$" not in phone.send("inform_number", "8204")  # the folio digits no longer pass
+    assert "$" in phone.send("inform_number", "5927")
+    with session_scope(db) as s:
+        rosa_id = s.execute(select(FarmerPhone.farmer_id).where(FarmerPhone.phone == ROSA)).scalar()
+        assert reset_pin(s, rosa_id) and not reset_pin(s, rosa_id)
+        s.execute(
+            update(PhoneVerification).where(PhoneVerification.phone == ROSA).values(verified_until=None)
+        )
+    assert "últimos 4 números de su folio" in phone.send("ask_payment_status", "mi pago")
+    assert "$" in phone.send("inform_number", "8204")

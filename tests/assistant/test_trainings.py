@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.assistant.skills import respond
 from bot.assistant.turn import Turn
-from tests.assistant.phone import ROSA, UNKNOWN, Phone, accepted
+from tests.assistant.phone import NEW, ROSA, UNKNOWN, Phone, accepted
 
 
 def test_trainings_near_the_farmer_enrol_and_cancel(db):
@@ -44,3 +44,24 @@ def test_trainings_by_whatsapp_location(db):
     )
     listing = "\n".join(respond("ask_trainings", turn).texts())
     assert "Culiacán" in listing and "(hora del Pacífico)" in listing
+
+
+def test_a_subject_in_the_title_is_found_and_never_a_wrong_no(db):
+    phone = accepted(Phone(NEW))  # Miguel, Culiacán
+    riego = phone.send("ask_trainings", "hay cursos de riego?", training_topic="agronomia")
+    assert "Riego eficiente" in riego and "No hay" not in riego
+    women = phone.send("ask_trainings", "hay algun taller para mujeres?")
+    assert "Mujeres en la toma de decisiones" in women
+    nothing = phone.send("ask_trainings", "hay talleres de apicultura?")
+    assert "No hay capacitaciones de apicultura" in nothing and "1. " in nothing  # the nearest others
+
+
+def test_enrol_by_name_and_order_and_see_and_cancel_my_enrolments(db):
+    phone = accepted(Phone(NEW))
+    phone.send("ask_trainings", "hay algun taller para mujeres?")
+    assert "¿Confirma su inscripción a Mujeres" in phone.send("enrol_training", "me apunto al primero")
+    assert "quedó inscrito" in phone.send("affirm", "si")
+    mine = phone.send("ask_my_enrolments", "cuando es mi curso")
+    assert "Mujeres en la toma de decisiones" in mine
+    assert "¿Cancela su inscripción a Mujeres" in phone.send("cancel_enrolment", "ya no voy a poder ir")
+    assert "cancelamos" in phone.send("affirm", "si")

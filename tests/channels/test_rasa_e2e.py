@@ -47,8 +47,12 @@ def say(stack, phone, medium, body="", timeout=60, **extra):
 
 
 def tracker(stack, phone):
-    # '+' is literal in a path, and Sanic does not unquote '%2B' in path parameters
-    with urllib.request.urlopen(f"{stack['url']}/conversations/{phone}/tracker", timeout=10) as r:
+    # '+' is literal in a path, and Sanic does not unquote '%2B' in path parameters; the API
+    # answers only with its token
+    token = stack["stack"]["api_token"]
+    with urllib.request.urlopen(
+        f"{stack['url']}/conversations/{phone}/tracker?token={token}", timeout=10
+    ) as r:
         return json.loads(r.read().decode())
 
 

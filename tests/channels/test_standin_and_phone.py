@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 
+import pytest
+
 from bot.config import PROJECT_ROOT
-from bot.twilio_standin.client import StandinClient
-from tests.channels.conftest import AUTH_TOKEN
+from bot.twilio_standin.client import (
+    ConnectionOverrides,
+    StandinClient,
+    post_like_twilio,
+    webhook_params,
+    without_fragment,
+)
+from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
 from tests.support.standin import free_port
 
 
@@ -92,3 +104,98 @@ def test_standin_server_runs_as_a_module():
     finally:
         process.terminate()
         process.wait(10)
+
+
+# -- Twilio's connection overrides: the stand-in retries a webhook only when its URL asks ---------
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers 503 to the first ``failures`` posts, then 200; counts them."""
+
+    failures = 0
+    posts = 0
+
+    def do_POST(self):
+        type(self).posts += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status = 503 if type(self).posts <= type(self).failures else 200
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Flaky.posts, _Flaky.failures = 0, 0
+    yield server
+    server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("fragment", "failures", "status", "posts"),
+    [
+        ("", 1, 503, 1),  # Twilio's default (rp=ct, rc=1): an answer is never retried
+        ("#rp=5xx", 1, 200, 2),  # one retry by default
+        ("#rp=all&rc=3", 3, 200, 4),
+        ("#rp=5xx&rc=2", 5, 503, 3),  # retries run out
+        ("#rp=4xx", 1, 503, 1),  # a 503 is not a 4xx
+        ("#rc=0&rp=5xx", 1, 503, 1),
+    ],
+)
+def test_a_503_is_retried_only_when_the_url_asks_for_it(flaky, fragment, failures, status, posts):
+    _Flaky.failures = failures
+    url = f"http://127.0.0.1:{flaky.server_address[1]}/webhooks/sms/webhook{fragment}"
+    result = post_like_twilio(url, webhook_params("+524431000001", "sms", "hola"), AUTH_TOKEN)
+    assert (result.status, result.attempts, _Flaky.posts) == (status, posts, posts)
+
+
+def test_a_connection_that_fails_is_retried_once_by_default():
+    url = f"http://127.0.0.1:{free_port()}/webhooks/sms/webhook"  # nothing listens there
+    result = post_like_twilio(url, webhook_params("+524431000001", "sms", "hola"), AUTH_TOKEN)
+    assert (result.status, result.attempts) == (0, 2)
+
+
+def test_connection_overrides_are_read_as_twilio_documents_them():
+    overrides = ConnectionOverrides.of(
+        "https://bot.example.mx/webhooks/sms/webhook#ct=1000&rt=3000&rc=9&rp=5xx,ct"
+    )
+    assert overrides == ConnectionOverrides(1000, 3000, 15000, 5, frozenset({"5xx", "ct"}))
+    assert ConnectionOverrides.of("https://bot.example.mx/x") == ConnectionOverrides()
+    assert ConnectionOverrides.of("https://bot.example.mx/x#rp=nonsense").retry_policy == {"ct"}
+    assert without_fragment("https://bot.example.mx/webhooks/sms/webhook#rp=all") == (
+        "https://bot.example.mx/webhooks/sms/webhook"
+    )
+
+
+def test_the_standins_status_callbacks_follow_their_urls_overrides(flaky, standin):
+    standin.reset()
+    standin.control(statuses=["delivered"])
+    _Flaky.failures = 1
+    callback = f"http://127.0.0.1:{flaky.server_address[1]}/webhooks/sms/status"
+    for fragment, attempts in (("", 1), ("#rp=5xx&rc=2", 2)):
+        _Flaky.posts = 0
+        form = {
+            "To": "+524431000001",
+            "From": "+15005550006",
+            "Body": "hola",
+            "StatusCallback": callback + fragment,
+        }
+        request = urllib.request.Request(
+            f"{standin.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={
+                "Authorization": "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        done = wait_until(lambda n=len(standin.callbacks()): len(standin.callbacks()) > n or None, timeout=10)
+        assert done
+        last = standin.callbacks()[-1]
+        assert last["attempts"] == attempts and last["url"] == callback + fragment
+        assert last["http_status"] == (503 if attempts == 1 else 200)

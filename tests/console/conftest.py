@@ -286,6 +286,8 @@ def make_app(env: ConsoleEnv, **config):
         timezone=settings.timezone,
         page_size=config.pop("page_size", 25),
         whatsapp_template_sid=config.pop("whatsapp_template_sid", ""),
+        https=config.pop("https", False),
+        trusted_proxies=config.pop("trusted_proxies", 0),
     )
     base = {
         "TESTING": True,

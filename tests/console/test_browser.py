@@ -171,3 +171,134 @@ def test_viewer_sees_no_amounts_and_no_reply_form(stack, page):
     assert "37,765.00" not in content and "$ •••••" in content
     assert page.get_by_role("button", name="Enviar respuesta").count() == 0
     shot(page, "10_consulta_sin_montos")
+
+
+def test_officer_lifts_a_lock_and_resets_a_pin(stack, page, console_env):
+    """Bloqueos: one phone held for staff, one locked for a while, a number held back by the rate
+    limit; the officer lifts the first lock, then resets a farmer's PIN from their page. A viewer
+    sees the same list with folios masked and no buttons."""
+    from datetime import timedelta
+
+    from bot.messaging.schema import InboundMessage
+    from bot.records.schema import Farmer, FarmerPhone, PhoneVerification
+    from bot.timeutil import utcnow
+
+    now = utcnow()
+    with session_scope(console_env.url) as session:
+        family = (
+            session.execute(
+                select(FarmerPhone.farmer_id)
+                .where(FarmerPhone.phone == FAMILY)
+                .order_by(FarmerPhone.farmer_id)
+            )
+            .scalars()
+            .all()
+        )
+        session.add_all(
+            [
+                PhoneVerification(
+                    phone=FAMILY,
+                    farmer_id=family[0],
+                    lockouts=3,
+                    held_for_staff=True,
+                    last_attempt_at=now - timedelta(minutes=12),
+                ),
+                PhoneVerification(
+                    phone=FAMILY,
+                    farmer_id=family[1],
+                    lockouts=1,
+                    locked_until=now + timedelta(minutes=25),
+                    last_attempt_at=now - timedelta(minutes=5),
+                ),
+                *[
+                    InboundMessage(
+                        message_sid=f"SMbrowserflood{i}",
+                        medium="sms",
+                        phone="+525512345678",
+                        from_address="+525512345678",
+                        body="hola",
+                        status="processed",
+                        error="rate_limited",
+                        received_at=now - timedelta(minutes=40 - i),
+                    )
+                    for i in range(12)
+                ],
+            ]
+        )
+        farmer = session.get(Farmer, family[0])
+        farmer.pin_hash, farmer.pin_set_at = "scrypt:not-a-real-hash", now - timedelta(days=2)
+        name = farmer.name
+
+    base = stack["url"]
+    page.goto(f"{base}/entrar")
+    page.get_by_label("Usuario").fill("officer")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+    page.get_by_role("link", name="Bloqueos", exact=True).click()
+    assert "hasta que el personal lo desbloquee" in page.content()
+    shot(page, "11_bloqueos")
+    page.get_by_role("button", name=f"Desbloquear {FAMILY} para {name}").click()
+    page.wait_for_load_state()
+    assert "desbloqueado" in page.content()
+
+    page.goto(f"{base}/productores/{family[0]}")
+    assert page.get_by_role("button", name="Restablecer NIP").count() == 1
+    shot(page, "12_ficha_restablecer_nip")
+    page.get_by_role("button", name="Restablecer NIP").click()
+    page.wait_for_load_state()
+    assert "NIP restablecido" in page.content()
+
+    page.get_by_role("button", name="Salir").click()
+    page.get_by_label("Usuario").fill("viewer")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+    page.goto(f"{base}/bloqueos")
+    assert "PP-••••" in page.content() and page.get_by_role("button", name="Desbloquear").count() == 0
+    shot(page, "13_consulta_bloqueos")
+
+
+def test_officer_fills_a_faq_placeholder(stack, page, console_env):
+    """Preguntas frecuentes: the answers with "[POR LLENAR: …]" listed at the top and marked in
+    the list; the officer fills the program's hours and the count goes down. Explicaciones: the
+    explanations by kind, one with its edit form open."""
+    from sqlalchemy import delete
+
+    from bot.records.demo_data import SEED_DIR
+    from bot.records.knowledge import faq_by_code, load_knowledge
+    from bot.records.schema import FaqEntry
+
+    base = stack["url"]
+    page.goto(f"{base}/entrar")
+    page.get_by_label("Usuario").fill("officer")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+    page.get_by_role("link", name="Preguntas frecuentes", exact=True).click()
+    assert "Faltan datos: 6 respuestas tienen [POR LLENAR]" in page.content()
+    assert page.locator("tbody.missing mark.missing").count() == 7
+    shot(page, "14_preguntas_faltan_datos")
+
+    entry = page.locator("#p-hours")
+    entry.locator("summary").click()
+    entry.get_by_label("Respuesta").fill(
+        "El programa atiende de lunes a viernes, de 9 a 17 h. Este asistente contesta a cualquier hora."
+    )
+    entry.get_by_role("button", name="Guardar respuesta").click()
+    page.wait_for_load_state()
+    assert "El asistente ya contesta con ella." in page.content()
+    assert "Faltan datos: 5 respuestas tienen [POR LLENAR]" in page.content()
+    shot(page, "15_pregunta_llenada")
+
+    page.get_by_role("link", name="Explicaciones", exact=True).click()
+    explanation = page.locator("#x-missing_cfdi_xml")
+    explanation.locator("summary").click()
+    explanation.scroll_into_view_if_needed()
+    shot(page, "16_explicaciones")
+
+    with session_scope(console_env.url) as session:
+        assert faq_by_code(session, "hours").updated_by == "officer"
+        session.execute(delete(FaqEntry))
+        session.flush()
+        load_knowledge(session, SEED_DIR)

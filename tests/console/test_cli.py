@@ -52,10 +52,16 @@ def test_create_user_from_env_password(tmp_path):
         assert user.role == "officer" and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     again = _run(["create-user", "--username", "ana.lopez", "--role", "viewer"], env)
     assert again.returncode == 1 and "Ya existe" in again.stderr
-    short = _run(
-        ["create-user", "--username", "beto", "--role", "viewer"], _env(tmp_path, CONSOLE_PASSWORD="corta")
-    )
-    assert short.returncode == 1 and "al menos 10" in short.stderr
+    for password, refusal in (
+        ("corta-de-11", "al menos 12"),
+        ("Contraseña2026!", "de las más comunes"),
+        ("beto-el-del-campo", "nombre de usuario"),
+    ):
+        refused = _run(
+            ["create-user", "--username", "beto", "--role", "viewer"],
+            _env(tmp_path, CONSOLE_PASSWORD=password),
+        )
+        assert refused.returncode == 1 and refusal in refused.stderr, (password, refused.stderr)
 
 
 def test_create_user_without_terminal_or_password_refuses(tmp_path):

@@ -1,54 +1,17 @@
-"""Security rules: login on every page, CSRF on every form, roles, audit, a farmer's data only
-on their own pages."""
+"""Security rules that are not attacks (those are in tests/security/test_console.py): the login
+page and its audit, signing out, amounts masked for viewers, the audit of views of personal data,
+a farmer's data only on their own pages, headers, HTTPS settings, the trusted proxy, password
+hashing."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.console.schema import ConsoleAudit, ConsoleReply
+from bot.console.schema import ConsoleAudit, ConsoleLogin
 from bot.db import session_scope
 from bot.records.schema import Farmer, FarmerPhone, Invoice
-from tests.console.conftest import FAMILY, PAYMENT_REPLY, ROSA, login, token_of
-
-PAGES = [
-    "/",
-    "/conversaciones",
-    f"/conversaciones/{ROSA}",
-    "/atencion",
-    "/productores",
-    "/productores/1",
-    "/facturas",
-    "/capacitaciones",
-    "/capacitaciones/1",
-    "/panel",
-    "/correcciones",
-    "/correcciones/nlu_correcciones.yml",
-    "/importar",
-    "/cuentas",
-    "/auditoria",
-]
-POSTS = [
-    f"/conversaciones/{ROSA}/revision",
-    f"/conversaciones/{ROSA}/correccion/1",
-    f"/conversaciones/{ROSA}/responder",
-    "/atencion/1",
-    "/importar",
-    "/importar/1/aplicar",
-    "/cuentas",
-    "/cuentas/1",
-    "/salir",
-]
-
-
-@pytest.mark.parametrize("path", PAGES + POSTS)
-def test_nothing_without_login(app, path):
-    client = app.test_client()
-    response = client.get(path) if path in PAGES else client.post(path, data={})
-    if path in POSTS and response.status_code == 400:
-        return  # CSRF is checked first for an anonymous POST: refused either way
-    assert response.status_code == 302
-    assert "/entrar" in response.headers["Location"]
+from tests.console.conftest import FAMILY, PAYMENT_REPLY, ROSA, login, make_app, token_of
 
 
 def test_login_page_and_wrong_password(app):
@@ -61,64 +24,11 @@ def test_login_page_and_wrong_password(app):
     assert client.get("/conversaciones").status_code == 302
 
 
-def test_login_post_without_csrf_is_refused(app):
-    client = app.test_client()
-    response = client.post("/entrar", data={"username": "officer", "password": "clave-de-prueba-123"})
-    assert response.status_code == 400
-
-
-@pytest.mark.parametrize("path", POSTS)
-def test_every_form_needs_its_csrf_token(client_for, path):
-    client = client_for("admin")
-    response = client.post(
-        path, data={"body": "hola", "medium": "sms", "reviewed": "y", "role": "viewer", "active": "y"}
-    )
-    assert response.status_code == 400, path
-    # and still logged in: the refused POST changed nothing
-    assert client.get("/conversaciones").status_code == 200
-
-
-def test_open_redirect_after_login_is_ignored(app):
-    client = app.test_client()
-    token = token_of(client, "/entrar")
-    response = client.post(
-        "/entrar?next=https://evil.example/",
-        data={"username": "viewer", "password": "clave-de-prueba-123", "csrf_token": token},
-    )
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/conversaciones")
-
-
 def test_logout_needs_post_with_token(client_for):
     client = client_for("viewer")
     token = token_of(client, "/conversaciones")
     assert client.post("/salir", data={"csrf_token": token}).status_code == 302
     assert client.get("/conversaciones").status_code == 302
-
-
-def test_viewer_cannot_reply_review_correct_upload_or_manage(client_for):
-    client = client_for("viewer")
-    page = client.get(f"/conversaciones/{ROSA}").get_data(as_text=True)
-    assert "Responder al productor" not in page
-    assert "Guardar corrección" not in page
-    token = token_of(client, "/conversaciones")
-    for path in (
-        f"/conversaciones/{ROSA}/responder",
-        f"/conversaciones/{ROSA}/revision",
-        "/atencion/1",
-        "/importar",
-        "/cuentas",
-    ):
-        response = client.post(path, data={"csrf_token": token, "body": "hola", "medium": "sms"})
-        assert response.status_code == 403, path
-    for path in ("/importar", "/cuentas", "/auditoria", "/correcciones"):
-        assert client.get(path).status_code == 403, path
-
-
-def test_officer_cannot_manage_accounts(client_for):
-    client = client_for("officer")
-    assert client.get("/cuentas").status_code == 403
-    assert client.get("/auditoria").status_code == 403
 
 
 def test_viewer_sees_no_amounts(console_env, client_for):
@@ -140,16 +50,6 @@ def test_viewer_sees_no_amounts(console_env, client_for):
     officer_page = officer.get(f"/productores/{farmer_id}").get_data(as_text=True)
     assert any(a in officer_page for a in amounts)
     assert "37,765.00" in officer.get(f"/conversaciones/{ROSA}").get_data(as_text=True)
-
-
-def test_viewer_post_reply_sends_nothing(console_env, client_for):
-    client = client_for("viewer")
-    token = token_of(client, "/conversaciones")
-    client.post(f"/conversaciones/{ROSA}/responder", data={"csrf_token": token, "body": "x", "medium": "sms"})
-    with session_scope(console_env.url) as session:
-        assert (
-            session.execute(select(func.count(ConsoleReply.id)).where(ConsoleReply.body == "x")).scalar() == 0
-        )
 
 
 def test_views_of_personal_and_payment_data_are_audited(console_env, client_for):
@@ -219,3 +119,44 @@ def test_passwords_are_hashed_with_a_current_algorithm(console_env):
         hashes = session.execute(select(ConsoleUser.password_hash)).scalars().all()
     assert hashes and all(h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
     assert all("clave-de-prueba" not in h for h in hashes)
+
+
+def test_every_login_is_audited_with_its_address(console_env, app):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.44"
+    login(client, "officer", "contraseña-incorrecta")
+    login(client, "officer")
+    with session_scope(console_env.url) as session:
+        rows = (
+            session.execute(
+                select(ConsoleLogin).where(ConsoleLogin.address == "192.0.2.44").order_by(ConsoleLogin.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert [(r.username, r.outcome, r.user_id is not None) for r in rows] == [
+        ("officer", "failure", False),
+        ("officer", "success", True),
+    ]
+
+
+@pytest.mark.parametrize("https", [True, False])
+def test_https_settings_secure_cookies_and_hsts(console_env, https):
+    client = make_app(console_env, https=https).test_client()
+    response = login(client, "viewer")
+    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert ("; Secure" in session_cookie) is https and "; HttpOnly" in session_cookie
+    assert ("Strict-Transport-Security" in response.headers) is https
+    if https:
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(console_env):
+    client = make_app(console_env, trusted_proxies=1).test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.55"
+    login(client, "nadie-detras-del-proxy", "contraseña-incorrecta")
+    with session_scope(console_env.url) as session:
+        address = session.execute(
+            select(ConsoleLogin.address).where(ConsoleLogin.username == "nadie-detras-del-proxy")
+        ).scalar_one()
+    assert address == "192.0.2.55"

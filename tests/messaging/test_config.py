@@ -6,7 +6,15 @@ import pytest
 import yaml
 
 from bot.channels.twilio_channels import SmsInput, WhatsAppInput
-from bot.messaging.config import CREDENTIALS_FILE, CREDENTIALS_KEYS, settings_for_medium
+from bot.messaging.config import (
+    CREDENTIALS_FILE,
+    CREDENTIALS_KEYS,
+    StandinConflict,
+    TwilioSettings,
+    account_source,
+    settings_for_medium,
+    use_standin,
+)
 
 TWILIO_ENV = {
     "TWILIO_ACCOUNT_SID": "ACtest",
@@ -90,3 +98,41 @@ def test_an_unreadable_credentials_yml_leaves_the_environment(twilio_env, tmp_pa
     broken.write_text("rest: [unclosed\n", encoding="utf-8")
     for path in (broken, tmp_path / "missing.yml"):
         assert settings_for_medium("sms", credentials_file=path).sms_from == "+15005550006"
+
+
+# -- which Twilio the channels talk to: never the stand-in over a real account -------------------
+
+
+def test_the_standin_only_without_an_account_or_when_asked_for(tmp_path):
+    empty = tmp_path / "credentials.yml"
+    empty.write_text("bot.channels.twilio_channels.SmsInput:\n", encoding="utf-8")
+    with_account = tmp_path / "with_account.yml"
+    with_account.write_text(
+        "bot.channels.twilio_channels.SmsInput:\n  account_sid: ACreal\n", encoding="utf-8"
+    )
+    account = {"TWILIO_ACCOUNT_SID": "ACreal", "TWILIO_AUTH_TOKEN": "real"}
+
+    def standin(environ, credentials, development=True):
+        return use_standin(development=development, environ=environ, credentials_file=credentials)
+
+    assert standin({}, empty) is True  # make run, nothing configured
+    assert standin({}, empty, development=False) is False  # anything else must ask
+    assert standin({"TWILIO_USE_STANDIN": "1"}, empty, development=False) is True
+    assert standin(account, empty) is False  # a real account in the environment wins
+    assert standin({}, with_account) is False  # ... or in credentials.yml
+    for environ, credentials in (
+        (dict(account, TWILIO_USE_STANDIN="1"), empty),
+        ({"TWILIO_USE_STANDIN": "1"}, with_account),
+    ):
+        with pytest.raises(StandinConflict):
+            standin(environ, credentials)
+    assert account_source(account, empty) == "the environment"
+    assert account_source({}, with_account) == "with_account.yml"
+
+
+def test_webhook_limits_from_the_environment():
+    settings = TwilioSettings.from_env(
+        environ={"TWILIO_MAX_BODY_BYTES": "1024", "TWILIO_RATE_LIMIT_PER_MINUTE": "5"}
+    )
+    assert (settings.max_body_bytes, settings.rate_limit_per_minute) == (1024, 5)
+    assert (TwilioSettings().max_body_bytes, TwilioSettings().rate_limit_per_minute) == (65536, 30)

@@ -25,7 +25,9 @@ def test_intent_accuracy_on_heldout_set(rasa_stack, capsys):
     assert len(examples) >= 300
     misses: list[tuple[str, str, str]] = []
     for text, expected in examples:
-        parsed = requests.post(f"{rasa_stack['url']}/model/parse", json={"text": text}, timeout=30).json()
+        parsed = requests.post(
+            f"{rasa_stack['url']}/model/parse", params=rasa_stack["api"], json={"text": text}, timeout=30
+        ).json()
         predicted = parsed["intent"]["name"]
         if predicted != expected:
             misses.append((text, expected, predicted))

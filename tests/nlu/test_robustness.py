@@ -25,8 +25,10 @@ MAX_DROP_POINTS = {"no_accents": 3.0, "upper": 3.0, "typos": 3.0}
 MIN_ENTITY_F1 = 0.90
 
 
-def parse(url: str, text: str) -> dict:
-    response = requests.post(f"{url}/model/parse", json={"text": text}, timeout=30)
+def parse(stack: dict, text: str) -> dict:
+    response = requests.post(
+        f"{stack['url']}/model/parse", params=stack["api"], json={"text": text}, timeout=30
+    )
     response.raise_for_status()
     return response.json()
 
@@ -35,7 +37,7 @@ def parse(url: str, text: str) -> dict:
 def parsed_variants(rasa_stack):
     heldout = load_heldout()
     variants = make_variants([ex["text"] for ex in heldout])
-    parsed = {name: [parse(rasa_stack["url"], text) for text in texts] for name, texts in variants.items()}
+    parsed = {name: [parse(rasa_stack, text) for text in texts] for name, texts in variants.items()}
     return heldout, variants, parsed
 
 

@@ -15,7 +15,22 @@ SAMPLES: dict[str, str] = {
     "count": "5",
     "program_phone": "800 000 0000",
     "left": "2",
-    "minutes": "30",
+    "until": "el mié 2 dic a las 14:35",
+    "accepted": "1,116 kg",
+    "delivered": "1,200 kg",
+    "grades": "primera 176 kg, extra 75 kg, segunda 59 kg",
+    "month": "septiembre",
+    "subject": "agricultura regenerativa",
+    "total": "$1,234,567.50",
+    "explanation": (
+        "Son golpes, magulladuras o rozaduras en la fruta. Pasan al cosechar, al cargar o en el "
+        "camino, y muchas veces no se ven hasta que se corta la fruta."
+    ),
+    "what_to_do": (
+        "Coseche y acomode la fruta con cuidado, no la deje caer ni la apriete en la caja, y "
+        "cuídela del sol y del calor mientras espera."
+    ),
+    "lines": "Factura F-300201: $1,234,567.50, retenida. Motivo: El RFC de la factura no coincide con su registro.",
     "folio": "F-300102",
     "amount": "$1,234,567.50",
     "date": "mié 10 dic",
@@ -67,7 +82,7 @@ def all_reply_texts() -> dict[str, str]:
         texts[f"{name}+menu"] = f"{texts[name]}\n{menu}"
     texts["consent_thanks+menu"] = f"{texts['consent_thanks']}\n{texts['menu_intro']}\n{menu}"
     texts["privacy_notice+options"] = f"{texts['privacy_notice']}\n{catalog.numbered(['Sí, acepto', 'No'])}"
-    line = texts["training_line"]
+    line = texts["training_line_sms"]  # by SMS a session is its title and time
     texts["trainings_intro+2 trainings"] = f"{texts['trainings_intro']}\n{catalog.numbered([line, line])}"
     texts["quality_answer+more"] = (
         f"{texts['quality_answer']}\n{texts['quality_more']}\n"

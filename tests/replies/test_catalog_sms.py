@@ -1,4 +1,5 @@
-"""Every text the assistant can send, shaped for SMS: GSM-7 only and at most three parts.
+"""Every text the assistant can send, shaped for SMS: GSM-7 only and at most two parts (a
+longer answer is a short first reply and an offer of more).
 
 Covers the domain's responses, every reply template of the custom actions
 (tests/replies/samples.py: each rendered with sample values) and the channel's own texts.
@@ -46,7 +47,7 @@ def all_texts() -> dict[str, str]:
     return found
 
 
-def test_every_reply_is_gsm7_and_at_most_three_sms_parts(capsys):
+def test_every_reply_is_gsm7_and_at_most_two_sms_parts(capsys):
     replies = all_texts()
     problems = []
     rows = []
@@ -58,7 +59,7 @@ def test_every_reply_is_gsm7_and_at_most_three_sms_parts(capsys):
         if not is_gsm7(shaped):
             bad = sorted({ch for ch in shaped if not is_gsm7(ch)})
             problems.append(f"{key}: not GSM-7 after shaping: {bad}")
-        if parts.parts > 3 or len(bodies) != 1:
+        if parts.parts > 2 or len(bodies) != 1:
             problems.append(f"{key}: {parts.parts} SMS parts ({parts.units} septets)")
     with capsys.disabled():
         print("\nSMS parts per reply (parts, septets, reply):")

@@ -82,8 +82,10 @@ def start_standin(
 def rasa_env(
     standin_url: str, public_base_url: str, account_sid: str = "ACtest", auth_token: str = "test-token"
 ) -> dict[str, str]:
-    """The environment a `rasa run` needs so its WhatsApp and SMS channels use the stand-in."""
+    """The environment a `rasa run` needs so its WhatsApp and SMS channels use the stand-in (and
+    says so, TWILIO_USE_STANDIN=1)."""
     return {
+        "TWILIO_USE_STANDIN": "1",
         "TWILIO_ACCOUNT_SID": account_sid,
         "TWILIO_AUTH_TOKEN": auth_token,
         "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",

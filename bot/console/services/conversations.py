@@ -29,8 +29,10 @@ from bot.console.queries.reviews import reviews_of
 from bot.console.schema import ConsoleReview
 from bot.console.services import SessionFactory
 from bot.console.services.paging import Page, fetch_page
+from bot.console.services.records import farmer_search
 from bot.console.services.review import split_tags
-from bot.records.farmers import farmers_by_phone, phone_fragment, search_farmers
+from bot.logs import failure
+from bot.records.farmers import farmers_by_phone, phone_fragment
 from bot.records.schema import Farmer
 from bot.text import plain
 from bot.timeutil import as_utc
@@ -64,8 +66,9 @@ def refresh(separate_session: SessionFactory, tracker_url: str) -> bool:
     """Copies new events from Rasa's tracker; False (logged) when the tracker cannot be read."""
     try:
         tracker.sync(separate_session, tracker_url)
-    except SQLAlchemyError:
-        logger.exception("tracker sync failed")
+    except SQLAlchemyError as exc:
+        logger.error("tracker sync failed: %s", failure(exc))
+        logger.debug("tracker sync failed", exc_info=exc)
         return False
     return True
 
@@ -74,7 +77,7 @@ def list_conversations(
     session: Session, actor: StaffUser, filters: ConversationFilters, settings: ConsoleSettings
 ) -> ConversationList:
     """One page of the conversations that match; the listing is audited."""
-    search = _search(session, filters, settings)
+    search = _search(session, actor, filters, settings)
     page = fetch_page(
         filters.page,
         settings.page_size,
@@ -86,7 +89,9 @@ def list_conversations(
     return ConversationList(page, known_intents(session))
 
 
-def _search(session: Session, filters: ConversationFilters, settings: ConsoleSettings) -> Search:
+def _search(
+    session: Session, actor: StaffUser, filters: ConversationFilters, settings: ConsoleSettings
+) -> Search:
     start, end = day_bounds(filters.date_from, filters.date_to, settings.timezone)
     text = filters.q.strip()
     return Search(
@@ -96,7 +101,7 @@ def _search(session: Session, filters: ConversationFilters, settings: ConsoleSet
         settings.low_confidence,
         text=plain(text),
         phone_digits=phone_fragment(text),
-        farmer_phones=search_farmers(session, text).phones_by_name if text else set(),
+        farmer_phones=farmer_search(session, actor, text).phones_by_name if text else set(),
     )
 
 

@@ -11,17 +11,34 @@ from bot.console.auth import StaffUser
 from bot.console.queries import audit
 from bot.console.services.paging import Page, fetch_page
 from bot.records import farmers, payments, trainings
-from bot.records.farmers import FarmerFile
+from bot.records.farmers import FarmerFile, FarmerMatches
 from bot.records.schema import Enrolment, Training
 from bot.records.vocabulary import INVOICE_STATUSES
+from bot.text import plain
 from bot.timeutil import utcnow
 
 UPCOMING = "proximas"  # the trainings filter: from now on (anything else: all)
 
 
+def farmer_search(session: Session, actor: StaffUser, text: str) -> FarmerMatches:
+    """Whom a staff search finds: farmers by name, folio or phone; by name and phone only for
+    those who may not see whole folios (finding a farmer by folio digits would tell them the
+    check)."""
+    found = farmers.search_farmers(session, text)
+    if actor.can("folios") or not found.by_name:
+        return found
+    needle, named = plain(text), farmers.farmers_by_id(session, found.by_name)
+    by_name = {
+        farmer_id: phones
+        for farmer_id, phones in found.by_name.items()
+        if farmer_id in named and needle in plain(named[farmer_id].name)
+    }
+    return FarmerMatches(by_name, found.by_phone)
+
+
 def farmers_page(session: Session, actor: StaffUser, text: str, page: int, page_size: int) -> Page:
     """Farmers by name, or those whose name, folio or phone matches the text; audited."""
-    ids = farmers.search_farmers(session, text).farmer_ids if text else None
+    ids = farmer_search(session, actor, text).farmer_ids if text else None
     found = fetch_page(
         page,
         page_size,
@@ -55,7 +72,7 @@ def invoices_page(
     """Invoices, the newest first: in a status, and by invoice folio or the farmer's name or
     folio; audited (as a view of payments for those who see amounts)."""
     chosen = status if status in INVOICE_STATUSES else None
-    farmer_ids = list(farmers.search_farmers(session, text).by_name) if text else None
+    farmer_ids = list(farmer_search(session, actor, text).by_name) if text else None
     found = fetch_page(
         page,
         page_size,

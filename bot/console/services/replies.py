@@ -21,6 +21,7 @@ from bot.console.auth import StaffUser
 from bot.console.queries import messages, replies
 from bot.console.schema import ConsoleReply
 from bot.console.services import SessionFactory
+from bot.logs import failure
 from bot.messaging.config import TwilioSettings, settings_for_medium
 from bot.messaging.delivery import send_proactive
 from bot.messaging.inbound import last_received_at
@@ -150,7 +151,8 @@ def send_reply(
         results, error = asyncio.run(_send(settings, phone, medium, body, content_sid)), None
     except Exception as exc:
         results, error = None, type(exc).__name__
-        logger.exception("reply %d to %s failed", reply_id, mask_phone(phone))
+        logger.error("reply %d to %s failed: %s", reply_id, mask_phone(phone), failure(exc))
+        logger.debug("reply %d failed", reply_id, exc_info=exc)
     status, message = _outcome(results, error)
     with separate_session() as session:
         _record(replies.recorded_reply(session, reply_id), status, results, error)

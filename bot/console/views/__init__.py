@@ -7,9 +7,11 @@ from flask import Flask
 
 from bot.console.views import (
     accounts,
+    checks,
     conversations,
     dashboard,
     imports,
+    knowledge,
     login,
     queue,
     records,
@@ -22,6 +24,8 @@ BLUEPRINTS = (
     review.bp,
     queue.bp,
     records.bp,
+    knowledge.bp,
+    checks.bp,
     imports.bp,
     dashboard.bp,
     accounts.bp,

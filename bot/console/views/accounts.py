@@ -10,7 +10,7 @@ from bot.console.auth import requires
 from bot.console.forms import EditUserForm, NewUserForm, edit_user_form
 from bot.console.services import accounts
 from bot.console.sessions import request_session
-from bot.console.views.common import page_arg, refuse_if_stale
+from bot.console.views.common import console_settings, page_arg, refuse_if_stale
 
 bp = Blueprint("accounts", __name__)
 
@@ -70,3 +70,12 @@ def edit_account(user_id: int) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     page = accounts.audit_page(request_session(), page_arg())
     return render_template("audit.html", title="Registro de accesos", page=page, args={})
+
+
+@bp.route("/auditoria/entradas")
+@requires("accounts")
+def login_log() -> ResponseReturnValue:
+    page = accounts.logins_page(request_session(), page_arg())
+    return render_template(
+        "logins.html", title="Entradas a la consola", page=page, limits=console_settings(), args={}
+    )

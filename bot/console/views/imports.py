@@ -46,18 +46,27 @@ def upload_preview(upload_id: int) -> ResponseReturnValue:
         title="Vista previa de la importación",
         upload=found.upload,
         report=found.report,
-        form=ApplyUploadForm(),
+        preview=found,
+        form=ApplyUploadForm(amounts_key=found.amounts_key),
     )
 
 
 @bp.route("/importar/<int:upload_id>/aplicar", methods=["POST"])
 @requires("edit")
 def upload_apply(upload_id: int) -> ResponseReturnValue:
-    if not ApplyUploadForm().validate_on_submit():
+    form = ApplyUploadForm()
+    if not form.validate_on_submit():
         abort(400)
     session = request_session()
     upload = imports.find_upload(session, upload_id) or abort(404)
-    applied = imports.apply_upload(session, separate_session, current_user, upload)
+    applied = imports.apply_upload(
+        session,
+        separate_session,
+        current_user,
+        upload,
+        confirm_amounts=bool(form.confirm_amounts.data),
+        confirmed_key=form.amounts_key.data or "",
+    )
     flash(applied.message, applied.category)
     if not applied.done:
         return redirect(url_for("imports.upload_preview", upload_id=upload_id))

@@ -1,12 +1,16 @@
-"""CSV upload: the preview with rejected rows, all or nothing, applying invoices and trainings."""
+"""CSV upload: the preview with rejected rows and changes to existing records, all or nothing,\napplying invoices and trainings, amount changes only when confirmed."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
+from bot.console.schema import ConsoleAudit
 from bot.db import session_scope
 from bot.records.schema import Invoice, Training
 from tests.console.conftest import token_of
+from tests.records.test_csv_import import invoice_row, invoice_state
 
 
 def _upload(client, kind: str, content: str, name: str = "archivo.csv"):
@@ -109,3 +113,84 @@ def test_upload_rejects_non_utf8(client_for):
         content_type="multipart/form-data",
     )
     assert response.status_code == 422 and "UTF-8" in response.get_data(as_text=True)
+
+
+# --- rows that change existing records: listed as changes, amounts confirmed ------------------
+
+
+def _apply(client, location: str, **fields):
+    token = token_of(client, location)
+    return client.post(f"{location}/aplicar", data={"csrf_token": token, **fields}, follow_redirects=True)
+
+
+def _amounts_key(html: str) -> str:
+    match = re.search(r'name="amounts_key"[^>]*value="([^"]*)"', html) or re.search(
+        r'value="([^"]*)"[^>]*name="amounts_key"', html
+    )
+    return match.group(1) if match else ""
+
+
+def _audit_details(url: str) -> list[str]:
+    with session_scope(url) as session:
+        rows = session.execute(select(ConsoleAudit.detail).where(ConsoleAudit.action == "import_csv"))
+        return [detail for (detail,) in rows]
+
+
+def test_a_status_change_is_previewed_as_a_change_and_applied(console_env, client_for):
+    client = client_for("officer")
+    row = invoice_row(console_env.url, "F-300301", status="scheduled", scheduled_on="2030-01-10")
+    location = _upload(client, "invoices", INVOICE_HEADER + row + "\n").headers["Location"]
+    preview = client.get(location).get_data(as_text=True)
+    assert "<strong>0</strong> nueva(s) · <strong>1</strong> con cambios" in preview
+    assert "Cambios a registros existentes" in preview and "Filas nuevas" not in preview
+    assert (
+        '<td>F-300301</td><td class="num">2</td><td>Estado</td><td>en revisión</td><td>pago programado</td>'
+        in preview
+    )
+    assert "<td>Pago programado</td><td>vacío</td><td>10/01/2030</td>" in preview
+    assert "confirm_amounts" not in preview  # no amount changes: nothing to confirm
+    done = _apply(client, location).get_data(as_text=True)
+    assert "se aplicaron 1 filas (0 nuevas, 1 con cambios, 0 sin cambios)" in done
+    state = invoice_state(console_env.url, "F-300301")
+    assert (state[0], state[2]) == ("PP-630117", "scheduled")
+    assert any("1 filas (archivo.csv): 0 nuevas, 1 con cambios" in d for d in _audit_details(console_env.url))
+
+
+def test_an_amount_change_is_highlighted_and_needs_the_checkbox(console_env, client_for):
+    client = client_for("officer")
+    row = invoice_row(console_env.url, "F-300401", amount_mxn="99999.00")
+    content = INVOICE_HEADER + row + "\n" + "F-900031,PP-518204,500,received,,2026-11-02,,,\n"
+    location = _upload(client, "invoices", content).headers["Location"]
+    preview = client.get(location).get_data(as_text=True)
+    assert "El archivo cambia el monto de <strong>1</strong> factura(s)" in preview
+    assert '<tr class="amount-change"><td>F-300401</td>' in preview
+    assert "<mark>$99,999.00</mark>" in preview and 'name="confirm_amounts"' in preview
+    key = _amounts_key(preview)
+    assert key
+    before = invoice_state(console_env.url, "F-300401")
+    refused = _apply(client, location, amounts_key=key).get_data(as_text=True)  # box not ticked
+    assert "No se aplicó nada: el archivo cambia el monto de 1 factura(s)" in refused
+    forged = _apply(client, location, confirm_amounts="y", amounts_key="0" * 20).get_data(as_text=True)
+    assert "los cambios de monto ya no son los que usted confirmó" in forged
+    assert invoice_state(console_env.url, "F-300401") == before
+    with session_scope(console_env.url) as session:
+        assert session.execute(select(Invoice).where(Invoice.folio == "F-900031")).first() is None
+    done = _apply(client, location, confirm_amounts="y", amounts_key=key).get_data(as_text=True)
+    assert "se aplicaron 2 filas (1 nuevas, 1 con cambios, 0 sin cambios)" in done
+    assert invoice_state(console_env.url, "F-300401")[1].startswith("99999")
+    assert any(
+        "montos confirmados: F-300401:" in d and "→ $99,999.00" in d for d in _audit_details(console_env.url)
+    )
+
+
+def test_a_reimported_file_is_all_unchanged_and_offers_nothing_to_apply(console_env, client_for):
+    client = client_for("officer")
+    content = INVOICE_HEADER + invoice_row(console_env.url, "F-300101") + "\n"
+    location = _upload(client, "invoices", content).headers["Location"]
+    preview = client.get(location).get_data(as_text=True)
+    assert (
+        "<strong>0</strong> nueva(s) · <strong>0</strong> con cambios · <strong>1</strong> sin cambios"
+        in preview
+    )
+    assert "no hay nada que aplicar" in preview and "Aplicar las" not in preview
+    assert "F-300101" in preview and "Cambios a registros existentes" not in preview

@@ -3,7 +3,7 @@
 Statements are counted on the program database's engine (SQLAlchemy's ``before_cursor_execute``)
 for one request to each page: first on the seeded data with one more row of each kind, then after
 adding N more conversations, requests for a person, staff replies, delivery records, farmers,
-invoices, trainings, enrolments, accounts and corrections. A query run once per row would make
+invoices, trainings, enrolments, accounts, corrections, explanations and FAQ entries. A query run once per row would make
 the second count larger.
 """
 
@@ -14,16 +14,19 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.console.schema import ConsoleCorrection, ConsoleReply, ConsoleUser
+from bot.console.schema import ConsoleCorrection, ConsoleLogin, ConsoleReply, ConsoleUser
 from bot.db import engine_for, session_scope
-from bot.messaging.schema import OutboundMessage
+from bot.messaging.schema import InboundMessage, OutboundMessage
 from bot.records.schema import (
     Delivery,
     Enrolment,
+    Explanation,
+    FaqEntry,
     Farmer,
     FarmerPhone,
     HumanRequest,
     Invoice,
+    PhoneVerification,
     Training,
 )
 from tests.console.conftest import (
@@ -54,7 +57,11 @@ PAGES = {
     "dashboard": "/panel",
     "accounts": "/cuentas",
     "audit": "/auditoria",
+    "login log": "/auditoria/entradas",
+    "locks": "/bloqueos",
     "corrections": "/correcciones",
+    "explanations": "/explicaciones",
+    "faq": "/preguntas-frecuentes",
 }
 
 
@@ -212,6 +219,45 @@ def more_records(url: str, first: int, n: int, rosa_id: int, training_id: int) -
             session.add(Enrolment(training=training, farmer_id=rosa_id))
             session.add(Enrolment(training_id=training_id, farmer_id=farmer.id))
             session.add(ConsoleUser(username=f"tecnico{i:02d}", role="officer", password_hash="x"))
+            session.add(ConsoleLogin(username=f"tecnico{i:02d}", address="192.0.2.1", outcome="failure"))
+            session.add(
+                PhoneVerification(
+                    phone=phone, farmer_id=farmer.id, lockouts=3, held_for_staff=True, last_attempt_at=now
+                )
+            )
+            session.add(
+                InboundMessage(
+                    message_sid=f"SMflood{i:06d}",
+                    medium="sms",
+                    phone=phone,
+                    from_address=phone,
+                    status="processed",
+                    error="rate_limited",
+                    received_at=now - timedelta(minutes=i),
+                )
+            )
+            session.add(
+                Explanation(
+                    code=f"prueba_{i}",
+                    kind=("rejection", "hold", "status", "term")[i % 4],
+                    title=f"Término de prueba {i}",
+                    keywords=f"prueba {i},termino {i}",
+                    explanation="Explicación de prueba. " * (1 + i % 12),
+                    what_to_do="Qué hacer.",
+                    source="Prueba",
+                    confidence="SECONDARY",
+                )
+            )
+            session.add(
+                FaqEntry(
+                    code=f"prueba_{i}",
+                    question=f"¿Pregunta de prueba {i}?",
+                    keywords=f"pregunta {i}",
+                    answer=f"Respuesta {i}." + (" Llame al [POR LLENAR: teléfono]." if i % 2 else ""),
+                    source="Prueba",
+                    updated_by="officer" if i % 3 else None,
+                )
+            )
             session.add(
                 ConsoleCorrection(
                     event_id=9_000_000 + i,
@@ -251,9 +297,15 @@ def counts(console_env, app):
     return seeded, grown
 
 
+LAZY_LOAD_SLACK = 1
+
+
 @pytest.mark.parametrize("page", list(PAGES))
 def test_statements_do_not_grow_with_rows(counts, page):
     seeded, grown = counts
-    assert grown[page] == seeded[page], (
+    # The same count, give or take the one lazy load of a related row that an earlier query of
+    # the same request may or may not have put in the session already; a query per row would add
+    # N (30) or more.
+    assert abs(grown[page] - seeded[page]) <= LAZY_LOAD_SLACK, (
         f"{page}: {seeded[page]} statements on the seeded data, {grown[page]} with {N} more rows"
     )

@@ -47,3 +47,25 @@ def test_handover_queue_assign_and_close(console_env, client_for):
     with session_scope(console_env.url) as session:
         row = session.get(HumanRequest, request_id)
         assert row.status == "open" and row.closed_at is None and row.assigned_to is None
+
+
+def test_a_code_in_a_requests_last_message_is_masked(console_env, client_for):
+    """A request's last message comes from the assistant's records, not the console's masked
+    copy: a code in it is masked on the page too."""
+    with session_scope(console_env.url) as session:
+        session.add(
+            HumanRequest(
+                phone="+524431000088",
+                conversation_id="+524431000088",
+                reason="not_understood",
+                last_message="ya le puse 8204 y no me deja",
+                status="open",
+            )
+        )
+    html = client_for("officer").get("/atencion").get_data(as_text=True)
+    assert "ya le puse •••• y no me deja" in html and "8204" not in html
+    with session_scope(console_env.url) as session:
+        for row in session.execute(
+            select(HumanRequest).where(HumanRequest.phone == "+524431000088")
+        ).scalars():
+            session.delete(row)

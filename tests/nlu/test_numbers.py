@@ -1,29 +1,8 @@
+"""Spanish numbers as farmers write them: weights and calibres in digits and words."""
+
 import pytest
 
 from bot.nlu.numbers import parse_calibre, parse_grams
-from bot.phones import InvalidPhone, normalize_phone
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "whatsapp:+5214431000001",
-        "+524431000001",
-        "+52 443 100 0001",
-        "443-100-0001",
-        "5214431000001",
-        "00524431000001",
-        "sms:+524431000001",
-    ],
-)
-def test_every_form_of_a_mexican_mobile_is_one_number(raw):
-    assert normalize_phone(raw) == "+524431000001"
-
-
-@pytest.mark.parametrize("raw", ["", "hola", "12345", "whatsapp:"])
-def test_non_numbers_are_refused(raw):
-    with pytest.raises(InvalidPhone):
-        normalize_phone(raw)
 
 
 @pytest.mark.parametrize(
