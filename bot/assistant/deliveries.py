@@ -28,12 +28,9 @@ GRADE_WORDS = ("extra", "primera", "segunda", "calidad", "calibre", "calibres")
 
 def ask_deliveries(ctx: Context, _arg: str | None = None) -> Reply:
     pending = {"key": intents.ASK_DELIVERIES}
-    farmer = identity.identify(ctx, pending)
+    farmer = identity.checked_farmer(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
-    blocked = identity.require_check(ctx, farmer, pending)
-    if blocked is not None:
-        return blocked
     delivery = _asked_about(ctx, farmer.id)
     product = product_named(ctx)
     if delivery is None:

@@ -82,6 +82,16 @@ def choose_farmer(ctx: Context, farmer_id: str | None) -> Farmer | None:
     return farmer_for_phone(ctx.session, ctx.turn.phone, int(farmer_id or 0))
 
 
+def checked_farmer(ctx: Context, pending: dict[str, Any]) -> Farmer | Reply:
+    """The farmer this turn speaks for, once their payment data may be shown (consent, who on a
+    shared phone, the check code); otherwise the reply that must come first."""
+    farmer = identify(ctx, pending)
+    if isinstance(farmer, Reply):
+        return farmer
+    blocked = require_check(ctx, farmer, pending)
+    return blocked if blocked is not None else farmer
+
+
 def require_check(ctx: Context, farmer: Farmer, pending: dict[str, Any]) -> Reply | None:
     """None when payment data may be shown; otherwise the question (or lock) to send."""
     state = verification_state(ctx.session, ctx.phone, farmer.id)
@@ -126,13 +136,9 @@ def _locked(ctx: Context, lock: Lock | None, pending: dict[str, Any]) -> Reply:
 
 def ask_new_pin(ctx: Context, _arg: str | None = None) -> Reply:
     """NIP: after the usual check, the farmer chooses a PIN that replaces the folio digits."""
-    pending: dict[str, Any] = {"key": intents.SET_PIN}
-    farmer = identify(ctx, pending)
+    farmer = checked_farmer(ctx, {"key": intents.SET_PIN})
     if isinstance(farmer, Reply):
         return farmer
-    blocked = require_check(ctx, farmer, pending)
-    if blocked is not None:
-        return blocked
     reply = Reply.say("pin_ask")
     reply.awaiting, reply.pending = AWAITING_NEW_PIN, {"farmer_id": farmer.id}
     return reply

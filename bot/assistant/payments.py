@@ -44,12 +44,9 @@ def folio_in(ctx: Context, given: str | None = None) -> str | None:
 def payment_status(ctx: Context, folio: str | None = None) -> Reply:
     folio = folio_in(ctx, folio)
     pending = {"key": intents.ASK_PAYMENT_STATUS, "arg": folio}
-    farmer = identity.identify(ctx, pending)
+    farmer = identity.checked_farmer(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
-    blocked = identity.require_check(ctx, farmer, pending)
-    if blocked is not None:
-        return blocked
     return show_payments(ctx, farmer, folio)
 
 
@@ -114,12 +111,9 @@ PENDING_WORDS = ("falta", "pendiente", "debe", "deben", "por cobrar", "no me han
 def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
     """The last payment, the payments of a month, or what is still to be paid."""
     pending = {"key": intents.ASK_PAYMENT_HISTORY}
-    farmer = identity.identify(ctx, pending)
+    farmer = identity.checked_farmer(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
-    blocked = identity.require_check(ctx, farmer, pending)
-    if blocked is not None:
-        return blocked
     month = month_asked(ctx.turn.text, local_today(ctx.config.timezone))
     if month is not None:
         return _paid_in(ctx, farmer, *month)
