@@ -3,10 +3,10 @@ consent and the same check as payments."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from bot.assistant import identity, intents
+from bot.assistant.follow_up import FOLLOW_UP_START
 from bot.assistant.knowledge import explain_options
 from bot.assistant.standards import product_named
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
@@ -21,7 +21,6 @@ from bot.text import plain
 REJECTION_WORDS = ("rechaz", "regres", "devolv", "devuelv", "por que", "porque", "xq", "malo")
 
 
-FOLLOW_UP_START = re.compile(r"^\W*y\b")
 EARLIER_WORDS = ("anterior", "antes", "pasada", "otra entrega", "la otra")
 GRADE_WORDS = ("extra", "primera", "segunda", "calidad", "calibre", "calibres")
 
@@ -31,8 +30,8 @@ def ask_deliveries(ctx: Context, _arg: str | None = None) -> Reply:
     farmer = identity.checked_farmer(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
-    delivery = _asked_about(ctx, farmer.id)
     product = product_named(ctx)
+    delivery = _asked_about(ctx, farmer.id, product)
     if delivery is None:
         return Reply.say("deliveries_none", product=f" de {product}" if product else "")
     said = plain(ctx.turn.text)
@@ -41,11 +40,11 @@ def ask_deliveries(ctx: Context, _arg: str | None = None) -> Reply:
     )
 
 
-def _asked_about(ctx: Context, farmer_id: int) -> Delivery | None:
+def _asked_about(ctx: Context, farmer_id: int, product: str | None) -> Delivery | None:
     """The delivery the question is about: the one before the last one shown ("¿y la
     anterior?"), the last one rejected for a reason it names, the last one with rejected kilos,
     or the last one."""
-    said, product = plain(ctx.turn.text), product_named(ctx)
+    said = plain(ctx.turn.text)
     recent = recent_deliveries(ctx.session, farmer_id, product, limit=20)
     shown = (ctx.turn.slots.get(SLOT_CONTEXT) or {}).get("delivery_id")
     ids = [d.id for d in recent]
@@ -73,8 +72,9 @@ def _describe(delivery: Delivery, with_grades: bool = False) -> Reply:
     ]
     reasons = list(dict.fromkeys(r.reason for r in delivery.rejections))
     if delivery.kg_rejected:
-        labels = [REJECTION_REASONS.get(code, code) for code in reasons] or [REJECTION_REASONS["other"]]
-        lines.append(render("delivery_rejected", kg=kilos(delivery.kg_rejected), reasons=" y ".join(labels)))
+        lines.append(
+            render("delivery_rejected", kg=kilos(delivery.kg_rejected), reasons=rejection_reasons(reasons))
+        )
     else:
         lines.append(render("delivery_nothing_rejected"))
     if with_grades and delivery.grades:
@@ -90,6 +90,12 @@ def _describe(delivery: Delivery, with_grades: bool = False) -> Reply:
         "product": delivery.product,
     }
     return reply
+
+
+def rejection_reasons(codes: list[str]) -> str:
+    """'daño mecánico (golpes) y madurez': the labels of a delivery's rejection reasons."""
+    labels = [REJECTION_REASONS.get(code, code) for code in dict.fromkeys(codes)]
+    return " y ".join(labels) or REJECTION_REASONS["other"]
 
 
 def _grades(delivery: Delivery) -> str:

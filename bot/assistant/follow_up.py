@@ -4,11 +4,16 @@ what was just said: an option on offer, or the last answer's skill with what it 
 
 from __future__ import annotations
 
+import re
+
 from bot.assistant import conversation, intents, steps
 from bot.assistant.choices import pick_option
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
 from bot.nlu.numbers import parse_grams
 from bot.text import plain
+
+# How a message that follows on from the last answer starts: "¿y …?", "e …", "entonces …".
+FOLLOW_UP_START = re.compile(r"^\W*(?:y|e|entonces|osea|o sea)\b")
 
 # What a follow-up may leave out and the last answer said: carried over unless the message
 # names it again.

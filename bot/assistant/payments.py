@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.assistant import identity, intents
+from bot.assistant.deliveries import rejection_reasons
 from bot.assistant.knowledge import explain_options
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
 from bot.nlu.dates import month_asked
@@ -20,7 +21,7 @@ from bot.records.payments import (
     unpaid_invoices,
 )
 from bot.records.schema import Farmer, Invoice
-from bot.records.vocabulary import HOLD_REASONS, REJECTION_REASONS
+from bot.records.vocabulary import HOLD_REASONS
 from bot.replies.catalog import render
 from bot.replies.spanish import count_of, kilos, money, month_name, short_date
 from bot.text import plain
@@ -98,9 +99,8 @@ def _rejection(invoice: Invoice) -> str | None:
     delivery = invoice.delivery
     if delivery is None or not delivery.kg_rejected:
         return None
-    reasons = [REJECTION_REASONS.get(r.reason, r.reason) for r in delivery.rejections]
-    joined = " y ".join(dict.fromkeys(reasons)) or REJECTION_REASONS["other"]
-    return render("invoice_rejection", kg=kilos(delivery.kg_rejected), reasons=joined)
+    reasons = rejection_reasons([r.reason for r in delivery.rejections])
+    return render("invoice_rejection", kg=kilos(delivery.kg_rejected), reasons=reasons)
 
 
 # --- payment history ----------------------------------------------------------------------------

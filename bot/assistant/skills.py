@@ -10,7 +10,6 @@ never the NLU. Options and pending requests name a skill by its intent, or a ste
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from bot.assistant import (
@@ -106,7 +105,6 @@ def respond(intent: str, turn: Turn) -> Reply:
         return Reply.say("error")
 
 
-FOLLOW_UP_START = re.compile(r"^\W*(?:y|e|entonces|osea|o sea)\b")
 # Words that point back at the last answer: "¿de cuánto es esa?", "¿y eso?".
 REFERS_BACK = frozenset({"esa", "ese", "eso", "esas", "esos", "otra", "otro", "misma", "mismo"})
 MENU_WORDS = frozenset({"menu", "ayuda", "opciones", "inicio", "help"})
@@ -123,7 +121,9 @@ def _routed(ctx: Context, intent: str) -> str:
     if intent == intents.INFORM_NUMBER:
         return intents.FOLLOW_UP
     if intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE):
-        refers_back = FOLLOW_UP_START.match(text) or REFERS_BACK & set(text.split()) or ctx.turn.entities
+        refers_back = (
+            follow_up.FOLLOW_UP_START.match(text) or REFERS_BACK & set(text.split()) or ctx.turn.entities
+        )
         if ctx.turn.slots.get(SLOT_CONTEXT) and refers_back:
             return intents.FOLLOW_UP
         if ctx.turn.entity("weight") or parse_grams(text):

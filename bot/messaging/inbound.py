@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db import insert_ignoring_conflict
 from bot.messaging.optout import opt_action
 from bot.messaging.schema import InboundMessage
 from bot.timeutil import as_utc, utcnow
@@ -62,11 +62,6 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-# INSERT ... ON CONFLICT DO NOTHING on the two databases the program runs on: a Twilio retry
-# is one statement that inserts nothing, so it neither raises nor spoils the caller's unit of work.
-_INSERT_IGNORING_REPEATS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
 def _values(message: Inbound) -> dict[str, Any]:
     location = message.location or {}
     return {
@@ -91,13 +86,10 @@ def _values(message: Inbound) -> dict[str, Any]:
 
 def store_inbound(session: Session, message: Inbound) -> bool:
     """Stores the message; False when that MessageSid was stored already (a Twilio retry)."""
-    insert = _INSERT_IGNORING_REPEATS[session.get_bind().dialect.name]
-    stored = session.execute(
-        insert(InboundMessage.__table__)
-        .values(**_values(message))
-        .on_conflict_do_nothing(index_elements=[InboundMessage.message_sid])
+    # a Twilio retry is one statement that inserts nothing: it neither raises nor spoils the unit of work
+    return insert_ignoring_conflict(
+        session, InboundMessage.__table__, _values(message), [InboundMessage.message_sid]
     )
-    return stored.rowcount == 1
 
 
 def inbound_exists(session: Session, message_sid: str) -> bool:
