@@ -28,7 +28,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db browser run chat console phone bench-channels test clean
+.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys test clean
 
 setup: venv model db
 
@@ -76,6 +76,12 @@ phone: venv
 # The benchmark wants the stand-in, and says so: with `make run` going without a Twilio account.
 bench-channels: venv
 	@TWILIO_USE_STANDIN=1 $(PY) bench/channels_bench.py --farmers 20 --messages 3 --auth-token dev-token
+
+# What a farmer pays and types (issue 15): the standard journeys over SMS and WhatsApp, with what
+# they need started for the run and stopped after (a fresh database, the Twilio stand-in, the
+# action server, Rasa on the current model; all on 127.0.0.1). Table: bench/results/journeys.md.
+bench-journeys: model
+	@$(PY) bench/journeys.py --model $(MODEL)
 
 chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL)

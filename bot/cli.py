@@ -8,13 +8,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT
+from bot import retention
+from bot.config import PROJECT_ROOT, settings
 from bot.db import session_scope
 from bot.records import csv_import, demo_data, seed
 from bot.records.demo_data import SEED_DIR
 from bot.records.knowledge import load_knowledge
 from bot.records.migrate import upgrade
 from bot.records.privacy import code_from_folio
+from bot.records.retention import periods
+from bot.records.vocabulary import RETENTION_KINDS
 
 
 def cmd_setup_db(args: argparse.Namespace) -> int:
@@ -91,6 +94,28 @@ def cmd_demo_phones(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Deletes what is past its retention period (README, "Privacy: retention"); prints counts."""
+    config = settings()
+    tracker_url = retention.tracker_url()
+    with session_scope() as session:
+        if tracker_url is None:
+            report = retention.purge(session, None, config, dry_run=args.dry_run)
+        else:
+            with session_scope(tracker_url) as tracker:
+                report = retention.purge(session, tracker, config, dry_run=args.dry_run)
+    verb = "se borrarían" if args.dry_run else "borrados o vaciados"
+    for kind, days in periods(config).items():
+        print(f"{RETENTION_KINDS[kind]} (más de {days} días): {report.total(kind)} registro(s) {verb}")
+        for count in (c for c in report.counts if c.kind == kind):
+            print(f"  {count.what}: {count.rows}")
+    if tracker_url is None:
+        print("Sin base de Rasa (TRACKER_DATABASE_URL): no se revisaron sus eventos.")
+    if args.dry_run:
+        print("No se borró nada (--dry-run).")
+    return 0
+
+
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot/nlu")
 
 
@@ -130,6 +155,9 @@ def parser() -> argparse.ArgumentParser:
     load.set_defaults(run=cmd_import_csv)
     model = commands.add_parser("model-name", help="the model file name for the current training data")
     model.set_defaults(run=cmd_model_name)
+    purge = commands.add_parser("purge", help="delete what is past its retention period (counts only)")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
+    purge.set_defaults(run=cmd_purge)
     demo = commands.add_parser("demo-phones", help="list the demo phone numbers")
     demo.set_defaults(run=cmd_demo_phones)
     return root

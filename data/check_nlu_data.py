@@ -50,6 +50,7 @@ MIN_TRAIN = {
     "cancel_enrolment": 40,
     "send_media": 30,
     "set_pin": 30,
+    "revoke_consent": 30,
     "out_of_scope": 40,
     "help": 40,
     "inform_number": 40,

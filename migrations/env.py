@@ -7,7 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 import bot.console.schema
-import bot.messaging.schema  # noqa: F401  (messaging tables, revision 0002)
+import bot.messaging.schema  # messaging tables, revision 0002
+import bot.records.arco_schema  # noqa: F401  (ARCO requests, revision 0008)
 from bot.db import engine
 from bot.records.schema import Base
 

@@ -23,11 +23,14 @@ LAYERS: dict[str, int] = {
     "bot.messaging": 2,
     "bot.channels": 3,
     "bot.console": 3,
-    "bot.cli": 3,
     "bot.stack": 3,
     "bot.action_server": 3,
     "bot.twilio_standin": 3,
     "actions": 3,
+    # The retention purge spans the records, the messaging tables and the console's tables (and
+    # Rasa's tracker, which the console reads), so it sits above them; the CLI runs it.
+    "bot.retention": 4,
+    "bot.cli": 5,
 }
 BASE = 0
 

@@ -17,6 +17,7 @@ ORDINALS: dict[str, int] = {
     "quinto": 5, "quinta": 5, "5to": 5, "5ta": 5, "cinco": 5,
 }  # fmt: skip
 LAST = ("ultimo", "ultima")
+GRADE_ORDINAL = re.compile(r"\bde (primera|segunda)\b")
 
 # Common Mexican nicknames, so a person on a shared phone can answer with the name they use.
 NICKNAMES: dict[str, str] = {
@@ -29,6 +30,14 @@ NICKNAMES: dict[str, str] = {
     "chayo": "rosario", "miguelito": "miguel", "rafa": "rafael", "chava": "salvador",
     "javi": "javier", "moncho": "ramon", "fer": "fernando", "neto": "ernesto", "luisito": "luis",
 }  # fmt: skip
+
+# A plain yes or no, as farmers write it, answering a yes-or-no question on offer.
+YES_WORDS = frozenset(
+    {"si", "sip", "sii", "simon", "claro", "ok", "okey", "va", "sale", "orale", "dale", "correcto",
+     "andale", "esta", "bien", "por", "favor", "porfa", "acepto", "confirmo", "de", "acuerdo"}
+)  # fmt: skip
+NO_WORDS = frozenset({"no", "nop", "nel", "tampoco", "mejor", "gracias"})
+THUMBS_UP = ("👍", "👌")
 
 # Day names as the option labels write them ("sáb 5 dic").
 DAYS: dict[str, str] = {
@@ -110,7 +119,7 @@ def _by_ordinal(options: list[Option], words: list[str]) -> Option | None:
     return None
 
 
-def _by_words(options: list[Option], words: list[str]) -> Option | None:
+def _by_words(options: list[Option], words: list[str], strict: bool = False) -> Option | None:
     """The one option whose label holds every meaningful word written (days as numbers too)."""
     if not words:
         return None
@@ -118,15 +127,18 @@ def _by_words(options: list[Option], words: list[str]) -> Option | None:
     matches = [
         option for option, label in zip(options, labels, strict=True) if all(w in label for w in words)
     ]
-    if len(matches) == 1:
-        return matches[0]
+    if len(matches) == 1 or strict:
+        return matches[0] if len(matches) == 1 else None
     some = [option for option, label in zip(options, labels, strict=True) if any(w in label for w in words)]
     return some[0] if len(some) == 1 else None
 
 
-def pick_option(options: list[Option], text: str) -> Option | None:
-    """The offered option the message names, or None when it names none or several."""
+def pick_option(options: list[Option], text: str, strict: bool = False) -> Option | None:
+    """The offered option the message names, or None when it names none or several. ``strict``:
+    only by its order or by every meaningful word written (not by one word of its label)."""
     if not options:
         return None
     words = words_of(text)
-    return _by_ordinal(options, words) or _by_words(options, words)
+    graded = set(GRADE_ORDINAL.findall(plain(text)))  # "¿y de segunda?" is a grade, not option 2
+    by_order = _by_ordinal(options, [w for w in words if w not in graded])
+    return by_order or _by_words(options, words, strict)

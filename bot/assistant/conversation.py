@@ -30,6 +30,7 @@ from bot.replies.spanish import first_name
 from bot.text import plain
 
 NUMBER_REPLY = re.compile(r"^\s*(?:opcion|la|el|numero|num|no\.?|#)?\s*(\d{1,6})\s*[.)]?\s*$")
+CODE = re.compile(r"^\s*\d{4}\s*$")  # what a check code or a PIN looks like
 
 
 def is_number_reply(text: str) -> bool:
@@ -42,7 +43,7 @@ def menu(ctx: Context, _arg: str | None = None) -> Reply:
 
 def greet(ctx: Context, _arg: str | None = None) -> Reply:
     if identity.never_asked(ctx):
-        return Reply.say("hello_first").then(identity.privacy_notice(ctx, None))
+        return identity.privacy_notice(ctx, None)  # it says hello itself, in one SMS part
     farmers = farmers_for_phone(ctx.session, ctx.phone) if identity.consented(ctx) else []
     hello = (
         Reply.say("hello_known", name=first_name(farmers[0].name))
@@ -60,6 +61,10 @@ def number(ctx: Context, _arg: str | None = None) -> Reply:
         return problem if problem is not None else ctx.resume(pending, Reply.say("ok"))
     if awaiting == identity.AWAITING_NEW_PIN:
         return identity.answer_new_pin(ctx, pending)
+    if awaiting is None and CODE.match(ctx.turn.text):  # a check code, the question long gone
+        lock = identity.phone_lock(ctx)
+        if lock is not None:
+            return identity.lock_notice(ctx, lock)
     options = ctx.turn.options
     if not options:
         return Reply.say("number_unknown", options=MAIN_MENU)
@@ -127,7 +132,29 @@ def farmer_named(ctx: Context) -> Reply | None:
     if not choices or is_number_reply(ctx.turn.text):
         return None
     chosen = pick_option(choices, ctx.turn.text)
-    return ctx.run(chosen.key) if chosen is not None else None
+    if chosen is not None:
+        return ctx.run(chosen.key)
+    if INTRODUCES.match(plain(ctx.turn.text)):  # "soy pedro": nobody of that name on this phone
+        return Reply.say("choose_farmer_unknown", options=choices)
+    return None
+
+
+# How a person says who they are: "soy lupe", "habla juan", "me llamo rosa".
+INTRODUCES = re.compile(r"^\W*(?:soy|habla|me llamo|aqui)\b")
+
+
+def person_named(ctx: Context) -> int | None:
+    """On a shared phone, a message that names another of its people ("ahora pregunta mi esposa
+    guadalupe") speaks for that person from now on: their id, set for this turn, else None."""
+    current = ctx.turn.slots.get(SLOT_FARMER)
+    if current is None or ctx.turn.phone is None or not identity.consented(ctx):
+        return None
+    others = [f for f in farmers_for_phone(ctx.session, ctx.turn.phone) if f.id != int(current)]
+    named = identity.farmer_named_in(others, ctx.turn.text)
+    if named is None:
+        return None
+    ctx.turn.slots[SLOT_FARMER] = named.id
+    return named.id
 
 
 def farmer_chosen(ctx: Context, farmer_id: str | None) -> Reply:
@@ -156,7 +183,9 @@ def human_request(ctx: Context, reason: str) -> tuple[HumanRequest, bool]:
 
 
 def human(ctx: Context, _arg: str | None = None) -> Reply:
-    request, new = human_request(ctx, reason="asked")
+    """A person, on request; staff are told when it is because payment answers are locked."""
+    reason = "locked_out" if identity.phone_lock(ctx) is not None else "asked"
+    request, new = human_request(ctx, reason=reason)
     return Reply.say("human_requested" if new else "human_already", ref=f"S-{request.id:05d}")
 
 

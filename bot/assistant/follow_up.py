@@ -5,20 +5,36 @@ what was just said: an option on offer, or the last answer's skill with what it 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from bot.assistant import conversation, intents, steps
 from bot.assistant.choices import pick_option
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
+from bot.nlu.dates import month_asked, year_asked
 from bot.nlu.numbers import parse_grams
+from bot.records.knowledge import explanation_for
 from bot.text import plain
 
 # How a message that follows on from the last answer starts: "¿y …?", "e …", "entonces …".
-FOLLOW_UP_START = re.compile(r"^\W*(?:y|e|entonces|osea|o sea)\b")
+FOLLOW_UP_START = re.compile(r"^\W*(?:(?:ok|bueno|va|ah|oiga|oye)\W+)?(?:y|e|entonces|osea|o sea)\b")
+# "¿Cómo la evito?" after an explanation: what the farmer can do.
+HOW = re.compile(
+    r"como (?:la |lo |le |las |los )?(?:evito|hago|quito|controlo|prevengo|arreglo|combato)|"
+    r"que (?:hago|puedo hacer|le hago)|como se (?:evita|quita|controla|previene)"
+)
+# "¿Y de dónde sacan ese dato?" after a requirement: its source.
+SOURCE = re.compile(r"de donde|fuente|quien (?:lo )?dice|donde (?:lo )?(?:saco|tramito|consigo)")
+WHY = re.compile(r"^\W*(?:y\W+)?(?:por ?que|porque|xq|pq|x que)\b")
 
 # What a follow-up may leave out and the last answer said: carried over unless the message
 # names it again.
-CARRIED = ("product", "grade", "training_topic", "municipality", "state")
+CARRIED = ("product", "grade", "training_topic", "calibre", "municipality", "state")
+PLACE = ("municipality", "state")
 THAT_INVOICE = ("esa factura", "esa", "la factura", "esa misma", "la misma")
+# "¿y pa cuándo?", "¿de cuánto va a ser?", "¿a qué cuenta llegó?", "¿me pasa la referencia?"
+WHEN = ("cuando", "que dia", "fecha", "cuanto", "cuenta", "referencia")
+# Words that make "¿por qué …?" a new question, not "why" about the last answer's reasons.
+NEW_SUBJECT = re.compile(r"entreg|rechaz|descont|kilo|\bkg\b|factur|pag|calibre|curso|taller")
 
 
 def follow_up(ctx: Context, _arg: str | None = None) -> Reply:
@@ -31,15 +47,46 @@ def follow_up(ctx: Context, _arg: str | None = None) -> Reply:
         if parse_grams(ctx.turn.text) or ctx.turn.entity("weight"):
             return ctx.handlers[intents.ASK_AVOCADO_SIZE](ctx, None)
         return conversation.fallback(ctx)
+    said = plain(ctx.turn.text)
     reasons = context.get("reasons") or []
-    if skill == intents.ASK_EXPLANATION and reasons:  # "¿y cómo le hago?" after an explanation
-        return ctx.run(steps.with_arg(steps.WHAT_TO_DO, reasons[0]))
+    if skill == intents.ASK_EXPLANATION and explanation_for(ctx.session, said) is not None:
+        return ctx.handlers[intents.ASK_EXPLANATION](ctx, None)  # "¿y la antracnosis?"
+    if reasons and (bare_why(said) or HOW.search(said)):
+        step = steps.EXPLAIN if bare_why(said) else steps.WHAT_TO_DO  # "¿por qué?", "¿cómo la evito?"
+        return ctx.run(steps.with_arg(step, reasons[0]))
+    if skill == intents.ASK_QUALITY_STANDARD and SOURCE.search(said) and context.get("grade"):
+        return ctx.run(steps.with_arg(steps.QUALITY_DETAIL, f"{context.get('product')}:{context['grade']}"))
     folios = context.get("folios") or []
-    if skill in (intents.ASK_PAYMENT_STATUS, intents.ASK_PAYMENT_HISTORY) and folios:
-        said = plain(ctx.turn.text)
-        if not ctx.turn.entity("invoice_folio") and any(words in said for words in THAT_INVOICE):
-            return ctx.handlers[intents.ASK_PAYMENT_STATUS](ctx, folios[0])
+    about_payments = skill in (intents.ASK_PAYMENT_STATUS, intents.ASK_PAYMENT_HISTORY) and folios
+    that_one = any(words in said for words in THAT_INVOICE + WHEN) and not names_a_period(said)
+    if about_payments and that_one and not ctx.turn.entity("invoice_folio"):
+        return ctx.handlers[intents.ASK_PAYMENT_STATUS](ctx, folios[0])
+    place_named = any(ctx.turn.entity(name) for name in PLACE)
     for name in CARRIED:
+        if name in PLACE and place_named:
+            continue  # "¿y en Jalisco?": the new place, not the last one's town
+        if name == "calibre" and (re.search(r"\d", said) or "cuales" in said):
+            continue  # "¿y el 84?", "¿cuáles sí compran?": not the last calibre
         if not ctx.turn.entity(name) and context.get(name):
             ctx.turn.entities[name] = [str(context[name])]
     return ctx.handlers[skill](ctx, None)
+
+
+def asks_how(text: str) -> bool:
+    return HOW.search(plain(text)) is not None
+
+
+def asks_source(text: str) -> bool:
+    return SOURCE.search(plain(text)) is not None
+
+
+def bare_why(text: str) -> bool:
+    """ "¿Y por qué?", "por que?? si iba bien la fruta": why, about what was just said."""
+    said = plain(text)
+    return WHY.match(said) is not None and not NEW_SUBJECT.search(said) and len(said.split()) <= 8
+
+
+def names_a_period(text: str) -> bool:
+    """ "¿Y cuánto en octubre?", "¿y en el año?": a new question about a period, not that invoice."""
+    today = date.today()
+    return month_asked(text, today) is not None or year_asked(text, today) is not None

@@ -5,25 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from bot.assistant import intents, steps
+from bot.assistant.choices import words_of
 from bot.assistant.turn import SLOT_FARMER, Context, Option, Reply
+from bot.records.consents import has_consented, latest_consent, record_consent
 from bot.records.farmers import farmer_for_phone, farmers_for_phone
 from bot.records.privacy import (
     CheckResult,
     Lock,
     check_code,
     code_from_folio,
-    has_consented,
     is_valid_pin,
-    latest_consent,
-    record_consent,
+    lock_of_phone,
     set_pin,
     verification_state,
 )
+from bot.records.requests import record_human_request
 from bot.records.schema import Farmer
 from bot.replies.spanish import short_name, until
+from bot.text import plain
 from bot.timeutil import utcnow
 
-CONTROLLER = "El programa Pequeño Productor"
+CONTROLLER = "Pequeño Productor"  # who keeps the data, as the short notice names it
 # What the last question waits for (the "awaiting" slot): a check code, or a new PIN.
 AWAITING_CODE = "verification"
 AWAITING_NEW_PIN = "new_pin"
@@ -67,6 +69,9 @@ def identify(ctx: Context, pending: dict[str, Any]) -> Farmer | Reply:
         farmer = farmer_for_phone(ctx.session, ctx.phone, int(chosen))
         if farmer is not None:
             return farmer
+    named = farmer_named_in(farmers, ctx.turn.text)  # "aquí guadalupe, ¿ya me depositaron?"
+    if named is not None:
+        return named
     reply = Reply.say(
         "choose_farmer",
         options=[Option(short_name(f.name), steps.with_arg(steps.FARMER_CHOSEN, f.id)) for f in farmers],
@@ -123,12 +128,31 @@ def _awaiting_code(reply: Reply, pending: dict[str, Any]) -> Reply:
 
 def _locked(ctx: Context, lock: Lock | None, pending: dict[str, Any]) -> Reply:
     """The lock and when it ends. A code written while locked is answered with the lock again,
-    so the question stays open (it is never compared while the lock lasts)."""
+    so the question stays open (it is never compared while the lock lasts). A lock that waits
+    for staff puts the phone in their queue, saying why (never with the code written)."""
+    if lock is None or lock.held_for_staff:
+        farmer_id = pending.get("farmer_id")
+        record_human_request(
+            ctx.session,
+            ctx.phone,
+            ctx.turn.conversation_id,
+            int(farmer_id) if farmer_id is not None else None,
+            "locked_out",
+            None,
+        )
+    return _awaiting_code(lock_notice(ctx, lock), pending)
+
+
+def lock_notice(ctx: Context, lock: Lock | None) -> Reply:
+    """That payment answers are locked, and until when (or until staff lift the lock)."""
     if lock is None or lock.until is None:
-        reply = Reply.say("code_locked_for_staff")
-    else:
-        reply = Reply.say("code_locked", until=until(lock.until, utcnow(), ctx.config.timezone))
-    return _awaiting_code(reply, pending)
+        return Reply.say("code_locked_for_staff")
+    return Reply.say("code_locked", until=until(lock.until, utcnow(), ctx.config.timezone))
+
+
+def phone_lock(ctx: Context) -> Lock | None:
+    """The lock on this phone's payment answers, if any (for any of its farmers)."""
+    return lock_of_phone(ctx.session, ctx.turn.phone) if ctx.turn.phone is not None else None
 
 
 # --- the farmer's own PIN -----------------------------------------------------------------------
@@ -162,3 +186,10 @@ def _weak(pin: str, farmer: Farmer) -> bool:
     """Easy to guess: one digit repeated, a run up or down, or the folio digits themselves."""
     steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
     return len(set(pin)) == 1 or steps in ({1}, {-1}) or pin == code_from_folio(farmer.folio)
+
+
+def farmer_named_in(farmers: list[Farmer], text: str) -> Farmer | None:
+    """The one farmer of a shared phone whose first name (or its nickname) the message says."""
+    said = set(words_of(text))
+    named = [f for f in farmers if f.name and plain(f.name).split()[0] in said]
+    return named[0] if len(named) == 1 else None

@@ -30,6 +30,7 @@ FOLLOW_UP = "follow_up"
 SEND_MEDIA = "send_media"
 OUT_OF_SCOPE = "out_of_scope"
 BOT_CHALLENGE = "bot_challenge"
+REVOKE_CONSENT = "revoke_consent"
 # Rasa's own intent when the NLU is not confident enough (FallbackClassifier in config.yml).
 NLU_FALLBACK = "nlu_fallback"
 

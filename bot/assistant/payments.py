@@ -11,7 +11,8 @@ from bot.assistant import identity, intents
 from bot.assistant.deliveries import rejection_reasons
 from bot.assistant.knowledge import explain_options
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
-from bot.nlu.dates import month_asked
+from bot.nlu.dates import month_asked, weekday_asked, year_asked
+from bot.records.knowledge import faq_by_code, placeholders
 from bot.records.payments import (
     invoice_by_folio,
     last_paid_invoice,
@@ -21,14 +22,15 @@ from bot.records.payments import (
     unpaid_invoices,
 )
 from bot.records.schema import Farmer, Invoice
-from bot.records.vocabulary import HOLD_REASONS
+from bot.records.vocabulary import HOLD_REASONS, INVOICE_STATUSES
 from bot.replies.catalog import render
-from bot.replies.spanish import count_of, kilos, money, month_name, short_date
+from bot.replies.spanish import kilos, money, month_name, short_date
 from bot.text import plain
 from bot.timeutil import local_today
 
 log = logging.getLogger(__name__)
 
+PAYMENT_TIME_FAQ = "payment_time"  # the FAQ entry that says how long payment takes
 PAYMENT_DAYS = 7  # the program pays smallholders in about 7 days (shared/domain/facts.md §6)
 FOLIO = re.compile(r"\b[Ff]\s?-?\s?(\d{6})\b|\bfactura\s+(?:no\.?\s*|numero\s*|#\s*)?(\d{6})\b", re.I)
 UNPAID_FIRST = {"on_hold": 0, "rejected": 1, "in_review": 2, "received": 3, "scheduled": 4, "paid": 5}
@@ -58,9 +60,12 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
             return Reply.say("invoice_not_found", folio=folio)
         invoices = [invoice]
     else:
-        invoices = _most_relevant(recent_invoices(ctx.session, farmer.id, limit=6))
+        recent = recent_invoices(ctx.session, farmer.id, limit=6)
+        invoices = _of_last_delivery(recent, ctx.turn.text) or _most_relevant(
+            recent, weekday_asked(ctx.turn.text)
+        )
     if not invoices:
-        return Reply.say("no_invoices")
+        return Reply.say("no_invoices").then(_payment_time(ctx))
     log_payment_access(ctx.session, ctx.phone, farmer.id, [i.folio for i in invoices])
     log.info("payment status shown: %d invoice(s)", len(invoices))
     lines = [describe(i) for i in invoices]
@@ -75,24 +80,74 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
     )
 
 
-def _most_relevant(invoices: list[Invoice]) -> list[Invoice]:
-    """Up to two: what is still open comes first, then the latest paid one."""
-    return sorted(invoices, key=lambda i: (UNPAID_FIRST[i.status], -i.issued_on.toordinal()))[:2]
+ASKS_WHEN = re.compile(r"cuando|cuanto tiempo|en cuanto|dias")
+
+
+def _payment_time(ctx: Context) -> Reply:
+    """ "¿En cuánto me pagan?" with no invoice yet: how long the program takes, from the FAQ."""
+    entry = faq_by_code(ctx.session, PAYMENT_TIME_FAQ)
+    if entry is None or placeholders(entry.answer) or not ASKS_WHEN.search(plain(ctx.turn.text)):
+        return Reply()
+    return Reply(messages=[entry.answer])
+
+
+def _most_relevant(invoices: list[Invoice], weekday: int | None = None) -> list[Invoice]:
+    """Up to two: what is still open comes first, then the latest paid one. "¿Qué me depositan
+    el viernes?": the unpaid ones expected on that day of the week, when there are any."""
+    on_that_day = [i for i in invoices if i.status != "paid" and _expected(i).weekday() == weekday]
+    chosen = on_that_day or invoices
+    return sorted(chosen, key=lambda i: (UNPAID_FIRST[i.status], -i.issued_on.toordinal()))[:2]
+
+
+LAST_DELIVERY = re.compile(r"ultim[ao] (?:entrega|corte|cosecha)")
+
+
+def _of_last_delivery(invoices: list[Invoice], text: str) -> list[Invoice]:
+    """ "¿Cuánto me toca de la última entrega?": the invoice of the latest delivery, if any."""
+    delivered = [i for i in invoices if i.delivery is not None]
+    if not LAST_DELIVERY.search(plain(text)) or not delivered:
+        return []
+    return [max(delivered, key=lambda i: i.delivery.delivered_on)]
+
+
+def _expected(invoice: Invoice) -> date:
+    return invoice.scheduled_on or invoice.issued_on + timedelta(days=PAYMENT_DAYS)
 
 
 def describe(invoice: Invoice) -> str:
-    expected = invoice.scheduled_on or invoice.issued_on + timedelta(days=PAYMENT_DAYS)
+    expected = _expected(invoice)
     values = {"folio": invoice.folio, "amount": money(invoice.amount_mxn)}
     if invoice.status == "paid":
         text = render("invoice_paid", date=short_date(invoice.paid_on or expected), **values)
         if invoice.bank_reference_last4:
             text += " " + render("bank_reference", ref=invoice.bank_reference_last4)
     elif invoice.status in ("on_hold", "rejected"):
-        text = render(f"invoice_{invoice.status}", reason=invoice.status_reason or "-", **values)
+        text = render(f"invoice_{invoice.status}", reason=hold_reason(invoice), **values)
     else:
         text = render(f"invoice_{invoice.status}", date=short_date(expected), **values)
     rejection = _rejection(invoice)
     return f"{text} {rejection}" if rejection else text
+
+
+def hold_reason(invoice: Invoice) -> str:
+    """Why an invoice is held or rejected, in the program's words for its reason code (short and
+    the same for everyone); the staff's note when the code says no more than "other"."""
+    code = invoice.status_reason_code
+    if code and code != "other" and code in HOLD_REASONS:
+        return HOLD_REASONS[code]
+    return (invoice.status_reason or HOLD_REASONS["other"]).strip().rstrip(".")
+
+
+def _brief(invoice: Invoice) -> str:
+    """ "F-510526 $49,400.00, pago programado, mié 2 dic": an invoice in short, for SMS lists."""
+    expected = _expected(invoice)
+    return render(
+        "invoice_brief",
+        folio=invoice.folio,
+        amount=money(invoice.amount_mxn),
+        status=INVOICE_STATUSES.get(invoice.status, invoice.status),
+        date=short_date(expected),
+    )
 
 
 def _rejection(invoice: Invoice) -> str | None:
@@ -105,7 +160,10 @@ def _rejection(invoice: Invoice) -> str | None:
 
 # --- payment history ----------------------------------------------------------------------------
 
-PENDING_WORDS = ("falta", "pendiente", "debe", "deben", "por cobrar", "no me han pagado")
+PENDING_WORDS = (
+    "falta", "pendiente", "debe", "deben", "por cobrar", "no me han", "nunca", "sin pagar",
+    "sin pagarse", "sigue sin", "sin cobrar", "no me la pagaron", "no me lo pagaron",
+)  # fmt: skip
 
 
 def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
@@ -114,31 +172,62 @@ def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
     farmer = identity.checked_farmer(ctx, pending)
     if isinstance(farmer, Reply):
         return farmer
-    month = month_asked(ctx.turn.text, local_today(ctx.config.timezone))
+    if weekday_asked(ctx.turn.text) is not None:  # "¿cuánto me depositan el viernes?"
+        return show_payments(ctx, farmer, None)
+    today = local_today(ctx.config.timezone)
+    year = year_asked(ctx.turn.text, today)
+    if year is not None:
+        return _paid_this_year(ctx, farmer, *year)
+    month = month_asked(ctx.turn.text, today)
+    unpaid_asked = any(word in plain(ctx.turn.text) for word in PENDING_WORDS)
+    if unpaid_asked:  # "la de septiembre nunca me la pagaron": that month's, if there is one
+        return _still_unpaid(ctx, farmer, month)
     if month is not None:
         return _paid_in(ctx, farmer, *month)
-    if any(word in plain(ctx.turn.text) for word in PENDING_WORDS):
-        return _still_unpaid(ctx, farmer)
-    return _last_payment(ctx, farmer)
+    return _last_payment(ctx, farmer, _shown_before(ctx))
 
 
-def _shown(ctx: Context, farmer: Farmer, invoices: list[Invoice], reply: Reply) -> Reply:
+EARLIER = re.compile(r"\b(?:antes|anterior|pasado|otro)\b")
+
+
+def _shown_before(ctx: Context) -> list[str]:
+    """ "¿Y el de antes?" after a payment: the folios already shown, to go one further back."""
+    context = ctx.turn.slots.get(SLOT_CONTEXT) or {}
+    if context.get("skill") != intents.ASK_PAYMENT_HISTORY or not EARLIER.search(plain(ctx.turn.text)):
+        return []
+    return list(context.get("folios") or [])
+
+
+def _shown(
+    ctx: Context, farmer: Farmer, invoices: list[Invoice], reply: Reply, keep: list[str] | None = None
+) -> Reply:
+    """Logs what was shown and remembers it (with ``keep``, the folios shown before it)."""
     log_payment_access(ctx.session, ctx.phone, farmer.id, [i.folio for i in invoices])
     reasons = [i.status_reason_code for i in invoices if i.status_reason_code]
     reply.remember[SLOT_CONTEXT] = {
         "skill": intents.ASK_PAYMENT_HISTORY,
-        "folios": [i.folio for i in invoices],
+        "folios": [i.folio for i in invoices] + (keep or []),
         "reasons": reasons,
     }
     reply.remember["farmer_id"] = farmer.id
     return reply
 
 
-def _last_payment(ctx: Context, farmer: Farmer) -> Reply:
-    invoice = last_paid_invoice(ctx.session, farmer.id)
+def _last_payment(ctx: Context, farmer: Farmer, shown: list[str]) -> Reply:
+    """The latest payment, or the one before those already shown."""
+    invoice = last_paid_invoice(ctx.session, farmer.id, skip=shown)
     if invoice is None:
-        return Reply.say("history_none")
-    return _shown(ctx, farmer, [invoice], Reply(messages=[describe(invoice)]))
+        return Reply.say("history_none_before" if shown else "history_none")
+    return _shown(ctx, farmer, [invoice], Reply(messages=[describe(invoice)]), keep=shown)
+
+
+def _paid_this_year(ctx: Context, farmer: Farmer, first: date, last: date) -> Reply:
+    invoices = paid_between(ctx.session, farmer.id, first, last)
+    if not invoices:
+        return Reply.say("history_year_none", year=first.year)
+    total = money(sum((i.amount_mxn for i in invoices), Decimal(0)))
+    text = render("history_year", year=first.year, count=len(invoices), total=total)
+    return _shown(ctx, farmer, invoices, Reply(messages=[text]))
 
 
 def _paid_in(ctx: Context, farmer: Farmer, first: date, last: date) -> Reply:
@@ -153,23 +242,24 @@ def _paid_in(ctx: Context, farmer: Farmer, first: date, last: date) -> Reply:
     text = render(
         "history_month",
         month=month_name(first),
-        count=count_of(len(invoices), "factura", "facturas"),
+        count=len(invoices),
         lines="; ".join(items),
         total=total,
     )
     return _shown(ctx, farmer, invoices, Reply(messages=[text]))
 
 
-def _still_unpaid(ctx: Context, farmer: Farmer) -> Reply:
+def _still_unpaid(ctx: Context, farmer: Farmer, month: tuple[date, date] | None = None) -> Reply:
     invoices = unpaid_invoices(ctx.session, farmer.id)
+    if month is not None:
+        invoices = [i for i in invoices if month[0] <= i.issued_on <= month[1]] or invoices
     if not invoices:
         return Reply.say("history_pending_none")
-    shown = invoices[: 1 if ctx.turn.medium == "sms" else 2]  # two SMS parts at most
-    lines = "\n".join(describe(i) for i in shown)
+    sms = ctx.turn.medium == "sms"
+    shown = invoices[: 3 if sms else 2]  # two SMS parts at most: short lines by SMS
+    lines = "; ".join(_brief(i) for i in shown) if sms else "\n".join(describe(i) for i in shown)
     if len(invoices) > len(shown):
-        lines += " " + render(
-            "history_more", count=count_of(len(invoices) - len(shown), "factura", "facturas")
-        )
+        lines += " " + render("history_more", count=len(invoices) - len(shown))
     reply = Reply.say("history_pending", lines=lines)
     reasons = [
         (i.status_reason_code, HOLD_REASONS.get(i.status_reason_code, ""))

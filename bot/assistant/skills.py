@@ -14,22 +14,22 @@ from dataclasses import dataclass
 
 from bot.assistant import (
     conversation,
+    data_rights,
     deliveries,
     follow_up,
     identity,
     intents,
     knowledge,
     payments,
+    routing,
     standards,
     steps,
     trainings,
 )
-from bot.assistant.turn import SLOT_CONTEXT, Context, Handler, Reply, Turn
+from bot.assistant.turn import SLOT_FARMER, Context, Handler, Reply, Turn
 from bot.config import settings
 from bot.db import session_scope
 from bot.logs import failure
-from bot.nlu.numbers import parse_grams
-from bot.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ SKILLS: tuple[Skill, ...] = (
     Skill(intents.SEND_MEDIA, conversation.media),
     Skill(intents.OUT_OF_SCOPE, conversation.out_of_scope),
     Skill(intents.BOT_CHALLENGE, conversation.fixed("bot_challenge")),
+    Skill(intents.REVOKE_CONSENT, data_rights.ask_revoke),
     Skill(intents.NLU_FALLBACK, conversation.fallback),
 )
 
@@ -83,6 +84,8 @@ STEPS: dict[str, Handler] = {
     steps.DISMISS: conversation.fixed("ok"),
     steps.EXPLAIN: knowledge.ask_explanation,
     steps.WHAT_TO_DO: knowledge.what_to_do,
+    steps.REVOKE_CONFIRMED: data_rights.confirm_revoke,
+    steps.MORE: trainings.more_trainings,
 }
 
 HANDLERS: dict[str, Handler] = {**{skill.intent: skill.handler for skill in SKILLS}, **STEPS}
@@ -94,40 +97,15 @@ def respond(intent: str, turn: Turn) -> Reply:
     try:
         with session_scope() as session:
             ctx = Context(turn=turn, session=session, config=settings(), handlers=HANDLERS)
-            intent = _routed(ctx, intent)
+            intent = routing.routed(ctx, intent)
+            switched = conversation.person_named(ctx)
             named = conversation.farmer_named(ctx)
             reply = named if named is not None else HANDLERS[intent](ctx, None)
+            if switched is not None:
+                reply.remember.setdefault(SLOT_FARMER, switched)
         log.info("turn handled: %s -> %d message(s)", intent, len(reply.messages))
         return reply
     except Exception as exc:
         log.error("turn failed: %s: %s", intent, failure(exc))
         log.debug("turn failed: %s", intent, exc_info=exc)
         return Reply.say("error")
-
-
-# Words that point back at the last answer: "¿de cuánto es esa?", "¿y eso?".
-REFERS_BACK = frozenset({"esa", "ese", "eso", "esas", "esos", "otra", "otro", "misma", "mismo"})
-MENU_WORDS = frozenset({"menu", "ayuda", "opciones", "inicio", "help"})
-
-
-def _routed(ctx: Context, intent: str) -> str:
-    """Where a turn goes besides its intent. A message that is only a number always answers what
-    was last asked (basic phones); one the NLU called a number but that says more ("¿y uno de
-    250?") is a follow-up, and so is an unclear "y …" right after an answer; a weight alone asks
-    for the calibre; a long question the NLU called "help" is a how-to, not a request for the menu."""
-    text = plain(ctx.turn.text)
-    if conversation.is_number_reply(ctx.turn.text):
-        return intents.INFORM_NUMBER
-    if intent == intents.INFORM_NUMBER:
-        return intents.FOLLOW_UP
-    if intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE):
-        refers_back = (
-            follow_up.FOLLOW_UP_START.match(text) or REFERS_BACK & set(text.split()) or ctx.turn.entities
-        )
-        if ctx.turn.slots.get(SLOT_CONTEXT) and refers_back:
-            return intents.FOLLOW_UP
-        if ctx.turn.entity("weight") or parse_grams(text):
-            return intents.ASK_AVOCADO_SIZE
-    if intent == intents.HELP and not MENU_WORDS & set(text.split()) and len(text.split()) > 4:
-        return intents.ASK_HOWTO
-    return intent

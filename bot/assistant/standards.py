@@ -34,6 +34,7 @@ GRADE_WORDS = (
     (r"inocu|certific|globalgap|global gap|srrc|senasica", "inocuidad"),
     (r"\bcolor|rojo|rosa|rayado|quebrado|pinton", "color"),
 )
+EVERY_PRODUCT = "todos"  # the records' product for requirements that hold for every product
 GRADE_NAMES = {
     "extra": "Extra",
     "primera": "Primera",
@@ -59,11 +60,12 @@ def product_named(ctx: Context) -> str | None:
 
 
 def _grade(ctx: Context) -> str | None:
-    entity = ctx.turn.entity("grade")
-    if entity:
-        return plain(entity)
+    """The grade or aspect the message's words name, else its entity (which a follow-up may
+    carry over from the last answer: "¿y de segunda?" names its own)."""
     text = plain(ctx.turn.text)
-    return next((grade for pattern, grade in GRADE_WORDS if re.search(pattern, text)), None)
+    named = next((grade for pattern, grade in GRADE_WORDS if re.search(pattern, text)), None)
+    entity = ctx.turn.entity("grade")
+    return named or (plain(entity) if entity else None)
 
 
 def quality(ctx: Context, arg: str | None = None) -> Reply:
@@ -72,6 +74,10 @@ def quality(ctx: Context, arg: str | None = None) -> Reply:
     given_product, _, given_grade = (arg or "").partition(":")
     product = _product(ctx, given_product or None)
     grade = given_grade or (None if arg else _grade(ctx))
+    if product is None and grade is not None and grade in standards_for(ctx.session, EVERY_PRODUCT):
+        product = EVERY_PRODUCT  # "¿piden algún certificado de inocuidad?" holds for every product
+    if product is None:
+        product = (ctx.turn.slots.get(SLOT_CONTEXT) or {}).get("product")  # "¿y el color?"
     reply = _quality(ctx, product, grade)
     reply.remember.setdefault(SLOT_CONTEXT, {"skill": intents.ASK_QUALITY_STANDARD, "product": product})
     return reply
@@ -88,6 +94,8 @@ def _quality(ctx: Context, product: str | None, grade: str | None) -> Reply:
     if not any(s.product == product for s in table.values()):
         return Reply.say("quality_no_product", product=product)
     wanted = grade or "minimos"
+    if wanted == "defectos" and wanted not in table:
+        wanted = "minimos"  # "¿cómo debe ir para que no me lo regresen?": the minimum asked
     chosen = table.get(wanted)
     if chosen is None:
         return Reply.say("quality_missing", grade=GRADE_NAMES.get(wanted, wanted), product=product)
@@ -119,15 +127,15 @@ def avocado_size(ctx: Context, _arg: str | None = None) -> Reply:
     table = calibre_table(ctx.session)
     weight_text = ctx.turn.entity("weight") or ctx.turn.text
     calibre_text = ctx.turn.entity("calibre")
-    grams = parse_grams(weight_text) or _bare_grams(ctx)
+    grams = parse_grams(weight_text) or parse_grams(ctx.turn.text) or _bare_grams(ctx)
     if grams is None and re.search(r"\d+\s*(?:kg|kilo|g\b|gr)", plain(weight_text)):
         return Reply.say("size_weight_nonsense")
     if grams is not None:
         return _reference(size_for_weight(table, grams))
     calibre = parse_calibre(calibre_text) if calibre_text else parse_calibre(ctx.turn.text)
     if calibre is not None:
-        return _reference(size_for_calibre(table, calibre))
-    return Reply.say("size_intro", bought=_listing([r.calibre for r in table if r.purchased]))
+        return _reference(size_for_calibre(table, calibre), calibre)
+    return _remembered(Reply.say("size_intro", bought=_listing([r.calibre for r in table if r.purchased])))
 
 
 FRUIT_GRAMS = range(90, 1001)  # a bare number in this range, after a size answer, is a weight
@@ -141,9 +149,16 @@ def _bare_grams(ctx: Context) -> int | None:
     return next((n for n in numbers if n in FRUIT_GRAMS), None)
 
 
-def _reference(answer: str) -> Reply:
-    reply = Reply.say("size_reference", answer=answer)
-    reply.remember[SLOT_CONTEXT] = {"skill": intents.ASK_AVOCADO_SIZE}
+def _reference(answer: str, calibre: int | None = None) -> Reply:
+    """A size answer; it remembers the calibre, so "¿y cuánto pesa cada uno?" follows on."""
+    return _remembered(Reply.say("size_reference", answer=answer), calibre)
+
+
+def _remembered(reply: Reply, calibre: int | None = None) -> Reply:
+    context: dict[str, object] = {"skill": intents.ASK_AVOCADO_SIZE, "product": "aguacate"}
+    if calibre is not None:
+        context["calibre"] = f"calibre {calibre}"
+    reply.remember[SLOT_CONTEXT] = context
     return reply
 
 

@@ -12,9 +12,11 @@ QUALITY_DETAIL = "quality_detail"  # with "product:grade"
 DISMISS = "dismiss"
 EXPLAIN = "explain"  # with an explanation's code
 WHAT_TO_DO = "what_to_do"  # with an explanation's code
+REVOKE_CONFIRMED = "revoke_confirmed"
+MORE = "more"  # "MAS": the next page of the list just shown
 
 # What "sí" and "no" answer when one of these is on offer.
-ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL)
+ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL, REVOKE_CONFIRMED)
 ANSWERED_BY_NO = (CONSENT_NO, DISMISS)
 
 

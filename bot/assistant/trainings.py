@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from difflib import get_close_matches
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from bot.assistant import identity, intents, steps
 from bot.assistant.choices import pick_option, words_of
@@ -110,15 +111,44 @@ def _question_word(word: str) -> bool:
     return word in QUESTION_WORDS or bool(get_close_matches(word, QUESTION_WORDS, n=1, cutoff=0.8))
 
 
+# Sessions per page: by SMS two (with the intro and "MAS" they fit two parts), else three.
+PAGE_SMS, PAGE_OTHER = 2, 3
+
+
 def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
     found_place = _place(ctx)
     if isinstance(found_place, Reply):
         return found_place  # consent first, or ask for the place
     where, area = found_place
-    limit = 2 if ctx.turn.medium == "sms" else 3  # two SMS parts at most
-    topic, words, named = ctx.turn.entity("training_topic"), subject_words(ctx), named_subject(ctx)
-    found = find_trainings(ctx.session, area, topic, words, limit, named_subject=named is not None)
-    label = f" cerca de {where}" if where else ""
+    search = {
+        "where": where,
+        "place": asdict(area),
+        "topic": ctx.turn.entity("training_topic"),
+        "words": subject_words(ctx),
+        "named": named_subject(ctx),
+    }
+    return _page(ctx, search, 0)
+
+
+def more_trainings(ctx: Context, _arg: str | None = None) -> Reply:
+    """ "MAS": the next page of the list just shown, with the same search."""
+    context = ctx.turn.slots.get(SLOT_CONTEXT) or {}
+    search, offset = context.get("search"), context.get("more")
+    if not search or offset is None:
+        return Reply.say("trainings_no_more")
+    return _page(ctx, search, int(offset))
+
+
+def _page(ctx: Context, search: dict[str, Any], offset: int) -> Reply:
+    """One page of the trainings a search finds, from ``offset``; "MAS" when more are found."""
+    size = PAGE_SMS if ctx.turn.medium == "sms" else PAGE_OTHER
+    area, topic, words, named = Place(**search["place"]), search["topic"], search["words"], search["named"]
+    found = find_trainings(
+        ctx.session, area, topic, words, offset + size + 1, named_subject=named is not None
+    )
+    shown = found.trainings[offset : offset + size]
+    if offset and not shown:
+        return Reply.say("trainings_no_more")
     subject = named or (TRAINING_TOPICS.get(topic, topic) if topic else words[0] if words else "")
     template = {
         Match.NEAR: "trainings_intro",
@@ -128,15 +158,19 @@ def list_trainings(ctx: Context, _arg: str | None = None) -> Reply:
     }[found.match]
     reply = Reply.say(
         template,
-        options=_enrol_options(found.trainings, ctx.turn.medium == "sms"),
-        where=label,
+        options=_enrol_options(shown, ctx.turn.medium == "sms"),
+        where=f" cerca de {search['where']}" if search["where"] else "",
         subject=subject,
     )
+    more = len(found.trainings) > offset + size
+    reply.footer = render("trainings_more") if more else None
     reply.remember[SLOT_CONTEXT] = {
         "skill": intents.ASK_TRAININGS,
         "training_topic": topic,
         "municipality": area.municipality,
         "state": area.state,
+        "search": search,
+        "more": offset + size if more else None,
     }
     return reply
 
@@ -148,9 +182,12 @@ def my_enrolments(ctx: Context, _arg: str | None = None) -> Reply:
         return farmer
     enrolments = active_enrolments(ctx.session, farmer.id)
     if not enrolments:
-        return Reply.say("no_enrolments")
-    lines = "\n".join(line(e.training, ctx.turn.medium == "sms") for e in enrolments)
-    return Reply.say("my_enrolments", count=len(enrolments), lines=lines)
+        reply = Reply.say("no_enrolments")
+    else:
+        lines = "\n".join(line(e.training, ctx.turn.medium == "sms") for e in enrolments)
+        reply = Reply.say("my_enrolments", count=len(enrolments), lines=lines)
+    reply.remember[SLOT_CONTEXT] = {"skill": intents.ASK_TRAININGS}  # "¿y cuál es el próximo?"
+    return reply
 
 
 def _place(ctx: Context) -> tuple[str, Place] | Reply:
@@ -164,8 +201,9 @@ def _place(ctx: Context) -> tuple[str, Place] | Reply:
     if municipality or state:
         return municipality or state or "", Place(state=state, municipality=municipality)
     registered = ctx.turn.phone is not None and farmers_for_phone(ctx.session, ctx.turn.phone)
-    if not registered or not identity.consented(ctx):
-        return Reply.say("ask_place")
+    declined = not identity.consented(ctx) and not identity.never_asked(ctx)
+    if not registered or declined:
+        return Reply.say("ask_place")  # a known farmer never asked gets the notice, then their town
     farmer = identity.identify(ctx, {"key": intents.ASK_TRAININGS})
     if isinstance(farmer, Reply):
         return farmer
@@ -196,6 +234,8 @@ def ask_enrol(ctx: Context, training_id: str | None = None) -> Reply:
         chosen = pick_option(offered, ctx.turn.text)
         if chosen is not None:
             return ctx.run(chosen.key)
+        if len(offered) == 1 and not subject_words(ctx):
+            return ctx.run(offered[0].key)  # "apúnteme a ese": the one on offer
         if offered and not subject_words(ctx):
             return Reply.say("trainings_pick", options=offered)
         return _enrol_by_subject(ctx)
@@ -213,9 +253,16 @@ def _enrol_by_subject(ctx: Context) -> Reply:
     confirmed; several are listed; none gives the list of trainings."""
     listing = list_trainings(ctx)
     enrol_options = [o for o in listing.options if o.key.startswith(f"{intents.ENROL_TRAINING}:")]
-    if len(enrol_options) == 1 and subject_words(ctx):
-        return ctx.run(enrol_options[0].key)
+    if enrol_options and subject_words(ctx) and _one_title(ctx, enrol_options):
+        return ctx.run(enrol_options[0].key)  # the soonest session of the one training named
     return listing
+
+
+def _one_title(ctx: Context, options: list[Option]) -> bool:
+    """Whether the options are all sessions of one training (the same title on other dates)."""
+    ids = [int(o.key.partition(":")[2]) for o in options]
+    titles = {t.title for t in (ctx.session.get(Training, i) for i in ids) if t is not None}
+    return len(titles) == 1
 
 
 def confirm_enrol(ctx: Context, training_id: str | None) -> Reply:

@@ -72,6 +72,7 @@ class Reply:
 
     messages: list[str] = field(default_factory=list)
     options: list[Option] = field(default_factory=list)
+    footer: str | None = None  # a line after the numbered options ("Responda MAS para ver más.")
     awaiting: str | None = None
     pending: dict[str, Any] | None = None
     remember: dict[str, Any] = field(default_factory=dict)
@@ -85,16 +86,17 @@ class Reply:
         return Reply(
             messages=self.messages + other.messages,
             options=other.options,
+            footer=other.footer,
             awaiting=other.awaiting,
             pending=other.pending,
             remember={**self.remember, **other.remember},
         )
 
     def texts(self) -> list[str]:
-        """Messages with the options as one numbered list inside the last message."""
-        if not self.options:
+        """Messages with the options as one numbered list (and the footer) inside the last message."""
+        if not self.options and not self.footer:
             return list(self.messages)
-        listing = numbered([o.label for o in self.options])
+        listing = "\n".join(filter(None, (numbered([o.label for o in self.options]), self.footer)))
         head = self.messages[:-1]
         last = self.messages[-1] if self.messages else ""
         return head + [f"{last}\n{listing}".strip()]

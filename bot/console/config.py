@@ -18,6 +18,12 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _positive_or_none(name: str) -> int | None:
+    """A whole number of days above zero, or None when unset (or not such a number)."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "si", "sí"}
 
@@ -56,6 +62,10 @@ class ConsoleSettings:
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_minutes: int = 15
+    # The legal deadline to answer an ARCO request, in business days (Monday to Friday). The 2025
+    # law's deadline is not verified (shared/domain/facts.md §8.3): None until staff set it, and
+    # until then a request's page says "Plazo legal: por confirmar".
+    arco_response_business_days: int | None = None
 
     @classmethod
     def from_env(cls) -> ConsoleSettings:
@@ -71,6 +81,7 @@ class ConsoleSettings:
             login_failures_per_account=_int("CONSOLE_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_address=_int("CONSOLE_LOGIN_FAILURES_PER_ADDRESS", 20),
             login_window_minutes=_int("CONSOLE_LOGIN_WINDOW_MINUTES", 15),
+            arco_response_business_days=_positive_or_none("ARCO_RESPONSE_BUSINESS_DAYS"),
         )
 
 

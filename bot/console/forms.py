@@ -89,6 +89,14 @@ class ResetPinForm(FlaskForm):
     pass
 
 
+class ReleasePhoneForm(FlaskForm):
+    """Marking one of a farmer's phones as no longer theirs; the box is the confirmation."""
+
+    phone = HiddenField(validators=[DataRequired(), Length(max=20)])
+    confirm = BooleanField(validators=[DataRequired()])
+    note = TextAreaField(validators=[Optional(), Length(max=500)])
+
+
 class ExplanationForm(FlaskForm):
     """An explanation's texts; the service checks them (services/knowledge.py)."""
 

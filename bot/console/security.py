@@ -1,5 +1,5 @@
-"""Login on every page but the login page, CSRF on every form, and the headers and access log of
-every response. Sessions are Flask-Login's, CSRF is Flask-WTF's."""
+"""Login on every page but the login page and the public privacy notice, CSRF on every form, and
+the headers and access log of every response. Sessions are Flask-Login's, CSRF is Flask-WTF's."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from bot.console.sessions import request_session
 logger = logging.getLogger(__name__)
 
 LOGIN_ENDPOINT = "login.login"
-PUBLIC_ENDPOINTS = {LOGIN_ENDPOINT, "static"}
+PRIVACY_NOTICE_ENDPOINT = "privacy_notice.notice"  # the full privacy notice farmers are sent to
+PUBLIC_ENDPOINTS = {LOGIN_ENDPOINT, PRIVACY_NOTICE_ENDPOINT, "static"}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
     "form-action 'self'; frame-ancestors 'none'"

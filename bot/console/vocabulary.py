@@ -18,8 +18,11 @@ class Role(NamedTuple):
 # read: every page but accounts and corrections; amounts: payment amounts; folios: a farmer's
 # whole program folio (its last 4 digits are the check, so viewers see "PP-••••04"); unlock: lift
 # a phone's check lock and reset a farmer's PIN; knowledge: edit the explanations and the FAQ the
-# assistant answers with (everyone reads them).
-_OFFICER = frozenset({"read", "amounts", "folios", "reply", "review", "edit", "unlock", "knowledge"})
+# assistant answers with (everyone reads them); privacy: record and answer farmers' ARCO requests
+# (access, rectification, cancellation, opposition), of which viewers see nothing.
+_OFFICER = frozenset(
+    {"read", "amounts", "folios", "reply", "review", "edit", "unlock", "knowledge", "privacy"}
+)
 
 ROLES: dict[str, Role] = {
     "viewer": Role(

@@ -37,6 +37,23 @@ def month_asked(text: str, today: date) -> tuple[date, date] | None:
     return _bounds(today.year if number <= today.month else today.year - 1, number)
 
 
+def year_asked(text: str, today: date) -> tuple[date, date] | None:
+    """From the first of January to today when a message asks about the year so far ("este
+    año", "en el año", "en lo que va del año"), else None."""
+    if re.search(r"\b(?:este|en el|del|el) ano\b|\ben lo que va del ano\b", plain(text)):
+        return date(today.year, 1, 1), today
+    return None
+
+
+WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
+
+
+def weekday_asked(text: str) -> int | None:
+    """The day of the week a message names ("el viernes"), Monday as 0, or None."""
+    words = set(re.findall(r"[a-z]+", plain(text)))
+    return next((number for number, name in enumerate(WEEKDAYS) if name in words), None)
+
+
 def _month_number(word: str) -> int | None:
     return MONTH_NAMES.index(word) + 1 if word in MONTH_NAMES else _ALIASES.get(word)
 

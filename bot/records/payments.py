@@ -32,11 +32,12 @@ def invoice_by_folio(session: Session, farmer_id: int, folio: str) -> Invoice | 
     return session.execute(query).scalars().first()
 
 
-def last_paid_invoice(session: Session, farmer_id: int) -> Invoice | None:
-    """The farmer's most recent payment."""
+def last_paid_invoice(session: Session, farmer_id: int, skip: Collection[str] = ()) -> Invoice | None:
+    """The farmer's most recent payment, leaving out the folios in ``skip`` (already shown)."""
     query = (
         select(Invoice)
         .where(Invoice.farmer_id == farmer_id, Invoice.status == "paid", Invoice.paid_on.isnot(None))
+        .where(Invoice.folio.not_in(list(skip)))
         .order_by(Invoice.paid_on.desc(), Invoice.id.desc())
         .limit(1)
     )

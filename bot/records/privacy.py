@@ -1,8 +1,9 @@
-"""Consent to the privacy notice and the second check before payment data (LFPDPPP).
+"""The second check before payment data (LFPDPPP); consent itself is in consents.py.
 
-Consent is kept per phone number, as a history (the latest answer counts). The check beyond the
-phone number is the last four digits of the farmer's program folio, printed on their program card,
-or the personal 4-digit PIN the farmer chose after a first check (only its hash is kept).
+The check beyond the phone number is the last four digits of the farmer's program folio, printed
+on their program card, or the personal 4-digit PIN the farmer chose after a first check (only its
+hash is kept). A PIN belongs to the farmer, not to a phone: a number released by staff
+(phone_releases.py) is no longer linked to the farmer, so no check from it reaches them.
 
 Wrong answers are counted in the database, one conditional UPDATE per attempt taken before the
 answer is compared, so concurrent answers (two phones, two processes, a script) are never compared
@@ -24,30 +25,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.config import Settings
 from bot.db import insert_ignoring_conflict
-from bot.records.schema import Consent, Farmer, PhoneVerification
+from bot.records.schema import Farmer, PhoneVerification
 from bot.timeutil import as_utc, utcnow
 
-NOTICE_VERSION = "2025-03"
 PIN_DIGITS = 4
-
-
-def latest_consent(session: Session, phone: str) -> Consent | None:
-    query = (
-        select(Consent)
-        .where(Consent.phone == phone)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-        .limit(1)
-    )
-    return session.execute(query).scalars().first()
-
-
-def has_consented(session: Session, phone: str) -> bool:
-    consent = latest_consent(session, phone)
-    return bool(consent and consent.accepted)
-
-
-def record_consent(session: Session, phone: str, accepted: bool) -> None:
-    session.add(Consent(phone=phone, accepted=accepted, notice_version=NOTICE_VERSION))
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -209,6 +190,16 @@ def _lock_now(row: PhoneVerification, now: datetime, config: Settings) -> Lock:
     if session is not None:
         session.flush()
     return Lock(row.locked_until)
+
+
+def lock_of_phone(session: Session, phone: str) -> Lock | None:
+    """The lock on this phone's payment answers now, for any farmer of the phone: one held for
+    staff first, else the one that ends last; None when nothing is locked."""
+    now = utcnow()
+    rows = session.execute(select(PhoneVerification).where(PhoneVerification.phone == phone)).scalars()
+    locks = [lock for lock in (_lock_of(row, now) for row in rows) if lock is not None]
+    held = next((lock for lock in locks if lock.held_for_staff), None)
+    return held or max(locks, key=lambda lock: lock.until or now, default=None)
 
 
 # --- the farmer's own PIN -----------------------------------------------------------------------

@@ -44,6 +44,7 @@ ENROLMENT_STATUSES = codes(vocabulary.ENROLMENT_STATUSES)
 REQUEST_STATUSES = codes(vocabulary.REQUEST_STATUSES)
 HOLD_REASONS = codes(vocabulary.HOLD_REASONS)
 EXPLANATION_KINDS = codes(vocabulary.EXPLANATION_KINDS)
+CONSENT_KINDS = codes(vocabulary.CONSENT_KINDS)
 
 
 class Organisation(Base):
@@ -233,11 +234,27 @@ class Consent(Base):
     """Privacy notice shown and the answer given, per phone number, with its time (LFPDPPP)."""
 
     __tablename__ = "consents"
+    __table_args__ = (CheckConstraint(one_of("kind", CONSENT_KINDS), name="ck_consent_kind"),)
     id = Column(Integer, primary_key=True)
     phone = Column(String(20), nullable=False, index=True)
     accepted = Column(Boolean, nullable=False)
     notice_version = Column(String(20), nullable=False)
     recorded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # "answer" to the notice, or a "revocation" (always accepted=False); vocabulary.CONSENT_KINDS
+    kind = Column(String(12), nullable=False, default="answer", server_default="answer")
+
+
+class PhoneRelease(Base):
+    """Staff marked this phone as no longer that farmer's: the number changed hands. Consents
+    recorded before the latest release of a phone no longer apply to it."""
+
+    __tablename__ = "phone_releases"
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False, index=True)
+    farmer_id = Column(Integer, ForeignKey("farmers.id"), nullable=True)
+    released_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    released_by = Column(String(80), nullable=False)
+    note = Column(Text, nullable=True)
 
 
 class PhoneVerification(Base):

@@ -43,6 +43,39 @@ EXPLANATION_KINDS: dict[str, str] = {
     "term": "palabra de calidad o de facturación",
 }
 
+# ARCO requests (LFPDPPP): the right a farmer asked for (arco_requests.arco_right).
+ARCO_RIGHTS: dict[str, str] = {
+    "access": "acceso",
+    "rectification": "rectificación",
+    "cancellation": "cancelación",
+    "opposition": "oposición",
+}
+# Where an ARCO request stands; "blocked": a cancellation in bloqueo, waiting for its supresión.
+ARCO_STATUSES: dict[str, str] = {
+    "open": "abierta",
+    "blocked": "en bloqueo (falta la supresión)",
+    "done": "atendida",
+    "rejected": "rechazada",
+}
+PENDING_ARCO_STATUSES: tuple[str, ...] = ("open", "blocked")
+# What staff did on an ARCO request (arco_steps.action): the request's audit trail.
+ARCO_ACTIONS: dict[str, str] = {
+    "recorded": "solicitud registrada",
+    "access_json": "archivo de acceso generado (JSON)",
+    "access_html": "archivo de acceso generado (página HTML)",
+    "rectified": "datos corregidos",
+    "blocked": "bloqueo: teléfonos desvinculados",
+    "suppressed": "supresión: datos borrados o anonimizados",
+    "opposed": "oposición registrada",
+    "closed": "solicitud atendida",
+    "rejected": "solicitud rechazada",
+}
+# The purposes a farmer may oppose (purpose_oppositions.purpose).
+OPPOSITION_PURPOSES: dict[str, str] = {
+    "notices": "avisos del programa",
+    "broadcasts": "mensajes de difusión a muchos productores",
+}
+
 TRAINING_TOPICS: dict[str, str] = {
     "agronomia": "agronomía",
     "regenerativa": "agricultura regenerativa",
@@ -66,6 +99,20 @@ REQUEST_REASONS: dict[str, str] = {
     "asked": "pidió una persona",
     "not_understood": "el asistente no le entendió dos veces",
     "question": "pregunta que el asistente no sabe responder",
+    "locked_out": "consultas de pago bloqueadas por códigos equivocados",
+}
+
+
+# What a consents row records: the answer to the privacy notice, or a later revocation.
+CONSENT_KINDS: dict[str, str] = {"answer": "respuesta al aviso", "revocation": "revocación"}
+
+
+# The kinds of data kept for a limited time (bot/retention.py; each has a period in bot/config.py).
+RETENTION_KINDS: dict[str, str] = {
+    "transcripts": "conversaciones y mensajes",
+    "raw_params": "datos técnicos de cada mensaje (parámetros de Twilio, nombre de perfil de WhatsApp)",
+    "media": "enlaces a fotos, audios y videos enviados",
+    "audit": "registro de quién del personal consultó sus datos",
 }
 
 

@@ -1,27 +1,44 @@
 """Every sentence the assistant writes to a farmer, in one place (usted, short, Mexican Spanish).
 
 Templates use str.format fields; tests/replies/samples.py renders every one with realistic values
-so a test can check each reply's SMS length and alphabet.
+so a test can check each reply's SMS length and alphabet. Every SMS part is billed to the program
+and read on a basic phone: a reply fits one part (160 characters) where it can, two at most.
+
+A template that says a number of something ("Le quedan {left} intentos") has a variant for one,
+named with ":1" ("Le queda {left} intento"): render() picks it when a count field is 1.
 """
 
 from __future__ import annotations
 
 TEMPLATES: dict[str, str] = {
     # first contact and privacy (LFPDPPP: simplified notice, express consent)
+    # Who keeps the data, what, why, and where the full notice is, in one SMS part with its options.
     "privacy_notice": (
-        "Aviso de privacidad: {controller} guarda su teléfono, entregas y pagos para "
-        "responderle sobre ellos y sus capacitaciones. No los vendemos. Aviso completo: "
-        "{notice_url}. ¿Acepta?"
+        "¡Hola! {controller} guarda su teléfono y pagos para responderle. "
+        "Aviso de privacidad: {notice_url} ¿Acepta?"
     ),
-    "consent_thanks": "Gracias, quedó registrado. ¿En qué le ayudo?",
+    "consent_thanks": "Gracias.",
+    # revoking consent (LFPDPPP): distinct from BAJA, one line each
+    "revoke_confirm": (
+        "Si revoca su permiso, ya no le daremos por este medio datos de sus pagos ni avisos. "
+        "Sus facturas y pagos siguen en los registros del programa, como piden la ley y el contrato.\n"
+        "REVOCO: ya no usamos sus datos. BAJA: ya no le mandamos mensajes.\n¿Confirma?"
+    ),
+    "revoked": (
+        "Listo, quedó registrada su revocación. Ya no usaremos sus datos por este medio. "
+        "Si cambia de opinión, escriba ACEPTO."
+    ),
+    "revoke_nothing": (
+        "No tenemos su permiso registrado, así que no usamos sus datos por este medio. "
+        "Si quiere darlo, escriba ACEPTO."
+    ),
     "consent_declined": (
         "Entendido, no usaremos sus datos. Puede preguntar por calidad y calibres. "
         "Si cambia de opinión, escriba ACEPTO."
     ),
-    "hello_known": "¡Hola, {name}! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
-    "hello": "¡Hola! Soy el asistente del programa Pequeño Productor. ¿En qué le ayudo?",
-    "hello_first": "¡Hola! Soy el asistente del programa Pequeño Productor.",
-    "menu_intro": "Responda con el número:",
+    "hello_known": "¡Hola, {name}!",
+    "hello": "¡Hola!",
+    "menu_intro": "¿En qué le ayudo? Responda con el número:",
     "goodbye": "¡Que le vaya bien! Aquí estamos cuando nos necesite.",
     "thanks_reply": "¡Con gusto! Si necesita algo más, escriba MENU.",
     "bot_challenge": (
@@ -29,17 +46,14 @@ TEMPLATES: dict[str, str] = {
         "asesor, escriba ASESOR."
     ),
     "ok": "De acuerdo. Si necesita algo más, escriba MENU.",
-    "out_of_scope": (
-        "Eso no lo sé responder, disculpe. Le ayudo con pagos, capacitaciones, calidad y "
-        "calibres. Responda con el número:"
-    ),
-    "not_understood": "Disculpe, no le entendí bien. ¿Sobre qué es su pregunta? Responda con el número:",
+    "out_of_scope": "Eso no lo sé responder, disculpe. Responda con el número de su tema:",
+    "not_understood": "Disculpe, no le entendí. Responda el número de su tema:",
     "not_understood_again": (
         "Disculpe, sigo sin entenderle. Pasé su mensaje a un asesor del programa y le escribirá "
         "por este medio."
     ),
-    "number_unknown": "No sé a qué se refiere ese número. Responda con una opción:",
-    "number_out_of_range": "Esa opción no está en la lista. Responda con un número del 1 al {count}:",
+    "number_unknown": "No le entendí ese número. Responda con una opción:",
+    "number_out_of_range": "Esa opción no está en la lista. Responda del 1 al {count}:",
     "number_only_option": "Esa opción no está en la lista. Responda 1 para elegir:",
     # who is writing
     "unknown_number": (
@@ -47,19 +61,21 @@ TEMPLATES: dict[str, str] = {
         "Para registrarse, hable con su técnico o llame al {program_phone}."
     ),
     "choose_farmer": "Este teléfono es de varias personas. ¿Quién pregunta?",
+    "choose_farmer_unknown": "No encuentro ese nombre en este teléfono. ¿Quién pregunta?",
     "ask_code": (
         "Para cuidar sus datos, escriba los últimos 4 números de su folio del programa "
         "(vienen en su credencial)."
     ),
     "ask_pin": "Para cuidar sus datos, escriba su NIP de 4 números.",
-    "code_wrong": "Ese número no coincide. Intente otra vez. Intentos que le quedan: {left}.",
+    "code_wrong": "Ese número no coincide. Intente otra vez. Le quedan {left} intentos.",
+    "code_wrong:1": "Ese número no coincide. Intente otra vez. Le queda {left} intento.",
     "code_locked": (
         "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas hasta {until}. "
         "Si necesita ayuda, escriba ASESOR."
     ),
     "code_locked_for_staff": (
         "Por seguridad, las consultas de pago de este teléfono quedan bloqueadas hasta que un "
-        "asesor las revise. Escriba ASESOR para hablar con una persona."
+        "asesor las revise. Ya le avisamos: le escribirá por este medio."
     ),
     # the farmer's own PIN, instead of the folio digits
     "pin_ask": "Escriba 4 números para su NIP. No use 1234 ni números repetidos.",
@@ -71,27 +87,37 @@ TEMPLATES: dict[str, str] = {
     "no_invoices": "No tiene facturas registradas en el programa todavía.",
     "invoice_not_found": "No encontré la factura {folio} entre sus facturas. Revise el folio.",
     "payments_intro": "Sus pagos más recientes:",
-    "invoice_paid": "Factura {folio}: {amount}, pagada el {date}.",
+    # one line per invoice: two invoices and a rejection fit one SMS part
+    "invoice_paid": "{folio}: {amount}, pagada el {date}.",
     "bank_reference": "Referencia del depósito: termina en {ref}.",
-    "invoice_scheduled": "Factura {folio}: {amount}, programada para pago el {date}.",
-    "invoice_received": "Factura {folio}: {amount}, recibida. Pago estimado: {date}.",
-    "invoice_in_review": "Factura {folio}: {amount}, en revisión. Pago estimado: {date}.",
-    "invoice_on_hold": "Factura {folio}: {amount}, retenida. Motivo: {reason}",
-    "invoice_rejected": "Factura {folio}: {amount}, rechazada. Motivo: {reason}",
-    "invoice_rejection": "De esa entrega se rechazaron {kg} por {reasons}.",
+    "invoice_scheduled": "{folio}: {amount}, se pagará el {date}.",
+    "invoice_received": "{folio}: {amount}, recibida. Pago estimado: {date}.",
+    "invoice_in_review": "{folio}: {amount}, en revisión. Pago estimado: {date}.",
+    "invoice_on_hold": "{folio}: {amount}, retenida: {reason}.",
+    "invoice_rejected": "{folio}: {amount}, rechazada: {reason}.",
+    "invoice_rejection": "Se rechazaron {kg} por {reasons}.",
+    "invoice_rejection:1": "Se rechazó {kg} por {reasons}.",
     "payments_more": "Para otra factura, escriba su folio (ej. F-123456).",
     # payment history
     "history_last": "Su último pago: factura {folio}, {amount}, pagada el {date}.",
     "history_none": "Todavía no tiene pagos registrados en el programa.",
-    "history_month": "En {month} le pagamos {count}: {lines}. Total: {total}.",
+    "history_none_before": "No tiene pagos registrados antes de ese.",
+    "history_year": "En {year} le hemos pagado {count} facturas. Total: {total}.",
+    "history_year:1": "En {year} le hemos pagado {count} factura. Total: {total}.",
+    "history_year_none": "No tiene pagos registrados en {year}.",
+    "invoice_brief": "{folio} {amount}, {status}, {date}",
+    "history_month": "En {month} le pagamos {count} facturas: {lines}. Total: {total}.",
+    "history_month:1": "En {month} le pagamos {count} factura: {lines}. Total: {total}.",
     "history_month_none": "No tiene pagos registrados en {month}.",
     "history_pending": "Por cobrar: {lines}",
     "history_pending_none": "No tiene facturas pendientes: todo está pagado.",
     "history_item": "{folio} ({amount}, {date})",
-    "history_more": "Tiene {count} más; escriba el folio para ver cada una.",
+    "history_more": "Tiene {count} facturas más; escriba el folio para ver cada una.",
+    "history_more:1": "Tiene {count} factura más; escriba su folio para verla.",
     # the farmer's own deliveries
     "delivery": "Entrega del {date} ({product}): {delivered} entregados, {accepted} aceptados.",
     "delivery_rejected": "Se rechazaron {kg} por {reasons}.",
+    "delivery_rejected:1": "Se rechazó {kg} por {reasons}.",
     "delivery_nothing_rejected": "No se rechazó nada.",
     "delivery_grades": "Aceptado por calidad: {grades}.",
     "deliveries_none": "No tiene entregas registradas{product} todavía.",
@@ -108,17 +134,17 @@ TEMPLATES: dict[str, str] = {
     # trainings
     "ask_place": "¿En qué municipio o estado está? Escriba por ejemplo: talleres en Uruapan.",
     "trainings_intro": "Capacitaciones{where}. Para inscribirse, responda el número:",
+    "trainings_more": "Responda MAS para ver más.",
+    "trainings_no_more": "No hay más en la lista. Escriba TALLERES para buscar otras.",
     "training_line": "{title}, {when}, {place}",
     "training_line_sms": "{title}, {when}",
     "trainings_none": "No hay capacitaciones programadas{where} por ahora. Le avisaremos cuando haya.",
-    "trainings_farther": "No hay de {subject}{where} por ahora. Las más próximas, en otros lugares:",
-    "trainings_other_subjects": (
-        "No hay capacitaciones de {subject} programadas por ahora. Otras{where}, responda con el número:"
-    ),
+    "trainings_farther": "No hay de {subject}{where}. Las más próximas, en otros lugares:",
+    "trainings_other_subjects": "No hay capacitaciones de {subject} por ahora. Otras{where}:",
     "my_enrolments": "Sus capacitaciones ({count}):\n{lines}\nSi no puede ir, escriba CANCELAR TALLER.",
     "trainings_pick": "¿A cuál capacitación? Responda con el número:",
     "enrol_confirm": "¿Confirma su inscripción a {title}, {when}, en {venue}?",
-    "enrolled": "Listo, quedó inscrito(a) en {title}, {when}, {venue}. Si no puede ir, escriba CANCELAR TALLER.",
+    "enrolled": "Listo, quedó inscrito(a) en {title}, {when}. Si no puede ir, escriba CANCELAR TALLER.",
     "enrol_already": "Ya estaba inscrito(a) en {title}. Le esperamos.",
     "enrol_full": "Lo siento, ya no hay lugares en {title}. Escriba TALLERES para ver otras fechas.",
     "enrol_unavailable": "Esa capacitación ya no está disponible. Escriba TALLERES para ver otras.",
@@ -156,15 +182,15 @@ TEMPLATES: dict[str, str] = {
         "Un aguacate de {grams} g es más chico que calibre {calibre} (cerca de {low} g). "
         "Para calibres más chicos la tabla no tiene peso de referencia."
     ),
-    "size_bought": "El programa compra ese calibre.",
-    "size_not_bought": "El programa no compra ese calibre.",
+    "size_bought": "El programa lo compra.",
+    "size_not_bought": "El programa no lo compra.",
     "size_bought_both": "El programa compra los dos calibres.",
     "size_calibre_range": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa de {low} a {high} g. {bought}",
     "size_calibre_point": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa cerca de {low} g. {bought}",
     "size_calibre_no_weight": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg. La tabla no tiene su peso por fruto. {bought}",
     "size_calibre_unknown": "El calibre {calibre} no está en la tabla del programa. Calibres en la tabla: {known}.",
     "size_weight_nonsense": "Ese peso no parece de un aguacate. Escriba el peso de un fruto, por ejemplo 200 gramos.",
-    "size_reference": "Según la tabla de referencia del programa (no es la norma oficial): {answer}",
+    "size_reference": "Según la tabla del programa (no es la norma oficial): {answer}",
     "size_source": "Fuente: {source}.",
     # people
     "human_requested": (
@@ -216,12 +242,13 @@ TEMPLATES: dict[str, str] = {
 OPTION_LABELS: dict[str, str] = {
     "payments": "Mis pagos",
     "trainings": "Capacitaciones",
-    "quality": "Calidad que pide el comprador",
+    "quality": "Calidad que piden",
     "size": "Calibre del aguacate",
     "human": "Hablar con una persona",
     "yes": "Sí",
     "no": "No",
-    "accept": "Sí, acepto",
+    "accept": "Acepto",
+    "revoke": "Sí, revoco",
     "more": "Sí, más detalle",
     "what_to_do": "Qué puedo hacer",
     "explain": "Qué significa",
@@ -230,10 +257,23 @@ OPTION_LABELS: dict[str, str] = {
 }
 
 
+# Fields that carry a number of something: "1" picks the template's variant for one.
+COUNT_FIELDS = ("count", "left", "kg")
+
+
 def render(template: str, /, **values: object) -> str:
-    """One template filled in. The template's name is positional-only, so a field of any name
-    (``name`` included) can be passed."""
+    """One template filled in: its variant for one ("name:1") when a count field is 1. The
+    template's name is positional-only, so a field of any name (``name`` included) can be
+    passed."""
+    one = f"{template}:1"
+    if one in TEMPLATES and any(_is_one(values.get(field)) for field in COUNT_FIELDS):
+        template = one
     return TEMPLATES[template].format(**values)
+
+
+def _is_one(value: object) -> bool:
+    """1, "1" or "1 kg"."""
+    return value is not None and str(value).split(" ", 1)[0] == "1"
 
 
 def numbered(labels: list[str]) -> str:

@@ -71,11 +71,6 @@ def kilos(amount: Decimal) -> str:
     return f"{value:,.0f} kg" if value == value.to_integral() else f"{value:,.1f} kg"
 
 
-def count_of(number: int, singular: str, plural: str) -> str:
-    """'1 factura', '2 facturas', '0 facturas': a number and its noun, in agreement."""
-    return f"{number} {singular if number == 1 else plural}"
-
-
 def month_name(day: date) -> str:
     """'octubre'."""
     return MONTH_NAMES[day.month - 1]

@@ -17,12 +17,14 @@ DEMO_PHONES = (ROSA, SHARED, ADRIANA, NEW, UNKNOWN)
 
 
 class Phone:
-    """Keeps the slots between turns like Rasa does."""
+    """Keeps the slots between turns like Rasa does; ``medium`` is what the channel says the
+    message came by ("sms", "whatsapp"), as its metadata."""
 
-    def __init__(self, number: str):
+    def __init__(self, number: str, medium: str | None = None):
         self.number = number
         self.slots: dict = {}
         self.conversation = f"{number}"
+        self.metadata = {"medium": medium} if medium else {}
 
     def send(self, intent: str, text: str, **entities: str) -> str:
         turn = Turn(
@@ -31,6 +33,7 @@ class Phone:
             text=text,
             entities={k: [v] for k, v in entities.items()},
             slots=dict(self.slots),
+            metadata=dict(self.metadata),
         )
         reply = respond(intent, turn)
         self.slots.update(reply.slot_values())

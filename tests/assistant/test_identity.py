@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.config import settings
 from bot.db import session_scope
+from bot.messaging.formatting import pack_sms, sms_parts
 from bot.records.schema import Consent
 from tests.assistant.phone import ROSA, SHARED, UNKNOWN, Phone, accepted
 
@@ -14,12 +16,23 @@ from tests.assistant.phone import ROSA, SHARED, UNKNOWN, Phone, accepted
 def test_first_contact_shows_privacy_notice_and_records_consent(db):
     phone = Phone(ROSA)
     first = phone.send("greet", "ola buenas")
-    assert "Aviso de privacidad" in first and "pequenoproductor.mx/privacidad" in first
-    assert "1. Sí, acepto" in first
+    assert "Aviso de privacidad" in first and "pequenoproductor.mx/aviso-de-privacidad" in first
+    assert "1. Acepto" in first
     assert "Gracias" in phone.send("inform_number", "1")
     with session_scope(db) as s:
         consent = s.execute(select(Consent).where(Consent.phone == ROSA)).scalar_one()
         assert consent.accepted and consent.recorded_at is not None
+
+
+def test_the_short_notice_says_who_keeps_what_why_and_where_the_full_notice_is_in_one_sms_part(db):
+    """LFPDPPP (shared/domain/facts.md §8): shortened, never without the controller, the data,
+    the purpose and where the full notice is; with its options it is one SMS part."""
+    notice = Phone(ROSA).send("greet", "hola")
+    assert "Pequeño Productor guarda" in notice  # who keeps the data
+    assert "su teléfono y pagos" in notice and "para responderle" in notice  # what, and why
+    assert f"Aviso de privacidad: {settings().privacy_notice_url}" in notice  # where the rest is
+    assert notice.endswith("¿Acepta?\n1. Acepto\n2. No")
+    assert [sms_parts(body).parts for body in pack_sms([notice])] == [1]
 
 
 def test_unknown_number_gets_no_personal_data(db):

@@ -16,7 +16,7 @@ from bot.assistant import steps
 from bot.assistant.skills import SKILLS, STEPS, respond
 from bot.assistant.turn import SLOT_OPTIONS, Turn
 from bot.db import session_scope
-from bot.records.privacy import record_consent
+from bot.records.consents import record_consent
 from bot.records.schema import Farmer, FarmerPhone, PhoneVerification, Training
 from bot.replies.catalog import render
 from tests.assistant.phone import ADRIANA, ROSA, SHARED, UNKNOWN

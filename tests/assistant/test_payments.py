@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from bot.db import session_scope
 from bot.records.privacy import locked_phones, reset_pin, unlock
-from bot.records.schema import Farmer, FarmerPhone, PaymentAccessLog, PhoneVerification
+from bot.records.schema import Farmer, FarmerPhone, HumanRequest, PaymentAccessLog, PhoneVerification
 from tests.assistant.phone import ADRIANA, ROSA, Phone, accepted
 
 
@@ -21,7 +21,7 @@ def test_payment_needs_consent_then_check_then_shows_own_invoices(db):
     ask = phone.send("affirm", "si")
     assert "últimos 4 números de su folio" in ask and "$" not in ask
     answer = phone.send("inform_number", "8204")
-    assert "F-300102" in answer and "programada para pago" in answer
+    assert "F-300102: $36,270.00, se pagará el" in answer
     assert "84 kg por daño mecánico" in answer
     assert "$" in answer
     with session_scope(db) as s:
@@ -43,8 +43,8 @@ def test_another_farmers_invoice_gets_nothing(db):
 def test_wrong_codes_lock_payment_answers(db):
     phone = accepted(Phone(ADRIANA))
     phone.send("ask_payment_status", "ya me depositaron?")
-    assert "Intentos que le quedan: 2" in phone.send("inform_number", "1111")
-    assert "Intentos que le quedan: 1" in phone.send("inform_number", "2222")
+    assert "Le quedan 2 intentos." in phone.send("inform_number", "1111")
+    assert "Le queda 1 intento." in phone.send("inform_number", "2222")
     locked = phone.send("inform_number", "3333")
     assert "bloqueadas hasta las " in locked
     # the right code written while locked is told the lock and when it ends, never compared
@@ -56,6 +56,31 @@ def test_wrong_codes_lock_payment_answers(db):
         row = s.execute(select(PhoneVerification).where(PhoneVerification.phone == ADRIANA)).scalar_one()
         assert row.locked_until is not None and row.lockouts == 1
         assert [(p.phone, p.farmer_name) for p in locked_phones(s)] == [(ADRIANA, "Adriana Flores Ortiz")]
+        assert _reasons(s) == []  # a lock that ends by itself queues nobody
+
+
+def _reasons(session) -> list[str]:
+    return list(session.execute(select(HumanRequest.reason).where(HumanRequest.phone == ADRIANA)).scalars())
+
+
+def test_a_code_written_after_the_conversation_moved_on_is_told_the_lock_and_when_it_ends(db):
+    phone = accepted(Phone(ADRIANA))
+    _three_wrong(phone)
+    phone.send("greet", "hola")  # the menu is on offer now, and no code is asked for
+    again = phone.send("inform_number", "1365")
+    assert "bloqueadas hasta las " in again and "$" not in again and "no está en la lista" not in again
+    assert "Aviso" not in phone.send("inform_number", "2")  # a menu option is still an option
+    with session_scope(db) as s:
+        row = s.execute(select(PhoneVerification).where(PhoneVerification.phone == ADRIANA)).scalar_one()
+        assert row.failed_attempts == 0 and row.lockouts == 1  # not compared, not counted
+
+
+def test_a_request_for_a_person_while_locked_tells_staff_it_is_the_lock(db):
+    phone = accepted(Phone(ADRIANA))
+    _three_wrong(phone)
+    assert "S-" in phone.send("request_human", "quiero hablar con alguien")
+    with session_scope(db) as s:
+        assert _reasons(s) == ["locked_out"]
 
 
 def _expire_lock(url: str, phone: str) -> None:
@@ -85,9 +110,12 @@ def test_lockouts_grow_then_wait_for_staff_who_can_lift_them(db):
         )
     _expire_lock(db, ADRIANA)
     held = _three_wrong(phone)
-    assert "hasta que un asesor las revise" in held
+    assert "hasta que un asesor las revise" in held and "le escribirá" in held
     with session_scope(db) as s:
         assert [p.locked_until for p in locked_phones(s)] == [None]  # held: no end until staff act
+        assert _reasons(s) == ["locked_out"]  # in the staff queue, saying why, once
+        request = s.execute(select(HumanRequest).where(HumanRequest.phone == ADRIANA)).scalar_one()
+        assert request.farmer_id is not None and request.last_message is None  # never the code
         farmer_id = s.execute(
             select(PhoneVerification.farmer_id).where(PhoneVerification.phone == ADRIANA)
         ).scalar()

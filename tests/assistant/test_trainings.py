@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.assistant.skills import respond
 from bot.assistant.turn import Turn
+from bot.messaging.formatting import pack_sms, sms_parts
 from tests.assistant.phone import NEW, ROSA, UNKNOWN, Phone, accepted
 
 
@@ -65,3 +66,26 @@ def test_enrol_by_name_and_order_and_see_and_cancel_my_enrolments(db):
     assert "Mujeres en la toma de decisiones" in mine
     assert "¿Cancela su inscripción a Mujeres" in phone.send("cancel_enrolment", "ya no voy a poder ir")
     assert "cancelamos" in phone.send("affirm", "si")
+
+
+def test_a_longer_list_is_paged_with_mas_and_numbered_afresh(db):
+    phone = accepted(Phone(ROSA, medium="sms"))
+    first = phone.send("ask_trainings", "hay talleres cerca?")
+    assert first.count("\n1. ") == 1 and "\n2. " in first and "\n3. " not in first  # two by SMS
+    assert first.endswith("Responda MAS para ver más.")
+    assert [sms_parts(body).parts for body in pack_sms([first])] == [2]
+    second = phone.send("nlu_fallback", "MAS")
+    assert "\n1. " in second and "Responda MAS" not in second  # the rest fit this page
+    assert set(_titles(first)).isdisjoint(_titles(second))
+    assert "¿Confirma su inscripción a " + _titles(second)[0] in phone.send("inform_number", "1")
+    phone.send("deny", "no")
+    assert "No hay más en la lista" in phone.send("nlu_fallback", "más")
+
+
+def test_whatsapp_pages_hold_three(db):
+    listing = accepted(Phone(ROSA, medium="whatsapp")).send("ask_trainings", "hay talleres cerca?")
+    assert "\n3. " in listing and listing.endswith("Responda MAS para ver más.")
+
+
+def _titles(listing: str) -> list[str]:
+    return [line[3:].split(",")[0] for line in listing.splitlines() if line[:1].isdigit()]

@@ -79,6 +79,14 @@ def page():
         browser.close()
 
 
+def sign_in(page, base: str, user: str) -> None:
+    page.goto(f"{base}/entrar")
+    page.get_by_label("Usuario").fill(user)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{base}/conversaciones")
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -161,11 +169,7 @@ def test_officer_reviews_corrects_exports_and_replies(stack, page, console_env, 
 
 def test_viewer_sees_no_amounts_and_no_reply_form(stack, page):
     base = stack["url"]
-    page.goto(f"{base}/entrar")
-    page.get_by_label("Usuario").fill("viewer")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{base}/conversaciones")
+    sign_in(page, base, "viewer")
     page.goto(f"{base}/conversaciones/%2B524431000001")
     content = page.content()
     assert "37,765.00" not in content and "$ •••••" in content
@@ -230,11 +234,7 @@ def test_officer_lifts_a_lock_and_resets_a_pin(stack, page, console_env):
         name = farmer.name
 
     base = stack["url"]
-    page.goto(f"{base}/entrar")
-    page.get_by_label("Usuario").fill("officer")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{base}/conversaciones")
+    sign_in(page, base, "officer")
     page.get_by_role("link", name="Bloqueos", exact=True).click()
     assert "hasta que el personal lo desbloquee" in page.content()
     shot(page, "11_bloqueos")
@@ -270,11 +270,7 @@ def test_officer_fills_a_faq_placeholder(stack, page, console_env):
     from bot.records.schema import FaqEntry
 
     base = stack["url"]
-    page.goto(f"{base}/entrar")
-    page.get_by_label("Usuario").fill("officer")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{base}/conversaciones")
+    sign_in(page, base, "officer")
     page.get_by_role("link", name="Preguntas frecuentes", exact=True).click()
     assert "Faltan datos: 6 respuestas tienen [POR LLENAR]" in page.content()
     assert page.locator("tbody.missing mark.missing").count() == 7

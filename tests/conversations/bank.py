@@ -1,7 +1,7 @@
 """The question bank (tests/conversations/*.yml): loading it, scoring a turn on meaning, and the
 report.
 
-A bank file holds one topic's conversations:
+A bank file holds one topic's conversations (or each conversation names its ``topic``):
 
     topic: payments
     conversations:
@@ -81,13 +81,15 @@ class Conversation:
     consent: str = "accept"  # accept | decline: how the runner answers a privacy notice
     note: str = ""
     source: str = ""
+    held_out: bool = False  # from a file marked held_out: scored apart, never tuned against
 
 
 def load_bank(directory: Path = BANK_DIR) -> list[Conversation]:
     conversations: list[Conversation] = []
     for path in sorted(directory.glob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        topic = document["topic"]
+        topic = document.get("topic")  # a conversation may name its own (fresh.yml)
+        held_out = bool(document.get("held_out", False))
         for raw in document["conversations"]:
             turns = [
                 Turn(
@@ -104,7 +106,8 @@ def load_bank(directory: Path = BANK_DIR) -> list[Conversation]:
             conversations.append(
                 Conversation(
                     id=raw["id"],
-                    topic=topic,
+                    held_out=held_out,
+                    topic=raw.get("topic", topic),
                     medium=raw.get("medium", "sms"),
                     turns=turns,
                     phone=raw.get("phone"),

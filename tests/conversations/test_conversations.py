@@ -10,9 +10,7 @@ passes or fails with its reason; the report is tests/artifacts/conversations/rep
     .venv/bin/pytest tests/conversations -m rasa -s              # the bank and its score
     CONVERSATIONS_MIN_SCORE=0.3 .venv/bin/pytest tests/conversations -m rasa
 
-The test fails below CONVERSATIONS_MIN_SCORE. Issue 11's target is 0.90; until the assistant
-reaches it, the default is the floor of the last measured score (0.81 on 2026-11-29, so 0.75), so
-a regression fails `make test` while the target stays visible in the README. CONVERSATIONS_ONLY=id1,id2 runs
+The test fails below CONVERSATIONS_MIN_SCORE, by default issue 11's target, 0.90. CONVERSATIONS_ONLY=id1,id2 runs
 only those conversations (a prefix matches too; the score then covers only them);
 CONVERSATIONS_WORKERS (default 6) is how many phones talk at once.
 
@@ -57,10 +55,12 @@ from tests.conversations import bank, facts
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "tests" / "artifacts" / "conversations" / "report.md"
+HOLDOUT_REPORT = REPORT.with_name("holdout.md")  # the held-out set's turns, apart
 TARGET_SCORE = 0.90  # issue 11's target
-MIN_SCORE = float(
-    os.environ.get("CONVERSATIONS_MIN_SCORE", "0.75")
-)  # the measured floor, raised as it improves
+MIN_SCORE = float(os.environ.get("CONVERSATIONS_MIN_SCORE", str(TARGET_SCORE)))
+# The held-out set (holdout.yml) measures how the assistant answers wordings nobody tuned it on;
+# it fails below the floor of what was measured when it was first scored (61.5%, 2026-11-29).
+HOLDOUT_MIN_SCORE = float(os.environ.get("CONVERSATIONS_HOLDOUT_MIN_SCORE", "0.55"))
 WORKERS = int(os.environ.get("CONVERSATIONS_WORKERS", "6"))
 REPLY_TIMEOUT = 30  # seconds to wait for the first reply of a message
 MEDIA_TYPES = {
@@ -381,7 +381,10 @@ def test_the_bank_through_the_running_stack(conversation_stack):
     started = time.monotonic()
     results = run_bank(conversation_stack, conversations)
     seconds = time.monotonic() - started
-    summary = bank.summarise(results, len(conversations))
+    held = [r for r in results if r.conversation.held_out]
+    results = [r for r in results if not r.conversation.held_out]
+    summary = bank.summarise(results, len([c for c in conversations if not c.held_out]))
+    holdout = bank.summarise(held, len({r.conversation.id for r in held}))
     model = Path(os.environ.get("RASA_MODEL", "") or "newest in models/").name
     bank.write_report(
         REPORT,
@@ -391,16 +394,24 @@ def test_the_bank_through_the_running_stack(conversation_stack):
             "run": datetime.now().strftime("%Y-%m-%d %H:%M"),
             "model": model,
             "minimum score": f"{MIN_SCORE:.0%} (CONVERSATIONS_MIN_SCORE)",
+            "held-out set (holdout.yml, scored apart, turns in holdout.md)": (
+                f"{holdout.passed}/{holdout.scored} = {holdout.score:.1%} "
+                f"(minimum {HOLDOUT_MIN_SCORE:.0%}, CONVERSATIONS_HOLDOUT_MIN_SCORE)"
+            ),
             "time": f"{seconds:.0f} s",
         },
     )
+    if held:
+        bank.write_report(HOLDOUT_REPORT, held, holdout, {"run": datetime.now().strftime("%Y-%m-%d %H:%M")})
     lines = [
         f"conversation bank: {summary.passed}/{summary.scored} scored turns = {summary.score:.1%} "
         f"({summary.conversations} conversations, {summary.turns} turns, {seconds:.0f} s); "
         f"on their facts alone {summary.facts_passed}/{summary.scored}",
     ]
     lines += [f"  {t}: {p}/{n}" for t, (p, n) in summary.by_topic.items() if n]
+    lines.append(f"held-out set: {holdout.passed}/{holdout.scored} = {holdout.score:.1%}")
     lines += ["most common failure reasons:"] + [f"  {n:3d}  {r}" for r, n in summary.reasons[:10]]
     lines.append(f"report: {REPORT.relative_to(ROOT)}")
     print("\n" + "\n".join(lines))
     assert summary.score >= MIN_SCORE, "\n".join(lines)
+    assert not held or holdout.score >= HOLDOUT_MIN_SCORE, "\n".join(lines)

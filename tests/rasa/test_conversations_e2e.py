@@ -27,7 +27,7 @@ def test_payment_status_conversation(rasa_stack):
     ask = rosa.says("cuando me pagan la ultima entrega?")
     assert "folio" in ask and "$" not in ask
     answer = rosa.says("8204")
-    assert "F-300102" in answer and "programada para pago" in answer and "84 kg" in answer
+    assert "F-300102: $36,270.00, se pagará el" in answer and "84 kg" in answer
 
 
 def test_payment_for_unknown_number(rasa_stack):

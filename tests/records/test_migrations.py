@@ -9,7 +9,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData
 
 import bot.console.schema
-import bot.messaging.schema  # noqa: F401  (registers the messaging tables on Base)
+import bot.messaging.schema  # registers the messaging tables on Base
+import bot.records.arco_schema  # noqa: F401  (and the ARCO tables)
 from bot.db import engine_for
 from bot.records.schema import Base
 

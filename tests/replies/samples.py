@@ -9,8 +9,8 @@ from bot.assistant.turn import MAIN_MENU
 from bot.replies import catalog
 
 SAMPLES: dict[str, str] = {
-    "controller": "El programa Pequeño Productor",
-    "notice_url": "pequenoproductor.mx/privacidad",
+    "controller": "Pequeño Productor",
+    "notice_url": "pequenoproductor.mx/aviso-de-privacidad",
     "name": "Guadalupe",
     "count": "5",
     "program_phone": "800 000 0000",
@@ -20,6 +20,8 @@ SAMPLES: dict[str, str] = {
     "delivered": "1,200 kg",
     "grades": "primera 176 kg, extra 75 kg, segunda 59 kg",
     "month": "septiembre",
+    "year": "2026",
+    "status": "pago programado",
     "subject": "agricultura regenerativa",
     "total": "$1,234,567.50",
     "explanation": (
@@ -81,9 +83,15 @@ def all_reply_texts() -> dict[str, str]:
     for name in ("menu_intro", "out_of_scope", "not_understood", "number_unknown"):
         texts[f"{name}+menu"] = f"{texts[name]}\n{menu}"
     texts["consent_thanks+menu"] = f"{texts['consent_thanks']}\n{texts['menu_intro']}\n{menu}"
-    texts["privacy_notice+options"] = f"{texts['privacy_notice']}\n{catalog.numbered(['Sí, acepto', 'No'])}"
+    consent = [catalog.OPTION_LABELS["accept"], catalog.OPTION_LABELS["no"]]
+    texts["privacy_notice+options"] = f"{texts['privacy_notice']}\n{catalog.numbered(consent)}"
     line = texts["training_line_sms"]  # by SMS a session is its title and time
     texts["trainings_intro+2 trainings"] = f"{texts['trainings_intro']}\n{catalog.numbered([line, line])}"
+    for name in ("trainings_intro", "trainings_farther", "trainings_other_subjects"):  # a page, and MAS
+        texts[f"{name}+2 trainings+more"] = (
+            f"{texts[name]}\n{catalog.numbered([line, line])}\n{texts['trainings_more']}"
+        )
+    texts["hello_known+menu"] = f"{texts['hello_known']}\n{texts['menu_intro']}\n{menu}"
     texts["quality_answer+more"] = (
         f"{texts['quality_answer']}\n{texts['quality_more']}\n"
         f"{catalog.numbered(['Sí, más detalle', 'Defectos', 'Extra', 'Madurez'])}"

@@ -120,7 +120,7 @@ def test_wrong_codes_sent_at_once_over_webhooks_are_compared_at_most_the_allowed
     from concurrent.futures import ThreadPoolExecutor
 
     from bot.phones import twilio_address
-    from bot.records.privacy import record_consent
+    from bot.records.consents import record_consent
     from bot.twilio_standin.client import signed_post, webhook_params
     from tests.conftest import TWILIO_PUBLIC_BASE_URL, TWILIO_TEST_TOKEN
 

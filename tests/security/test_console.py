@@ -40,7 +40,7 @@ console_env = console.console_env
 app = console.app
 client_for = console.client_for
 
-PUBLIC = {"login.login", "static"}
+PUBLIC = {"login.login", "static", "privacy_notice.notice"}  # the privacy notice is for farmers
 FULL_FOLIO = re.compile(r"PP-\d{6}")
 AMOUNT = re.compile(r"\$\s?\d")
 REFUSED = "Usuario o contraseña incorrectos"

@@ -1,5 +1,6 @@
-"""The program records pages: farmers (search and a farmer's file), invoices, trainings and a
-training's enrolments. Every view of personal or payment data is audited."""
+"""The program records pages: farmers (search and a farmer's file, marking a phone as no longer
+theirs), invoices, trainings and a training's enrolments. Every view of personal or payment data,
+and every change, is audited."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sqlalchemy.orm import Session
 from bot.console.auth import StaffUser
 from bot.console.queries import audit
 from bot.console.services.paging import Page, fetch_page
-from bot.records import farmers, payments, trainings
+from bot.records import farmers, payments, phone_releases, trainings
 from bot.records.farmers import FarmerFile, FarmerMatches
-from bot.records.schema import Enrolment, Training
+from bot.records.schema import Enrolment, PhoneRelease, Training
 from bot.records.vocabulary import INVOICE_STATUSES
 from bot.text import plain
 from bot.timeutil import utcnow
@@ -64,6 +65,20 @@ def farmer_page(session: Session, actor: StaffUser, farmer_id: int) -> FarmerFil
             detail=",".join(i.folio for i in file.invoices),
         )
     return file
+
+
+def farmer_releases(session: Session, farmer_id: int) -> list[PhoneRelease]:
+    """The numbers staff marked as no longer the farmer's (shown on the farmer's page)."""
+    return phone_releases.releases_of_farmer(session, farmer_id)
+
+
+def release_phone(session: Session, actor: StaffUser, farmer_id: int, phone: str, note: str | None) -> bool:
+    """The number changed hands: its link, check and consent stop applying at once; audited.
+    False when the phone was not the farmer's."""
+    released = phone_releases.release_phone(session, farmer_id, phone, actor.username, note)
+    if released:
+        audit.record(session, actor, "release_phone", farmer_id=farmer_id, phone=phone)
+    return released
 
 
 def invoices_page(

@@ -7,12 +7,14 @@ from flask import Flask
 
 from bot.console.views import (
     accounts,
+    arco,
     checks,
     conversations,
     dashboard,
     imports,
     knowledge,
     login,
+    privacy_notice,
     queue,
     records,
     review,
@@ -20,12 +22,14 @@ from bot.console.views import (
 
 BLUEPRINTS = (
     login.bp,
+    privacy_notice.bp,
     conversations.bp,
     review.bp,
     queue.bp,
     records.bp,
     knowledge.bp,
     checks.bp,
+    arco.bp,
     imports.bp,
     dashboard.bp,
     accounts.bp,

@@ -1,12 +1,14 @@
-"""Program records: farmers and a farmer's file, invoices, trainings and a training's
-enrolments."""
+"""Program records: farmers and a farmer's file (and marking a phone as no longer theirs),
+invoices, trainings and a training's enrolments."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from bot.console.auth import requires
+from bot.console.forms import ReleasePhoneForm
 from bot.console.services import records
 from bot.console.sessions import request_session
 from bot.console.views.common import args_without_page, console_settings, page_arg, text_arg
@@ -32,7 +34,30 @@ def farmer(farmer_id: int) -> ResponseReturnValue:
         invoices=file.invoices,
         enrolments=file.enrolments,
         requests=file.requests,
+        releases=records.farmer_releases(request_session(), farmer_id),
     )
+
+
+@bp.route("/productores/<int:farmer_id>/telefonos/liberar", methods=["POST"])
+@requires("edit")
+def release_phone(farmer_id: int) -> ResponseReturnValue:
+    form = ReleasePhoneForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors or "phone" in form.errors:
+            abort(400)
+        if "note" in form.errors:
+            flash("La nota es muy larga: use hasta 500 caracteres.", "warning")
+        else:
+            flash("Marque la casilla para confirmar que el número ya no es del productor.", "warning")
+        return redirect(url_for("records.farmer", farmer_id=farmer_id))
+    if records.release_phone(request_session(), current_user, farmer_id, form.phone.data, form.note.data):
+        flash(
+            "Listo: ese número ya no es del productor. Quien escriba desde él empezará como contacto nuevo.",
+            "info",
+        )
+    else:
+        flash("Ese número ya no estaba registrado para este productor.", "warning")
+    return redirect(url_for("records.farmer", farmer_id=farmer_id))
 
 
 @bp.route("/facturas")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.records.schema import HumanRequest
+from bot.records.vocabulary import REQUEST_REASONS
 from tests.console.conftest import FAMILY, token_of
 
 
@@ -69,3 +71,20 @@ def test_a_code_in_a_requests_last_message_is_masked(console_env, client_for):
             select(HumanRequest).where(HumanRequest.phone == "+524431000088")
         ).scalars():
             session.delete(row)
+
+
+def test_the_queue_says_why_each_request_was_opened(console_env, client_for):
+    """Asked for a person, not understood twice, a question, locked out: each with its label."""
+    phones = {f"+5244310009{i}": reason for i, reason in enumerate(REQUEST_REASONS)}
+    with session_scope(console_env.url) as session:
+        for phone, reason in phones.items():
+            session.add(HumanRequest(phone=phone, conversation_id=phone, reason=reason, status="open"))
+    html = client_for("officer").get("/atencion").get_data(as_text=True)
+    try:
+        for label in REQUEST_REASONS.values():
+            assert escape(label) in html, label
+        assert "locked_out" in REQUEST_REASONS and "bloqueadas" in REQUEST_REASONS["locked_out"]
+    finally:
+        with session_scope(console_env.url) as session:
+            for row in session.execute(select(HumanRequest).where(HumanRequest.phone.in_(phones))).scalars():
+                session.delete(row)

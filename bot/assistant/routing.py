@@ -1,0 +1,224 @@
+"""Where a turn goes besides the intent the NLU gave it.
+
+The NLU reads one message alone; these rules read it with what was just said (the options on
+offer, the last answer's topic) and with the words that settle a question whatever the NLU
+thought: a yes on a yes-or-no question, an invoice folio, "¿qué es …?" naming a term the
+program explains, a general "¿cuánto tardan en pagar?" the FAQ answers, a file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.assistant import conversation, follow_up, intents, payments, steps
+from bot.assistant.choices import NO_WORDS, THUMBS_UP, YES_WORDS, pick_option, words_of
+from bot.assistant.turn import MAIN_MENU, SLOT_CONTEXT, Context
+from bot.nlu.numbers import parse_grams
+from bot.records.knowledge import explanation_for, faq_for
+from bot.text import plain
+
+# Words that name a topic. A follow-up ("y …", "¿y …?") that names none of its intent's topic
+# stays on the last answer's topic; one that names it moves there.
+TOPIC_WORDS: dict[str, re.Pattern[str]] = {
+    intents.ASK_PAYMENT_STATUS: re.compile(
+        r"pag|cobr|deposit|factur|\bf ?-?\d{6}|feria|dinero|lana|retenid|me deben"
+    ),
+    intents.ASK_TRAININGS: re.compile(r"curso|taller|capacita|platica|inscri|apunt|clase"),
+    intents.ASK_QUALITY_STANDARD: re.compile(
+        r"calidad|requisit|piden|minimo|norma|color|madur|inocu|certific|extra|primera|segunda|revisan"
+    ),
+    intents.ASK_AVOCADO_SIZE: re.compile(r"calibre|gramo|\bgr?\b|\bpesa[rn]?\b|\bpeso\b|caja"),
+    intents.ASK_DELIVERIES: re.compile(r"entreg|rechaz|descont|kilo|\bkg\b|acopio|pesaron"),
+    intents.ASK_EXPLANATION: re.compile(r"\bque es\b|significa|quiere decir"),
+}
+# Which topic a message the NLU could not place is about, when its words name several.
+TOPIC_ORDER = (
+    intents.ASK_EXPLANATION,
+    intents.ASK_QUALITY_STANDARD,
+    intents.ASK_AVOCADO_SIZE,
+    intents.ASK_TRAININGS,
+    intents.ASK_PAYMENT_STATUS,
+    intents.ASK_DELIVERIES,
+)
+TRAINING_INTENTS = frozenset({intents.ASK_TRAININGS, intents.ENROL_TRAINING, intents.ASK_MY_ENROLMENTS})
+TOPIC_WORDS[intents.ASK_PAYMENT_HISTORY] = TOPIC_WORDS[intents.ASK_PAYMENT_STATUS]
+TOPIC_WORDS[intents.ENROL_TRAINING] = TOPIC_WORDS[intents.ASK_TRAININGS]
+TOPIC_WORDS[intents.ASK_MY_ENROLMENTS] = TOPIC_WORDS[intents.ASK_TRAININGS]
+
+# Words that point back at the last answer: "¿de cuánto es esa?", "¿y eso?".
+REFERS_BACK = frozenset({"esa", "ese", "eso", "esas", "esos", "otra", "otro", "misma", "mismo"})
+MENU_WORDS = frozenset({"menu", "ayuda", "opciones", "inicio", "help"})
+# "¿Qué es …?" asks for an explanation when the program explains the term named.
+WHAT_IS = re.compile(r"^\W*(?:que|q|k)\s+(?:es|son)\b")
+MEANS = re.compile(r"\b(?:que|q|k)\s+(?:significa|quiere decir)\b|\bsignifica\b")
+# A general question about how the program works, not about the farmer's own records: always
+# (how long payment takes), or when it is not about "me"/"mi" (may I, what time).
+ALWAYS_GENERAL = re.compile(
+    r"\b(?:normalmente|en general|por lo general|cuanto (?:se )?tardan|en cuantos dias|"
+    r"cuantos dias (?:tardan|se tardan))\b"
+)
+GENERAL = re.compile(r"\b(?:puedo|se puede|a que hora|que horario)\b")
+# Bank details are a how-to (changing them goes through the program), never shown in chat.
+BANK = re.compile(r"\b(?:cuenta|banco|clabe)\b")
+# Intents that say little about the topic: the words decide.
+UNSURE = frozenset(
+    {intents.ASK_EXPLANATION, intents.NLU_FALLBACK, intents.OUT_OF_SCOPE, intents.FOLLOW_UP, intents.HELP}
+)
+DEPOSIT_MADE = re.compile(r"referencia|lleg|cay|depositaron|mandaron|pagaron")
+SOCIAL = frozenset({intents.AFFIRM, intents.DENY, intents.GREET, intents.GOODBYE, intents.THANK})
+FIRST_PERSON = frozenset({"me", "mi", "mis", "yo", "mio", "mia"})
+# Money words that make a question about a delivery one about its payment ("¿cuánta feria me
+# toca de la última entrega?").
+MONEY = re.compile(r"feria|dinero|lana|\bpag|\bdeposit|cuanto me (?:toca|dan|van)|me toca")
+FOLIO = re.compile(r"\bf ?-? ?\d{6}\b")
+GRAMS = re.compile(r"\b\d{2,4}\s*(?:g|gr|grs|gramos)\b")  # a fruit's weight, never kilos delivered
+SHORT = 5  # words: a message this short, right after an answer, usually follows on from it
+# "MAS", "más", "ver más": the next page of a list that said so.
+MORE = re.compile(r"^\W*(?:ver |quiero ver )?mas\W*$")
+# The words of the privacy notice for taking consent back: always a revocation.
+REVOKE = re.compile(r"^\W*revoco\b|\b(?:borr|elimin)\w* (?:mis|todos mis) datos\b")
+
+
+def routed(ctx: Context, intent: str) -> str:
+    """The skill that answers this turn: what the message settles by itself first, then what
+    follows on from the last answer, then the words when the NLU's intent names none of its own."""
+    text = plain(ctx.turn.text)
+    context = ctx.turn.slots.get(SLOT_CONTEXT) or {}
+    settled = _settled(ctx, text, intent)
+    if settled is not None:
+        return settled
+    if context and _follows_on(ctx, text, intent, context):
+        return intents.FOLLOW_UP
+    return _by_words(ctx, text, intent)
+
+
+def _settled(ctx: Context, text: str, intent: str) -> str | None:
+    """What the message's own form decides, whatever the NLU said."""
+    if conversation.is_number_reply(ctx.turn.text):
+        return intents.INFORM_NUMBER
+    if ctx.turn.metadata.get("media"):
+        return intents.SEND_MEDIA
+    if MORE.match(text) and "more" in (ctx.turn.slots.get(SLOT_CONTEXT) or {}):  # a list was paged
+        return steps.MORE
+    yes_or_no = _yes_or_no(ctx, text)
+    if yes_or_no is not None:
+        return yes_or_no
+    if REVOKE.search(text):
+        return intents.REVOKE_CONSENT
+    if not re.search(r"[a-z0-9]", text):  # "?", "🙏🙏": nothing to go on but the menu
+        return intents.HELP
+    if FOLIO.search(text) and intent not in (intents.ASK_EXPLANATION, intents.ASK_DELIVERIES):
+        return intents.ASK_PAYMENT_STATUS
+    if GRAMS.search(text) and intent not in (intents.ASK_QUALITY_STANDARD, intents.FOLLOW_UP):
+        return intents.ASK_AVOCADO_SIZE
+    if intent == intents.INFORM_NUMBER:  # read as a number, but says more: "¿y uno de 250?"
+        return intents.FOLLOW_UP
+    asks_what = WHAT_IS.match(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
+    if asks_what and explanation_for(ctx.session, text) is not None:
+        return intents.ASK_EXPLANATION
+    if ALWAYS_GENERAL.search(text) and faq_for(ctx.session, text):
+        return intents.ASK_HOWTO
+    if _picks_an_option(ctx, text):
+        return intents.FOLLOW_UP  # "el de la poda cuándo es", "la segunda": an option on offer
+    return None
+
+
+def _picks_an_option(ctx: Context, text: str) -> bool:
+    """A short message that names one of the options of a list just given (not the main menu,
+    which is answered by its digits: "¿cuál fue mi último pago?" is not its last option)."""
+    options = ctx.turn.options
+    if not options or {o.key for o in options} == {o.key for o in MAIN_MENU}:
+        return False
+    if re.search(r"\d", text):
+        return False  # "¿y uno de 120?": a value, not a choice (a number alone is handled above)
+    return len(words_of(text)) <= 4 and pick_option(options, text) is not None
+
+
+def _by_words(ctx: Context, text: str, intent: str) -> str:
+    """The NLU's intent, unless the words say otherwise: a how-to the FAQ does not hold, or a
+    topic intent none of whose words are there, goes to the topic the words name."""
+    if BANK.search(text) and intent != intents.ASK_EXPLANATION:
+        return intents.ASK_HOWTO
+    if GENERAL.search(text) and not FIRST_PERSON & set(text.split()) and faq_for(ctx.session, text):
+        return intents.ASK_HOWTO
+    if GENERAL.search(text) and text.split()[0] in ("puedo", "se") and intent != intents.ASK_HOWTO:
+        return intents.ASK_HOWTO  # "¿puedo entregar también limón?": the FAQ, or a person
+    if intent == intents.ASK_DELIVERIES and MONEY.search(text):
+        return intents.ASK_PAYMENT_STATUS
+    if intent == intents.HELP and not MENU_WORDS & set(text.split()) and len(text.split()) > 4:
+        intent = intents.ASK_HOWTO
+    unplaced = intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE)
+    if unplaced and _names_a_place(ctx):
+        return intents.ASK_TRAININGS  # "¿y aquí en Tancítaro qué hay?": places are for trainings
+    if unplaced and faq_for(ctx.session, text) is not None:
+        return intents.ASK_HOWTO
+    named = topic_named(text)
+    if named == intents.ASK_PAYMENT_STATUS and any(w in text for w in payments.PENDING_WORDS):
+        named = intents.ASK_PAYMENT_HISTORY  # "¿me deben algo todavía?"
+    long_social = intent in SOCIAL and len(text.split()) > 3  # "y q me deben todavía" is no goodbye
+    if named is None or intent in TRAINING_INTENTS:
+        return intent  # a training's subject may be any word ("facturación", "calidad")
+    if unplaced or long_social or (intent == intents.ASK_HOWTO and faq_for(ctx.session, text) is None):
+        return named
+    return named if _names_none_of_its_own(intent, text) else intent
+
+
+def _names_a_place(ctx: Context) -> bool:
+    return bool(ctx.turn.entity("municipality") or ctx.turn.entity("state"))
+
+
+def _names_none_of_its_own(intent: str, text: str) -> bool:
+    """Whether a topic intent's message holds none of its topic's words ("medio kilo" is a
+    fruit's weight for a calibre question)."""
+    own = TOPIC_WORDS.get(intent)
+    if own is None or own.search(text):
+        return False
+    return not (intent == intents.ASK_AVOCADO_SIZE and parse_grams(text))
+
+
+def topic_named(text: str) -> str | None:
+    """The first topic whose words the message holds, or None."""
+    return next((topic for topic in TOPIC_ORDER if TOPIC_WORDS[topic].search(text)), None)
+
+
+def _yes_or_no(ctx: Context, text: str) -> str | None:
+    """A plain yes or no ("sí", "claro", "👍", "no") answers the question on offer."""
+    words = re.findall(r"[a-zñ]+", text)
+    if not ctx.turn.options:
+        return None
+    if not words and any(sign in ctx.turn.text for sign in THUMBS_UP):
+        return intents.AFFIRM
+    if not words or len(words) > 3:
+        return None
+    if all(w in YES_WORDS for w in words) or (words[0] in ("si", "sip", "claro") and len(words) <= 3):
+        return intents.AFFIRM  # "sí", "de acuerdo", "si cancélelo"
+    if all(w in NO_WORDS for w in words):
+        return intents.DENY
+    return None
+
+
+def _follows_on(ctx: Context, text: str, intent: str, context: dict) -> bool:
+    """A message that only makes sense after the last answer: "¿por qué?", "¿cómo le hago?",
+    "¿de dónde sacan eso?"; one that starts like a follow-up ("y …", "ok y …") or points back
+    ("esa"), or is short, and names no topic but the last answer's."""
+    skill = str(context.get("skill") or "")
+    reasons = context.get("reasons")
+    if reasons and (follow_up.bare_why(text) or follow_up.asks_how(text)):
+        return True
+    if follow_up.asks_source(text) and skill == intents.ASK_QUALITY_STANDARD:
+        return True
+    if _names_a_place(ctx) and skill not in TRAINING_INTENTS:
+        return False
+    if BANK.search(text) or "referencia" in text:  # "¿a qué cuenta llegó?": that deposit's reference
+        about_payments = skill in (intents.ASK_PAYMENT_STATUS, intents.ASK_PAYMENT_HISTORY)
+        return about_payments and bool(context.get("folios")) and DEPOSIT_MADE.search(text) is not None
+    starts = follow_up.FOLLOW_UP_START.match(text) or REFERS_BACK & set(words_of(text) + text.split())
+    short = len(text.split()) <= SHORT
+    if not (starts or short):
+        return False
+    named = topic_named(text)
+    if named is not None and TOPIC_WORDS[named] is not TOPIC_WORDS.get(skill):
+        return False  # names another topic: "¿y cuánto me pagan?" after a delivery
+    if intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE) or (starts and intent == skill):
+        return True
+    return _names_none_of_its_own(intent, text)  # the NLU's topic, but none of its words
