@@ -147,7 +147,7 @@ def test_wrong_codes_sent_at_once_over_webhooks_are_compared_at_most_the_allowed
         statuses = list(pool.map(send, [f"{3000 + i}" for i in range(ATTEMPTS // 2)]))
     replies = standin.wait_for(before + 1 + ATTEMPTS // 2, to=address, timeout=120)[before + 1 :]
     bodies = [r["body"] for r in replies]
-    wrong = [b for b in bodies if "Intentos que le quedan" in b]
+    wrong = [b for b in bodies if "no coincide" in b]
     locked = [b for b in bodies if "bloqueadas" in b]
     with session_scope(database) as s:
         row = s.execute(select(PhoneVerification).where(PhoneVerification.phone == ADRIANA)).scalar_one()
