@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -366,11 +367,15 @@ def copy_tracker(env: ConsoleEnv) -> int:
 def counting(engine):
     """The SQL statements run on an engine inside the block (a list that fills as they run). A
     statement run for many rows at once (an executemany, as PostgreSQL's driver batches inserts
-    of the same shape) counts once per row, so the count does not depend on the dialect's batching."""
+    of the same shape) counts once per row, so the count does not depend on the dialect's batching.
+    Only this thread's statements count: a background worker sharing the engine (the outbox's
+    poller) must not make the count flutter."""
     statements: list[str] = []
+    mine = threading.get_ident()
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        statements.extend([statement] * (len(parameters) if executemany else 1))
+        if threading.get_ident() == mine:
+            statements.extend([statement] * (len(parameters) if executemany else 1))
 
     sqlalchemy_event.listen(engine, "before_cursor_execute", count)
     try:
