@@ -8,13 +8,16 @@ program explains, a general "¿cuánto tardan en pagar?" the FAQ answers, a file
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from bot.assistant import conversation, follow_up, intents, payments, steps
 from bot.assistant.choices import NO_WORDS, THUMBS_UP, YES_WORDS, pick_option, words_of
 from bot.assistant.turn import MAIN_MENU, SLOT_CONTEXT, Context
 from bot.nlu.numbers import parse_grams
 from bot.records.knowledge import explanation_for, faq_for
+from bot.records.schema import FaqEntry
 from bot.text import plain
 
 # Words that name a topic. A follow-up ("y …", "¿y …?") that names none of its intent's topic
@@ -84,15 +87,16 @@ def routed(ctx: Context, intent: str) -> str:
     follows on from the last answer, then the words when the NLU's intent names none of its own."""
     text = plain(ctx.turn.text)
     context = ctx.turn.slots.get(SLOT_CONTEXT) or {}
-    settled = _settled(ctx, text, intent)
+    faq = functools.cache(lambda: faq_for(ctx.session, text))  # read once a turn, when needed
+    settled = _settled(ctx, text, intent, faq)
     if settled is not None:
         return settled
     if context and _follows_on(ctx, text, intent, context):
         return intents.FOLLOW_UP
-    return _by_words(ctx, text, intent)
+    return _by_words(ctx, text, intent, faq)
 
 
-def _settled(ctx: Context, text: str, intent: str) -> str | None:
+def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | None]) -> str | None:
     """What the message's own form decides, whatever the NLU said."""
     if conversation.is_number_reply(ctx.turn.text):
         return intents.INFORM_NUMBER
@@ -116,7 +120,7 @@ def _settled(ctx: Context, text: str, intent: str) -> str | None:
     asks_what = WHAT_IS.match(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
     if asks_what and explanation_for(ctx.session, text) is not None:
         return intents.ASK_EXPLANATION
-    if ALWAYS_GENERAL.search(text) and faq_for(ctx.session, text):
+    if ALWAYS_GENERAL.search(text) and faq():
         return intents.ASK_HOWTO
     if _picks_an_option(ctx, text):
         return intents.FOLLOW_UP  # "el de la poda cuándo es", "la segunda": an option on offer
@@ -134,12 +138,12 @@ def _picks_an_option(ctx: Context, text: str) -> bool:
     return len(words_of(text)) <= 4 and pick_option(options, text) is not None
 
 
-def _by_words(ctx: Context, text: str, intent: str) -> str:
+def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | None]) -> str:
     """The NLU's intent, unless the words say otherwise: a how-to the FAQ does not hold, or a
     topic intent none of whose words are there, goes to the topic the words name."""
     if BANK.search(text) and intent != intents.ASK_EXPLANATION:
         return intents.ASK_HOWTO
-    if GENERAL.search(text) and not FIRST_PERSON & set(text.split()) and faq_for(ctx.session, text):
+    if GENERAL.search(text) and not FIRST_PERSON & set(text.split()) and faq():
         return intents.ASK_HOWTO
     if GENERAL.search(text) and text.split()[0] in ("puedo", "se") and intent != intents.ASK_HOWTO:
         return intents.ASK_HOWTO  # "¿puedo entregar también limón?": the FAQ, or a person
@@ -150,7 +154,7 @@ def _by_words(ctx: Context, text: str, intent: str) -> str:
     unplaced = intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE)
     if unplaced and _names_a_place(ctx):
         return intents.ASK_TRAININGS  # "¿y aquí en Tancítaro qué hay?": places are for trainings
-    if unplaced and faq_for(ctx.session, text) is not None:
+    if unplaced and faq() is not None:
         return intents.ASK_HOWTO
     named = topic_named(text)
     if named == intents.ASK_PAYMENT_STATUS and any(w in text for w in payments.PENDING_WORDS):
@@ -158,7 +162,7 @@ def _by_words(ctx: Context, text: str, intent: str) -> str:
     long_social = intent in SOCIAL and len(text.split()) > 3  # "y q me deben todavía" is no goodbye
     if named is None or intent in TRAINING_INTENTS:
         return intent  # a training's subject may be any word ("facturación", "calidad")
-    if unplaced or long_social or (intent == intents.ASK_HOWTO and faq_for(ctx.session, text) is None):
+    if unplaced or long_social or (intent == intents.ASK_HOWTO and faq() is None):
         return named
     return named if _names_none_of_its_own(intent, text) else intent
 
