@@ -27,13 +27,6 @@ class Place:
     longitude: float | None = None
 
 
-def upcoming_trainings(
-    session: Session, place: Place, topic: str | None = None, limit: int = 3
-) -> list[Training]:
-    """The next trainings, nearest first when a location is known, else in the place named."""
-    return _nearest(_upcoming(session, topic), place, limit)
-
-
 class Match(Enum):
     """How a search for trainings on a subject was answered."""
 
