@@ -42,6 +42,7 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
         slots={name: tracker.get_slot(name) for name in REMEMBERED_SLOTS},
         metadata=message.get("metadata") or {},
         ranking=[str(item.get("name")) for item in message.get("intent_ranking") or [] if item.get("name")],
+        message_id=message.get("message_id") or None,
     )
 
 

@@ -8,13 +8,15 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot import retention
 from bot.config import PROJECT_ROOT, settings
 from bot.db import session_scope
 from bot.records import csv_import, demo_data, seed
 from bot.records.demo_data import SEED_DIR
 from bot.records.knowledge import load_knowledge
-from bot.records.migrate import upgrade
+from bot.records.migrate import create_database_if_missing, upgrade
 from bot.records.privacy import code_from_folio
 from bot.records.retention import periods
 from bot.records.vocabulary import RETENTION_KINDS
@@ -32,6 +34,17 @@ def cmd_setup_db(args: argparse.Namespace) -> int:
         anchor = date.fromisoformat(args.anchor) if args.anchor else None
         counts = seed.seed_demo(session, anchor)
     print(f"Base de datos creada con datos de demostración: {counts}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Production: create the program's and Rasa's PostgreSQL databases when missing, then migrate
+    (safe when several processes or machines run it at once: bot/records/migrate.py)."""
+    for url in (settings().database_url, *args.create):
+        if create_database_if_missing(url):
+            print(f"Base de datos creada: {make_url(url).database}")
+    upgrade()
+    print("Base de datos al día (alembic upgrade head).")
     return 0
 
 
@@ -143,6 +156,15 @@ def parser() -> argparse.ArgumentParser:
     setup = commands.add_parser("setup-db", help="migrate and seed the demo records if empty")
     setup.add_argument("--anchor", help="demo 'today' as YYYY-MM-DD (default: today)")
     setup.set_defaults(run=cmd_setup_db)
+    migrate = commands.add_parser("migrate", help="production: create the databases if missing, then migrate")
+    migrate.add_argument(
+        "--create",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another database to create (TRACKER_DATABASE_URL)",
+    )
+    migrate.set_defaults(run=cmd_migrate)
     load = commands.add_parser("import-csv", help="load records from a CSV file (all or nothing)")
     load.add_argument("kind", choices=sorted(csv_import.KINDS))
     load.add_argument("file")

@@ -31,6 +31,9 @@ class Settings:
     retention_raw_params_days: int = 30
     retention_media_days: int = 90
     retention_audit_days: int = 1827
+    # Replies kept to answer a redelivered message the same way (bot/assistant/redelivery.py):
+    # only as long as a message can come again (a worker's retry, a channel's redelivery).
+    retention_replies_days: int = 7
     # What the full privacy notice says the project cannot know: empty shows "[POR LLENAR: …]".
     privacy_controller_name: str = ""
     privacy_controller_address: str = ""
@@ -55,6 +58,7 @@ class Settings:
             retention_raw_params_days=_int("RETENTION_RAW_PARAMS_DAYS", 30),
             retention_media_days=_int("RETENTION_MEDIA_DAYS", 90),
             retention_audit_days=_int("RETENTION_AUDIT_DAYS", 1827),
+            retention_replies_days=_int("RETENTION_REPLIES_DAYS", 7),
             privacy_controller_name=os.environ.get("PRIVACY_CONTROLLER_NAME", "").strip(),
             privacy_controller_address=os.environ.get("PRIVACY_CONTROLLER_ADDRESS", "").strip(),
             privacy_arco_email=os.environ.get("PRIVACY_ARCO_EMAIL", "").strip(),

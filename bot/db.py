@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from bot.config import settings
 
@@ -72,3 +72,28 @@ def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
     result = session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
     return bool(result.rowcount == 1)
+
+
+def watch_writes(session: Session) -> Callable[[], bool]:
+    """From now on, whether the session's unit of work changes anything: a flush that writes
+    objects, or a statement other than a SELECT run through the session (an ``update()``, an
+    ``insert()``, or any text, counted as a change). Ask with the function returned; it flushes
+    first, so objects added and not yet written count."""
+    changed = False
+
+    def flushed(_session: Session, _context: Any) -> None:
+        nonlocal changed
+        changed = True
+
+    def executed(state: ORMExecuteState) -> None:
+        nonlocal changed
+        changed = changed or not state.is_select
+
+    event.listen(session, "after_flush", flushed)
+    event.listen(session, "do_orm_execute", executed)
+
+    def wrote() -> bool:
+        session.flush()
+        return changed
+
+    return wrote

@@ -11,7 +11,8 @@ tracker store, and reports how many rows each step changed:
 - raw_params: the webhook parameters Twilio sent with each message, and the WhatsApp profile name
   and id (also in the tracker's metadata);
 - media: the links to photos, audio and video (in the messages, the console's copy, the tracker);
-- audit: the console's audit and sign-in log, and the log of payment data shown in chat.
+- audit: the console's audit and sign-in log, and the log of payment data shown in chat;
+- replies: the replies kept to answer a redelivered message the same way (handled_messages).
 
 Farmers, invoices, deliveries, enrolments, consents, BAJA/ALTA history and phone releases are
 never purged. What is gone is not found again, so a second run changes nothing; ``dry_run``
@@ -81,6 +82,7 @@ PROGRAM_STEPS: list[tuple[str, str, Step]] = [
     ("audit", "console_audit", console.audit_entries),
     ("audit", "console_logins", console.sign_ins),
     ("audit", "payment_access_log", records.payment_views),
+    ("replies", "handled_messages", records.handled_replies),
 ]
 TRACKER_STEPS: list[tuple[str, str, Step]] = [
     ("transcripts", "events (Rasa)", console.tracker_events),

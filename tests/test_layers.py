@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     "bot.text": 0,
     "bot.phones": 0,
     "bot.logs": 0,
+    "bot.opt_words": 0,
     "bot.records": 1,
     "bot.replies": 1,
     "bot.nlu": 1,
@@ -26,7 +27,11 @@ LAYERS: dict[str, int] = {
     "bot.stack": 3,
     "bot.action_server": 3,
     "bot.twilio_standin": 3,
+    "bot.gateway": 3,
     "actions": 3,
+    # The Rasa worker of the production mode runs turns the way the channels do (their
+    # UserMessage and turn thread), so it sits above them.
+    "bot.worker": 4,
     # The retention purge spans the records, the messaging tables and the console's tables (and
     # Rasa's tracker, which the console reads), so it sits above them; the CLI runs it.
     "bot.retention": 4,

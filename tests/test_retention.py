@@ -32,20 +32,36 @@ from bot.messaging.schema import (
     OutboundMessage,
     OutboxEntry,
 )
-from bot.records.schema import Consent, Farmer, HumanRequest, Invoice, PaymentAccessLog
+from bot.records.schema import (
+    Consent,
+    Farmer,
+    HandledMessage,
+    HumanRequest,
+    Invoice,
+    PaymentAccessLog,
+)
 from bot.timeutil import utcnow
 from tests.console.conftest import _action, _bot, _user, write_events
 from tests.databases import empty_database, make_database
 
 PHONE = "+524431000001"
 NOW = utcnow()
-DAYS = {"old": 400, "past_media": 100, "past_raw": 40, "recent": 5, "ancient": 2000, "last_year": 300}
+DAYS = {
+    "old": 400,
+    "past_media": 100,
+    "past_raw": 40,
+    "past_replies": 10,
+    "recent": 5,
+    "ancient": 2000,
+    "last_year": 300,
+}
 CONFIG = dataclasses.replace(
     settings(),
     retention_transcripts_days=365,
     retention_raw_params_days=30,
     retention_media_days=90,
     retention_audit_days=1827,
+    retention_replies_days=7,
 )
 MEDIA = [{"url": "https://api.twilio.com/Accounts/AC1/Messages/MM1/Media/ME1", "content_type": "image/jpeg"}]
 
@@ -140,6 +156,16 @@ def _program_rows(s) -> None:
         s.add(ConsoleAudit(username="ana", action="view_farmer", farmer_id=farmer_id, at=ago(key)))
         s.add(ConsoleLogin(username="ana", outcome="success", at=ago(key)))
         s.add(PaymentAccessLog(phone=PHONE, farmer_id=farmer_id, invoice_folios="F-1", shown_at=ago(key)))
+    for key in ("past_replies", "recent"):
+        s.add(
+            HandledMessage(
+                conversation_id=PHONE,
+                message_id=f"SMhandled{key}",
+                phone=PHONE,
+                reply_json=json.dumps({"messages": [f"respuesta {key}"]}),
+                handled_at=ago(key),
+            )
+        )
     # What is never purged, however old.
     s.add(Consent(phone=PHONE, accepted=True, notice_version="2025-03", recorded_at=ago("ancient")))
     s.add(OptOutEvent(phone=PHONE, action="opt_out", keyword="BAJA", recorded_at=ago("ancient")))
@@ -182,6 +208,7 @@ def _counts(url: str) -> dict[str, int]:
         "consents": Consent,
         "opt_outs": OptOutEvent,
         "requests": HumanRequest,
+        "handled": HandledMessage,
     }
     with session_scope(url) as s:
         counts = {name: s.execute(select(func.count()).select_from(m)).scalar() for name, m in models.items()}
@@ -234,6 +261,7 @@ def test_purge_deletes_what_is_past_its_period_and_keeps_the_rest(stores, caplog
     assert rows["inbound_messages.media_json"] == 1  # 100 days old
     assert rows["console_messages.media_json"] == 1
     assert rows["console_audit"] == rows["console_logins"] == rows["payment_access_log"] == 1
+    assert rows["handled_messages"] == 1  # 10 days old: replies kept against redelivery, 7 days
     assert rows["events (Rasa)"] == 3  # the old message, its action and the bot's reply
     assert rows["events (Rasa): profile name"] == 2 and rows["events (Rasa): media"] == 1
 
@@ -245,6 +273,7 @@ def test_purge_deletes_what_is_past_its_period_and_keeps_the_rest(stores, caplog
     assert (after["raw_params"], after["inbound_media"]) == (1, 2)  # only the recent ones hold them
     assert after["request_texts"] == before["request_texts"] - 1 and after["requests"] == before["requests"]
     assert after["audit"] == 1 and after["logins"] == 1 and after["payment_views"] == 1
+    assert after["handled"] == before["handled"] - 1
     for kept in ("farmers", "invoices", "consents", "opt_outs"):
         assert after[kept] == before[kept], kept
     with session_scope(url) as s:

@@ -20,7 +20,8 @@ FOLLOW_UP_START = re.compile(r"^\W*(?:(?:ok|bueno|va|ah|oiga|oye)\W+)?(?:y|e|ent
 # "¿Cómo la evito?" after an explanation: what the farmer can do.
 HOW = re.compile(
     r"como (?:la |lo |le |las |los )?(?:evito|hago|quito|controlo|prevengo|arreglo|combato)|"
-    r"que (?:hago|puedo hacer|le hago)|como se (?:evita|quita|controla|previene)"
+    r"(?:que|q|k) (?:hago|puedo hacer|le hago)|como se (?:evita|quita|controla|previene)|"
+    r"como (?:la |lo |las |los )?(?:cuido|protejo)"
 )
 # "¿Y de dónde sacan ese dato?" after a requirement: its source.
 SOURCE = re.compile(r"de donde|fuente|quien (?:lo )?dice|donde (?:lo )?(?:saco|tramito|consigo)")

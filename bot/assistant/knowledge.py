@@ -62,7 +62,8 @@ def _explain(entry: Explanation) -> Reply:
 
 
 def what_to_do(ctx: Context, code: str | None) -> Reply:
-    entry = explanation_by_code(ctx.session, code or "")
+    """What the farmer can do about the cause the option names, or the message's words name."""
+    entry = _asked(ctx, code)
     if entry is None:
         return Reply.say("explanation_which")
     return Reply.say("explanation_todo", what_to_do=entry.what_to_do)

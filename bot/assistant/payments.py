@@ -162,7 +162,8 @@ def _rejection(invoice: Invoice) -> str | None:
 
 PENDING_WORDS = (
     "falta", "pendiente", "debe", "deben", "por cobrar", "no me han", "nunca", "sin pagar",
-    "sin pagarse", "sigue sin", "sin cobrar", "no me la pagaron", "no me lo pagaron",
+    "sin pagarse", "sigue sin", "sin cobrar", "no me la pagaron", "no me lo pagaron", "colgad",
+    "liquidaron todo", "quedo algo",
 )  # fmt: skip
 
 

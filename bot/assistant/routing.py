@@ -15,23 +15,26 @@ from collections.abc import Callable
 from bot.assistant import conversation, follow_up, intents, payments, steps
 from bot.assistant.choices import NO_WORDS, THUMBS_UP, YES_WORDS, pick_option, words_of
 from bot.assistant.turn import MAIN_MENU, SLOT_CONTEXT, Context
+from bot.nlu.dates import month_asked, year_asked
 from bot.nlu.numbers import parse_grams
+from bot.opt_words import OPT_OUT_SENTENCE
 from bot.records.knowledge import explanation_for, faq_for
 from bot.records.schema import FaqEntry
 from bot.text import plain
+from bot.timeutil import local_today
 
 # Words that name a topic. A follow-up ("y …", "¿y …?") that names none of its intent's topic
 # stays on the last answer's topic; one that names it moves there.
 TOPIC_WORDS: dict[str, re.Pattern[str]] = {
     intents.ASK_PAYMENT_STATUS: re.compile(
-        r"pag|cobr|deposit|factur|\bf ?-?\d{6}|feria|dinero|lana|retenid|me deben"
+        r"pag|cobr|deposit|factur|\bf ?-?\d{6}|feria|dinero|lana|retenid|detenid|me deben|liquid"
     ),
     intents.ASK_TRAININGS: re.compile(r"curso|taller|capacita|platica|inscri|apunt|clase"),
     intents.ASK_QUALITY_STANDARD: re.compile(
         r"calidad|requisit|piden|minimo|norma|color|madur|inocu|certific|extra|primera|segunda|revisan"
     ),
     intents.ASK_AVOCADO_SIZE: re.compile(r"calibre|gramo|\bgr?\b|\bpesa[rn]?\b|\bpeso\b|caja"),
-    intents.ASK_DELIVERIES: re.compile(r"entreg|rechaz|descont|kilo|\bkg\b|acopio|pesaron"),
+    intents.ASK_DELIVERIES: re.compile(r"entreg|rechaz|descont|rebaj|kilo|\bkg\b|acopio|pesaron"),
     intents.ASK_EXPLANATION: re.compile(r"\bque es\b|significa|quiere decir"),
 }
 # Which topic a message the NLU could not place is about, when its words name several.
@@ -52,32 +55,57 @@ TOPIC_WORDS[intents.ASK_MY_ENROLMENTS] = TOPIC_WORDS[intents.ASK_TRAININGS]
 REFERS_BACK = frozenset({"esa", "ese", "eso", "esas", "esos", "otra", "otro", "misma", "mismo"})
 MENU_WORDS = frozenset({"menu", "ayuda", "opciones", "inicio", "help"})
 # "¿Qué es …?" asks for an explanation when the program explains the term named.
-WHAT_IS = re.compile(r"^\W*(?:que|q|k)\s+(?:es|son)\b")
+WHAT_IS = re.compile(
+    r"^\W*(?:(?:oiga|oye|y|pero|entonces|bueno|ok|ah)\W+)*(?:que|q|k)\s+(?:es|son)\b"
+    r"|\b(?:que|q|k)\s+(?:es|son)\W*$"  # "¿y la antracnosis esa qué es?"
+)
 MEANS = re.compile(r"\b(?:que|q|k)\s+(?:significa|quiere decir)\b|\bsignifica\b")
 # A general question about how the program works, not about the farmer's own records: always
 # (how long payment takes), or when it is not about "me"/"mi" (may I, what time).
 ALWAYS_GENERAL = re.compile(
     r"\b(?:normalmente|en general|por lo general|cuanto (?:se )?tardan|en cuantos dias|"
-    r"cuantos dias (?:tardan|se tardan))\b"
+    r"cuantos dias (?:tardan|se tardan)|(?:que )?tanto se tardan|se tardan (?:meses|semanas|mucho)|"
+    r"(?:la paga|el pago) es rapid[oa])\b"
 )
 GENERAL = re.compile(r"\b(?:puedo|se puede|a que hora|que horario)\b")
+# "¿Por dónde se entrega el xml?": where or how, asked of the program.
+WHERE_OR_HOW = re.compile(r"\b(?:por donde|donde|como)\b")
 # Bank details are a how-to (changing them goes through the program), never shown in chat.
 BANK = re.compile(r"\b(?:cuenta|banco|clabe)\b")
 # Intents that say little about the topic: the words decide.
 UNSURE = frozenset(
     {intents.ASK_EXPLANATION, intents.NLU_FALLBACK, intents.OUT_OF_SCOPE, intents.FOLLOW_UP, intents.HELP}
 )
-DEPOSIT_MADE = re.compile(r"referencia|lleg|cay|depositaron|mandaron|pagaron")
+DEPOSIT_MADE = re.compile(r"referencia|lleg|cay|caido|depositaron|mandaron|pagaron")
 SOCIAL = frozenset({intents.AFFIRM, intents.DENY, intents.GREET, intents.GOODBYE, intents.THANK})
+# How a yes that says more begins ("sale pues, ahí me pone", "ándale, apúnteme").
+YES_STARTERS = frozenset(
+    {"si", "sip", "claro", "sale", "simon", "andale", "orale", "va", "ok", "okey", "dale"}
+)
 FIRST_PERSON = frozenset({"me", "mi", "mis", "yo", "mio", "mia"})
 # Money words that make a question about a delivery one about its payment ("¿cuánta feria me
 # toca de la última entrega?").
-MONEY = re.compile(r"feria|dinero|lana|\bpag|\bdeposit|cuanto me (?:toca|dan|van)|me toca")
+MONEY = re.compile(r"feria|dinero|lana|\bpag|\bdeposit|cuanto me (?:toca|dan|van)|me toca|factur")
 FOLIO = re.compile(r"\bf ?-? ?\d{6}\b")
 GRAMS = re.compile(r"\b\d{2,4}\s*(?:g|gr|grs|gramos)\b")  # a fruit's weight, never kilos delivered
+ASKS_WHEN = re.compile(r"\b(?:(?:que|q|k) (?:fecha|dia)|cuando)\b")
 SHORT = 5  # words: a message this short, right after an answer, usually follows on from it
 # "MAS", "más", "ver más": the next page of a list that said so.
 MORE = re.compile(r"^\W*(?:ver |quiero ver )?mas\W*$")
+# "Bórreme", "sáqueme de la lista": a seat given back, whatever the NLU said.
+CANCEL_WORDS = re.compile(
+    r"\b(?:borreme|borrame|quiteme|quitame|saqueme|sacame|me (?:borra|quita|saca) de)\b"
+)
+# "¿a cuál quedé?", "mis cursos": the farmer's own enrolments, not the program's sessions.
+OWN_ENROLMENT = re.compile(
+    r"\b(?:mis|mi curso|mi taller|quede|inscri\w*|apunt\w*|anot\w*|me toca|voy a ir|voy|estoy)\b"
+)
+MY_ENROLMENTS = re.compile(
+    r"\b(?:a (?:que|q|cuales?) (?:cursos?|talleres?|capacitaciones?|platicas?) (?:voy|estoy|me inscribi|quede)"
+    r"|en cuales (?:estoy|quede)|mis (?:cursos|talleres|capacitaciones|platicas))\b"
+)
+# "¿Ese sí lo compran?" after a calibre: whether the program buys it.
+BUYS = re.compile(r"\b(?:compran|pagan|reciben|aceptan)\b")
 # The words of the privacy notice for taking consent back: always a revocation.
 REVOKE = re.compile(r"^\W*revoco\b|\b(?:borr|elimin)\w* (?:mis|todos mis) datos\b")
 
@@ -109,22 +137,44 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         return yes_or_no
     if REVOKE.search(text):
         return intents.REVOKE_CONSENT
+    if OPT_OUT_SENTENCE.search(text):  # where no channel took it first (REST, shell): say how
+        return steps.STOP_MESSAGES
+    if CANCEL_WORDS.search(text):
+        return intents.CANCEL_ENROLMENT
     if not re.search(r"[a-z0-9]", text):  # "?", "🙏🙏": nothing to go on but the menu
         return intents.HELP
     if FOLIO.search(text) and intent not in (intents.ASK_EXPLANATION, intents.ASK_DELIVERIES):
         return intents.ASK_PAYMENT_STATUS
     if GRAMS.search(text) and intent not in (intents.ASK_QUALITY_STANDARD, intents.FOLLOW_UP):
         return intents.ASK_AVOCADO_SIZE
+    if year_asked(text, local_today(ctx.config.timezone)) and topic_named(text) in (
+        None,
+        intents.ASK_PAYMENT_STATUS,
+    ):
+        return intents.ASK_PAYMENT_HISTORY  # "¿y sumando el año entero?": the year's payments
+    if intent in UNSURE | {intents.ASK_HOWTO, intents.INFORM_NUMBER} and _asks_the_program(ctx, text, faq):
+        return intents.ASK_HOWTO  # "¿y a qué número les marco?", "¿y el xml por dónde se entrega?"
+    if MY_ENROLMENTS.search(text) or (intent == intents.ASK_MY_ENROLMENTS and OWN_ENROLMENT.search(text)):
+        return intents.ASK_MY_ENROLMENTS  # "¿y ahorita en cuáles estoy?": the farmer's own
     if intent == intents.INFORM_NUMBER:  # read as a number, but says more: "¿y uno de 250?"
         return intents.FOLLOW_UP
-    asks_what = WHAT_IS.match(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
+    asks_what = WHAT_IS.search(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
     if asks_what and explanation_for(ctx.session, text) is not None:
         return intents.ASK_EXPLANATION
     if ALWAYS_GENERAL.search(text) and faq():
         return intents.ASK_HOWTO
+    if follow_up.asks_how(text) and faq() is None and explanation_for(ctx.session, text) is not None:
+        return steps.WHAT_TO_DO  # "¿qué hago pa que no se me meta la plaga?"
     if _picks_an_option(ctx, text):
         return intents.FOLLOW_UP  # "el de la poda cuándo es", "la segunda": an option on offer
     return None
+
+
+def _asks_the_program(ctx: Context, text: str, faq: Callable[[], FaqEntry | None]) -> bool:
+    """A question the FAQ answers, not about the farmer's own records."""
+    if FIRST_PERSON & set(text.split()) or _names_a_place(ctx):
+        return False
+    return bool(WHERE_OR_HOW.search(text) or len(text.split()) > 2) and faq() is not None
 
 
 def _picks_an_option(ctx: Context, text: str) -> bool:
@@ -145,10 +195,20 @@ def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry |
         return intents.ASK_HOWTO
     if GENERAL.search(text) and not FIRST_PERSON & set(text.split()) and faq():
         return intents.ASK_HOWTO
+    if intent == intents.ASK_DELIVERIES and WHERE_OR_HOW.search(text) and _asks_the_program(ctx, text, faq):
+        return intents.ASK_HOWTO  # "¿y el xml por dónde se entrega?": the program's how-to
     if GENERAL.search(text) and text.split()[0] in ("puedo", "se") and intent != intents.ASK_HOWTO:
         return intents.ASK_HOWTO  # "¿puedo entregar también limón?": the FAQ, or a person
     if intent == intents.ASK_DELIVERIES and MONEY.search(text):
         return intents.ASK_PAYMENT_STATUS
+    if intent == intents.ASK_PAYMENT_STATUS and DEPOSIT_MADE.search(text) and _names_a_month(ctx, text):
+        return intents.ASK_PAYMENT_HISTORY  # "¿este mes qué me ha caído?": what was paid then
+    if intent == intents.ASK_PAYMENT_STATUS and any(w in text for w in payments.PENDING_WORDS):
+        return intents.ASK_PAYMENT_HISTORY  # "¿quedó algo colgado?": what is still to be paid
+    if intent == intents.ASK_MY_ENROLMENTS and not OWN_ENROLMENT.search(text):
+        return intents.ASK_TRAININGS  # "¿qué talleres van a dar aquí?": the sessions on offer
+    if intent == intents.ASK_PAYMENT_STATUS and ctx.turn.entity("grade") and not FOLIO.search(text):
+        return intents.ASK_QUALITY_STANDARD  # "¿manchitas leves me la pagan de extra?": a grade
     if intent == intents.HELP and not MENU_WORDS & set(text.split()) and len(text.split()) > 4:
         intent = intents.ASK_HOWTO
     unplaced = intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE)
@@ -165,6 +225,10 @@ def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry |
     if unplaced or long_social or (intent == intents.ASK_HOWTO and faq() is None):
         return named
     return named if _names_none_of_its_own(intent, text) else intent
+
+
+def _names_a_month(ctx: Context, text: str) -> bool:
+    return month_asked(text, local_today(ctx.config.timezone)) is not None
 
 
 def _names_a_place(ctx: Context) -> bool:
@@ -192,13 +256,21 @@ def _yes_or_no(ctx: Context, text: str) -> str | None:
         return None
     if not words and any(sign in ctx.turn.text for sign in THUMBS_UP):
         return intents.AFFIRM
-    if not words or len(words) > 3:
+    if not words:
         return None
-    if all(w in YES_WORDS for w in words) or (words[0] in ("si", "sip", "claro") and len(words) <= 3):
+    short = len(words) <= 3
+    if short and (all(w in YES_WORDS for w in words) or words[0] in ("si", "sip", "claro")):
         return intents.AFFIRM  # "sí", "de acuerdo", "si cancélelo"
-    if all(w in NO_WORDS for w in words):
+    if short and all(w in NO_WORDS for w in words):
         return intents.DENY
-    return None
+    return intents.AFFIRM if _yes_and_more(text, words) else None
+
+
+def _yes_and_more(text: str, words: list[str]) -> bool:
+    """ "Sale pues, ahí me pone en la lista": a yes that goes on without a new question or topic."""
+    if words[0] not in YES_STARTERS or len(words) > 8 or "?" in text or NO_WORDS & set(words):
+        return False
+    return not follow_up.FOLLOW_UP_START.match(text) and topic_named(text) in (None, intents.ASK_TRAININGS)
 
 
 def _follows_on(ctx: Context, text: str, intent: str, context: dict) -> bool:
@@ -220,7 +292,11 @@ def _follows_on(ctx: Context, text: str, intent: str, context: dict) -> bool:
     short = len(text.split()) <= SHORT
     if not (starts or short):
         return False
+    if short and ASKS_WHEN.search(text) and topic_named(text) is None:
+        return True  # "¿qué fecha fue?", "¿y cuándo?": when the thing just named was or will be
     named = topic_named(text)
+    if skill == intents.ASK_AVOCADO_SIZE and REFERS_BACK & set(text.split()) and BUYS.search(text):
+        return True  # "¿y esos grandotes me los pagan?": whether the program buys that calibre
     if named is not None and TOPIC_WORDS[named] is not TOPIC_WORDS.get(skill):
         return False  # names another topic: "¿y cuánto me pagan?" after a delivery
     if intent in (intents.NLU_FALLBACK, intents.OUT_OF_SCOPE) or (starts and intent == skill):

@@ -21,6 +21,7 @@ from bot.assistant import (
     intents,
     knowledge,
     payments,
+    redelivery,
     routing,
     standards,
     steps,
@@ -28,7 +29,7 @@ from bot.assistant import (
 )
 from bot.assistant.turn import SLOT_FARMER, Context, Handler, Reply, Turn
 from bot.config import settings
-from bot.db import session_scope
+from bot.db import session_scope, watch_writes
 from bot.logs import failure
 
 log = logging.getLogger(__name__)
@@ -86,16 +87,23 @@ STEPS: dict[str, Handler] = {
     steps.WHAT_TO_DO: knowledge.what_to_do,
     steps.REVOKE_CONFIRMED: data_rights.confirm_revoke,
     steps.MORE: trainings.more_trainings,
+    steps.STOP_MESSAGES: conversation.fixed("stop_messages_how"),
 }
 
 HANDLERS: dict[str, Handler] = {**{skill.intent: skill.handler for skill in SKILLS}, **STEPS}
 
 
 def respond(intent: str, turn: Turn) -> Reply:
-    """Handles one turn in one unit of work. Any failure becomes a polite reply and a log line,
-    never a traceback."""
+    """Handles one turn in one unit of work. A message handled before gets the reply it got then
+    and changes nothing again (bot/assistant/redelivery.py). Any failure becomes a polite reply
+    and a log line, never a traceback."""
     try:
         with session_scope() as session:
+            earlier = redelivery.earlier_reply(session, turn)
+            if earlier is not None:
+                log.info("turn %s: message handled before, its reply given again", intent)
+                return earlier
+            wrote = watch_writes(session)
             ctx = Context(turn=turn, session=session, config=settings(), handlers=HANDLERS)
             intent = routing.routed(ctx, intent)
             switched = conversation.person_named(ctx)
@@ -103,9 +111,15 @@ def respond(intent: str, turn: Turn) -> Reply:
             reply = named if named is not None else HANDLERS[intent](ctx, None)
             if switched is not None:
                 reply.remember.setdefault(SLOT_FARMER, switched)
+            redelivery.remember(ctx, reply, wrote)
         log.info("turn handled: %s -> %d message(s)", intent, len(reply.messages))
         return reply
     except Exception as exc:
+        # the same message handled by another process at the same moment: its reply, once
+        given = redelivery.reply_given(turn)
+        if given is not None:
+            log.info("turn %s: the same message was handled elsewhere, its reply given", intent)
+            return given
         log.error("turn failed: %s: %s", intent, failure(exc))
         log.debug("turn failed: %s", intent, exc_info=exc)
         return Reply.say("error")

@@ -14,6 +14,7 @@ EXPLAIN = "explain"  # with an explanation's code
 WHAT_TO_DO = "what_to_do"  # with an explanation's code
 REVOKE_CONFIRMED = "revoke_confirmed"
 MORE = "more"  # "MAS": the next page of the list just shown
+STOP_MESSAGES = "stop_messages"  # "ya no me manden mensajes": how BAJA works
 
 # What "sí" and "no" answer when one of these is on offer.
 ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL, REVOKE_CONFIRMED)

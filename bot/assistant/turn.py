@@ -51,6 +51,9 @@ class Turn:
     slots: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     ranking: list[str] = field(default_factory=list)  # the NLU's intents, most likely first
+    # The message's id (Twilio's MessageSid by our channels and the worker, Rasa's uuid by REST
+    # and the shell): a redelivered message is answered with its first reply (redelivery.py).
+    message_id: str | None = None
 
     def entity(self, name: str) -> str | None:
         values = self.entities.get(name) or []
@@ -100,6 +103,28 @@ class Reply:
         head = self.messages[:-1]
         last = self.messages[-1] if self.messages else ""
         return head + [f"{last}\n{listing}".strip()]
+
+    def to_record(self) -> dict[str, Any]:
+        """The reply as JSON values, to give it again as it was (from_record)."""
+        return {
+            "messages": list(self.messages),
+            "options": [o.to_dict() for o in self.options],
+            "footer": self.footer,
+            "awaiting": self.awaiting,
+            "pending": self.pending,
+            "remember": dict(self.remember),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Reply:
+        return cls(
+            messages=list(record.get("messages") or []),
+            options=[Option(o["label"], o["key"]) for o in record.get("options") or []],
+            footer=record.get("footer"),
+            awaiting=record.get("awaiting"),
+            pending=record.get("pending"),
+            remember=dict(record.get("remember") or {}),
+        )
 
     def slot_values(self) -> dict[str, Any]:
         values = {

@@ -21,7 +21,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.turn_threads import TurnThreads
-from bot.channels.twilio_form import LOCATION_INTENT_TEXT, media_parse_data, metadata_for
+from bot.channels.twilio_form import user_message
 from bot.logs import failure
 from bot.messaging import inbound, optout, rate_limit, texts
 from bot.messaging.config import TwilioSettings, spool_path
@@ -209,21 +209,12 @@ class Runtime:
     async def _rasa_turn(self, message: Inbound) -> tuple[list[str], str | None]:
         if self.on_new_message is None:
             return [texts.TURN_FAILED], "no assistant attached"
-        text = LOCATION_INTENT_TEXT if message.kind == "location" else message.body
         collector = CollectingOutputChannel()
-        user_message = UserMessage(
-            text=text,
-            output_channel=collector,
-            sender_id=message.phone,
-            input_channel=message.medium,
-            message_id=message.message_sid,
-            metadata=metadata_for(message),
-            parse_data=media_parse_data() if message.kind == "media" else None,
-        )
+        incoming = user_message(message, collector)
         on_new_message = self.on_new_message
         try:
             await asyncio.wait_for(
-                self.turns.run(lambda: on_new_message(user_message)), self.settings.turn_timeout
+                self.turns.run(lambda: on_new_message(incoming)), self.settings.turn_timeout
             )
         except Exception as exc:  # the farmer must hear back whatever failed
             logger.error("assistant failed on %s: %s", message.message_sid, failure(exc))

@@ -17,7 +17,7 @@ Twilio is pointed at ``/webhooks/whatsapp/webhook`` and ``/webhooks/sms/webhook`
 
 The Rasa sender_id is the normalised phone (+52XXXXXXXXXX), so a farmer's WhatsApp and SMS share
 one conversation; the MessageSid is the Rasa message_id; medium, ProfileName, WaId, media and
-location go in the message metadata (the form is read in bot/channels/twilio_form.py).
+location go in the message metadata (the form is read in bot/messaging/twilio_form.py).
 """
 
 from __future__ import annotations
@@ -30,16 +30,13 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.exc import SQLAlchemyError
-from twilio.request_validator import RequestValidator
 
 from bot.channels.runtime import Accepted, OnNewMessage, Runtime, runtime_for
-from bot.channels.twilio_form import FormParams, parse_form, parse_inbound
-from bot.messaging import delivery_status, webhook_checks
+from bot.messaging import status_callbacks, webhook_checks
 from bot.messaging.config import TwilioSettings
 from bot.messaging.delivery import send_proactive
 from bot.messaging.formatting import collected_texts
-from bot.messaging.work import in_session
+from bot.messaging.twilio_form import FormParams, parse_form, parse_inbound
 from bot.phones import mask_phone, normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -77,7 +74,6 @@ class _TwilioInput(InputChannel):
     def __init__(self, settings: TwilioSettings | None = None) -> None:
         self.settings = settings or TwilioSettings.from_env()
         self.runtime = runtime_for(self.settings)
-        self.validator = RequestValidator(self.settings.auth_token or "")
 
     @classmethod
     def name(cls) -> str:
@@ -93,13 +89,13 @@ class _TwilioInput(InputChannel):
 
     # -- signature ------------------------------------------------------------------------
     def signature_ok(self, request: Request, params: FormParams) -> bool:
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not self.settings.auth_token or not self.settings.public_base_url:
-            return False
-        url = self.settings.public_url(request.path)
-        if request.query_string:
-            url = f"{url}?{request.query_string}"
-        return self.validator.validate(url, params, signature)
+        return webhook_checks.signature_valid(
+            self.settings.auth_token,
+            self.settings.public_url(request.path) if self.settings.public_base_url else "",
+            request.query_string,
+            params,
+            request.headers.get("X-Twilio-Signature", ""),
+        )
 
     def _forbidden(self, request: Request, what: str) -> HTTPResponse:
         reason = "missing" if not request.headers.get("X-Twilio-Signature") else "invalid"
@@ -114,13 +110,12 @@ class _TwilioInput(InputChannel):
         """The form, or None when the body is over the limit (by its Content-Length, unread;
         or by what arrived). Sanic streams these routes, so nothing is read before this."""
         limit = self.settings.max_body_bytes
-        body: bytes | None
-        if webhook_checks.declared_too_large(request.headers.get("Content-Length"), limit):
-            body = None
-        elif request.stream is not None:
-            body = await webhook_checks.read_within(request.stream.read, limit)
-        else:  # an app that buffered the body already
-            body = request.body if len(request.body or b"") <= limit else None
+        body = await webhook_checks.read_body(
+            request.headers.get("Content-Length"),
+            request.stream.read if request.stream is not None else None,
+            request.body,  # an app that buffered the body already
+            limit,
+        )
         if body is None:
             if request.stream is not None:  # Sanic drains no more than this, then closes
                 request.stream.request_max_size = limit
@@ -189,20 +184,7 @@ class _TwilioInput(InputChannel):
             return self._refused("status callback", webhook_checks.TOO_LARGE, "body over the limit")
         if not self.signature_ok(request, params):
             return self._forbidden(request, "status callback")
-        sid = params.first("MessageSid") or params.first("SmsSid")
-        state = params.first("MessageStatus") or params.first("SmsStatus")
-        if not sid or not state:
-            return self._refused("status callback", webhook_checks.BAD_REQUEST, "no MessageSid or status")
-        try:
-            matched = await in_session(
-                delivery_status.record_status, sid, state, params.first("ErrorCode") or None
-            )
-        except (SQLAlchemyError, OSError):
-            logger.warning("status %s for %s not recorded: database unavailable", state, sid)
-            return response.text("", status=webhook_checks.UNAVAILABLE)
-        if not matched:
-            logger.info("status %s for %s kept (its reply is not recorded yet, or not ours)", state, sid)
-        return response.text("", status=200)
+        return response.text("", status=await status_callbacks.take_status(self.medium, params))
 
 
 class WhatsAppInput(_TwilioInput):

@@ -1,8 +1,10 @@
 """Replies and notices out through Twilio, recorded one by one, never silently dropped.
 
 ``deliver`` records the outbound message, sends it with retries, and on final failure puts it in
-the outbox. ``OutboxWorker`` retries the outbox every ``outbox_interval`` seconds and at start-up,
-and replays inbound messages spooled while the database was down.
+the outbox (uncertain when Twilio's answer was lost). ``OutboxWorker`` sends the outbox every
+``outbox_interval`` seconds and at start-up, through the same claim / send / record path as the
+sender processes of production mode (dispatch.py), and replays inbound messages spooled while the
+database was down.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -18,15 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.logs import failure
-from bot.messaging import inbound, optout, outbound
+from bot.messaging import dispatch, inbound, optout, outbound
 from bot.messaging.config import spool_path
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.inbound import Inbound
 from bot.messaging.outbound import Outgoing
-from bot.messaging.sender import UNSUBSCRIBED_RECIPIENT, SendResult, TwilioSender
+from bot.messaging.sender import UNSUBSCRIBED_RECIPIENT, SendResult, TwilioSender, message_ref
 from bot.messaging.work import in_session
 from bot.phones import mask_phone, twilio_address
-from bot.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -50,26 +50,17 @@ async def deliver(sender: TwilioSender, message: Outgoing) -> SendResult:
     if message.medium == "sms" and message.body:
         parts = sms_parts(message.body)
         message = replace(message, sms_parts=parts.parts, encoding=parts.encoding)
-    result = await sender.send(
-        medium=message.medium,
-        to_address=message.to_address,
-        body=message.body,
-        content_sid=message.content_sid,
-        content_variables=message.content_variables,
-    )
+    result = await sender.send_message(message)
     retry_in = max(sender.settings.outbox_interval, result.retry_after or 0)
     try:
         await in_session(_record_send, message, result, retry_in)
     except (SQLAlchemyError, OSError):
         # The database is down: the farmer was answered all the same, unrecorded.
+        who = message_ref(message.phone, message.in_reply_to)
         if result.ok:
-            logger.error("database unavailable: reply to %s sent without a record", mask_phone(message.phone))
+            logger.error("database unavailable: reply to %s sent as %s without a record", who, result.sid)
         else:
-            logger.error(
-                "reply to %s lost: not sent (%s) and database unavailable",
-                mask_phone(message.phone),
-                result.error,
-            )
+            logger.error("reply to %s lost: not sent (%s) and database unavailable", who, result.error)
     return result
 
 
@@ -186,34 +177,8 @@ class OutboxWorker:
             for message in unfinished:
                 logger.warning("answering message %s left unanswered by a restart", message.message_sid)
                 await self.replay_inbound(message)
-        sent = 0
-        lock = (
-            int(self.settings.send_attempts * (self.settings.send_timeout + self.settings.backoff_max)) + 60
-        )
-        for item in await in_session(outbound.claim_due_outbox, 50, lock):
-            age_hours = (utcnow() - item.created_at).total_seconds() / 3600
-            result = await self.sender.send(
-                medium=item.medium,
-                to_address=item.to_address,
-                body=item.body,
-                content_sid=item.content_sid,
-                content_variables=item.content_variables,
-                attempts=2,
-            )
-            if result.ok:
-                await in_session(
-                    outbound.mark_outbound_sent, item.outbound_id, result.sid, result.status, result.attempts
-                )
-                sent += 1
-                continue
-            give_up = not result.retryable or age_hours >= self.settings.outbox_max_age_hours
-            delay = min(3600.0, self.settings.outbox_interval * 2 ** min(item.attempts, 8))
-            delay = max(delay * random.uniform(0.9, 1.1), result.retry_after or 0)
-            await in_session(outbound.reschedule_outbox, item.outbox_id, result.error, delay, give_up)
-            if give_up:
-                logger.error("outbox message %d given up: %s", item.outbound_id, result.error)
-            if result.retryable:
-                break  # Twilio is still unreachable: wait for the next round
+        results = await dispatch.run_round(self.sender)
+        sent = sum(r.outcome in (dispatch.Outcome.SENT, dispatch.Outcome.RECONCILED) for r in results)
         if sent:
             logger.info("outbox: %d messages sent", sent)
         return sent

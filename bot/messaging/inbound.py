@@ -84,11 +84,12 @@ def _values(message: Inbound) -> dict[str, Any]:
     }
 
 
-def store_inbound(session: Session, message: Inbound) -> bool:
-    """Stores the message; False when that MessageSid was stored already (a Twilio retry)."""
+def store_inbound(session: Session, message: Inbound, **extra: Any) -> bool:
+    """Stores the message (with ``extra`` columns); False when that MessageSid was stored already
+    (a Twilio retry)."""
     # a Twilio retry is one statement that inserts nothing: it neither raises nor spoils the unit of work
     return insert_ignoring_conflict(
-        session, InboundMessage.__table__, _values(message), [InboundMessage.message_sid]
+        session, InboundMessage.__table__, {**_values(message), **extra}, [InboundMessage.message_sid]
     )
 
 
@@ -136,22 +137,24 @@ def unfinished_inbound(
         .scalars()
         .all()
     )
-    return [
-        Inbound(
-            message_sid=row.message_sid,
-            medium=row.medium,
-            phone=row.phone,
-            from_address=row.from_address,
-            to_address=row.to_address or "",
-            body=row.body or "",
-            profile_name=row.profile_name,
-            wa_id=row.wa_id,
-            media=json.loads(row.media_json) if row.media_json else [],
-            location=_location_of(row),
-            raw_params={},
-        )
-        for row in rows
-    ]
+    return [inbound_of(row) for row in rows]
+
+
+def inbound_of(row: InboundMessage) -> Inbound:
+    """A stored message as the channel parsed it (without the raw form)."""
+    return Inbound(
+        message_sid=row.message_sid,
+        medium=row.medium,
+        phone=row.phone,
+        from_address=row.from_address,
+        to_address=row.to_address or "",
+        body=row.body or "",
+        profile_name=row.profile_name,
+        wa_id=row.wa_id,
+        media=json.loads(row.media_json) if row.media_json else [],
+        location=_location_of(row),
+        raw_params={},
+    )
 
 
 def last_received_at(session: Session, phone: str, medium: str) -> datetime | None:

@@ -4,35 +4,21 @@ Session; the caller owns the unit of work."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messaging.schema import OptOutEvent
-from bot.text import plain
+from bot.opt_words import keyword as plain_keyword
+from bot.opt_words import opt_action
+from bot.timeutil import as_utc
 
-OPT_OUT_WORDS = frozenset({"baja", "alto", "stop", "cancelar", "unsubscribe", "darme de baja"})
-OPT_IN_WORDS = frozenset({"alta", "start", "darme de alta"})
-
-
-def _keyword(body: str | None) -> str:
-    text = plain(body or "")
-    return re.sub(r"[^\w ]+", "", text).strip()
-
-
-def opt_action(body: str | None) -> str | None:
-    """'opt_out', 'opt_in', or None when the message is not exactly one of the keywords."""
-    word = _keyword(body)
-    if word in OPT_OUT_WORDS:
-        return "opt_out"
-    if word in OPT_IN_WORDS:
-        return "opt_in"
-    return None
+__all__ = ["opt_action"]  # the words themselves are defined in bot/opt_words.py
 
 
 def keyword_of(body: str | None) -> str:
-    return _keyword(body)[:20]
+    return plain_keyword(body)[:20]
 
 
 def record_opt(
@@ -50,12 +36,19 @@ def record_opt(
     )
 
 
-def is_opted_out(session: Session, phone: str) -> bool:
-    """The latest BAJA/ALTA event for the number decides; no event means subscribed."""
+def opted_out_since(session: Session, phone: str) -> datetime | None:
+    """When the number's opt-out began; None when it is subscribed. The latest BAJA/ALTA event
+    for the number decides; no event means subscribed."""
     latest = session.execute(
-        select(OptOutEvent.action)
+        select(OptOutEvent.action, OptOutEvent.recorded_at)
         .where(OptOutEvent.phone == phone)
         .order_by(OptOutEvent.recorded_at.desc(), OptOutEvent.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
-    return latest == "opt_out"
+    ).one_or_none()
+    if latest is None or latest.action != "opt_out":
+        return None
+    return as_utc(latest.recorded_at)
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return opted_out_since(session, phone) is not None

@@ -5,16 +5,19 @@ work."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement, Select
 
+from bot.db import insert_ignoring_conflict
 from bot.messaging.delivery_status import adopt_early_events
-from bot.messaging.schema import OutboundMessage, OutboxEntry
+from bot.messaging.formatting import pack_for_medium, sms_parts
+from bot.messaging.schema import InboundMessage, OutboundMessage, OutboxEntry
 from bot.messaging.statuses import OUTBOUND_STATUSES
 from bot.timeutil import as_utc, utcnow
 
@@ -51,7 +54,8 @@ def record_outbound(
     session: Session, message: Outgoing, result: SendResult, retry_in_seconds: float = 0
 ) -> int:
     """One reply and what became of it: sent (with Twilio's SID), or failed for good, or failed
-    for now and put in the outbox to be tried again in ``retry_in_seconds``."""
+    for now and put in the outbox to be tried again in ``retry_in_seconds`` (uncertain when
+    Twilio's answer was lost: looked up in Twilio's list before that)."""
     now = utcnow()
     row = message.row()
     row.attempts, row.status_at = result.attempts, now
@@ -60,7 +64,8 @@ def record_outbound(
         row.status = _twilio_status(result.status)
         row.sent_at = now
     else:
-        row.status = "outbox" if result.retryable else "failed"
+        row.status = "uncertain" if result.uncertain else "outbox" if result.retryable else "failed"
+        row.status_at = result.uncertain_since or now  # uncertain: when the try that lost it began
         row.error = result.error[:2000]
         row.error_code = result.error_code
     session.add(row)
@@ -118,7 +123,7 @@ class OutboxItem:
     outbox_id: int
     outbound_id: int
     attempts: int
-    created_at: datetime
+    created_at: datetime  # when it entered the outbox
     medium: str
     phone: str
     to_address: str
@@ -126,6 +131,62 @@ class OutboxItem:
     content_sid: str | None
     content_variables: str | None
     proactive: bool
+    in_reply_to: str | None = None
+    # An earlier try's answer was lost (status "uncertain"): when that try began.
+    uncertain_since: datetime | None = None
+    answers_opt: bool = False  # the reply to a BAJA / ALTA message itself (its confirmation)
+    claimed_until: datetime | None = None  # this sender's lease, as it claimed it
+
+    def __str__(self) -> str:
+        """How log lines name it: no phone number, the MessageSid it answers."""
+        return f"outbound {self.outbound_id} (in_reply_to {self.in_reply_to or '-'})"
+
+
+def _item(entry: OutboxEntry, out: OutboundMessage, inbound_kind: str | None) -> OutboxItem:
+    return OutboxItem(
+        outbox_id=entry.id,
+        outbound_id=out.id,
+        attempts=entry.attempts,
+        created_at=as_utc(entry.created_at),
+        medium=out.medium,
+        phone=out.phone,
+        to_address=out.to_address,
+        body=out.body,
+        content_sid=out.content_sid,
+        content_variables=out.content_variables,
+        proactive=out.proactive,
+        in_reply_to=out.in_reply_to,
+        uncertain_since=as_utc(out.status_at) if out.status == "uncertain" else None,
+        answers_opt=inbound_kind in ("opt_out", "opt_in"),
+        claimed_until=as_utc(entry.locked_until),
+    )
+
+
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    """Due, not done, not claimed by a live lease, and the first undone entry of its phone: a
+    farmer's messages leave in the order they were queued, whichever sender takes them."""
+    earlier, earlier_out = aliased(OutboxEntry), aliased(OutboundMessage)
+    ahead = (
+        select(earlier.id)
+        .join(earlier_out, earlier_out.id == earlier.outbound_id)
+        .where(
+            earlier_out.phone == OutboundMessage.phone, earlier.done_at.is_(None), earlier.id < OutboxEntry.id
+        )
+    )
+    return [
+        OutboxEntry.done_at.is_(None),
+        OutboxEntry.next_attempt_at <= now,
+        or_(OutboxEntry.locked_until.is_(None), OutboxEntry.locked_until < now),
+        ~ahead.exists(),
+    ]
+
+
+def _claimable() -> Select:
+    return (
+        select(OutboxEntry, OutboundMessage, InboundMessage.kind)
+        .join(OutboundMessage, OutboundMessage.id == OutboxEntry.outbound_id)
+        .outerjoin(InboundMessage, InboundMessage.message_sid == OutboundMessage.in_reply_to)
+    )
 
 
 def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) -> OutboxItem | None:
@@ -141,35 +202,35 @@ def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) ->
     )
     if claimed.rowcount != 1:
         return None
-    entry = session.get(OutboxEntry, entry_id)
-    out = entry.outbound
-    return OutboxItem(
-        outbox_id=entry.id,
-        outbound_id=out.id,
-        attempts=entry.attempts,
-        created_at=as_utc(entry.created_at),
-        medium=out.medium,
-        phone=out.phone,
-        to_address=out.to_address,
-        body=out.body,
-        content_sid=out.content_sid,
-        content_variables=out.content_variables,
-        proactive=out.proactive,
-    )
+    entry, out, kind = session.execute(_claimable().where(OutboxEntry.id == entry_id)).one()
+    return _item(entry, out, kind)
 
 
 def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[OutboxItem]:
-    """Claims due entries for this worker (several processes may run one each)."""
+    """Claims due entries for this sender, for ``lock_seconds`` (a lease: the claims of a sender
+    that died expire); any number of senders may claim at once. PostgreSQL locks the rows it
+    takes with ``FOR UPDATE SKIP LOCKED``, so concurrent claims pass each other by without
+    waiting; SQLite, one writer at a time, claims each row with a conditional update."""
     now = utcnow()
+    order = (OutboxEntry.next_attempt_at, OutboxEntry.id)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            _claimable()
+            .where(*_due(now))
+            .order_by(*order)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxEntry)
+        ).all()
+        for entry, _out, _kind in rows:
+            entry.locked_until = now + timedelta(seconds=lock_seconds)
+        session.flush()
+        return [_item(entry, out, kind) for entry, out, kind in rows]
     due = (
         session.execute(
             select(OutboxEntry.id)
-            .where(
-                OutboxEntry.done_at.is_(None),
-                OutboxEntry.next_attempt_at <= now,
-                or_(OutboxEntry.locked_until.is_(None), OutboxEntry.locked_until < now),
-            )
-            .order_by(OutboxEntry.next_attempt_at, OutboxEntry.id)
+            .join(OutboundMessage, OutboundMessage.id == OutboxEntry.outbound_id)
+            .where(*_due(now))
+            .order_by(*order)
             .limit(limit)
         )
         .scalars()
@@ -180,14 +241,16 @@ def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[Ou
 
 
 def reschedule_outbox(
-    session: Session, outbox_id: int, error: str, delay_seconds: float, give_up: bool
+    session: Session, outbox_id: int, error: str, delay_seconds: float, give_up: bool, requests: int = 0
 ) -> None:
-    """A failed outbox try: again in ``delay_seconds``, or given up (the message failed)."""
+    """A failed outbox try (``requests`` sent to Twilio): again in ``delay_seconds``, or given up
+    (the message failed)."""
     now = utcnow()
     entry = session.get(OutboxEntry, outbox_id)
     entry.attempts += 1
     entry.last_error = error[:2000]
     entry.locked_until = None
+    entry.outbound.attempts = (entry.outbound.attempts or 0) + requests
     if give_up:
         entry.done_at = now
         entry.gave_up = True
@@ -242,3 +305,50 @@ def created_between(session: Session, start: datetime, end: datetime) -> list[tu
         )
     )
     return [(created, status) for created, status in rows]
+
+
+# ------------------------------------------------------------------------------------------
+# A turn's replies, queued for the senders (production mode: bot/worker records, the sender
+# processes send)
+
+
+def enqueue_replies(
+    session: Session,
+    *,
+    medium: str,
+    phone: str,
+    to_address: str,
+    texts: Sequence[str],
+    in_reply_to: str,
+    first_position: int = 0,
+) -> list[int]:
+    """The turn's texts shaped for the medium, each recorded as a pending outbound message with
+    an outbox entry due now, in order. Idempotent on (``in_reply_to``, position): a turn finished
+    twice records its replies once (the unique index decides, inside the caller's unit of work).
+    Returns the ids of the messages recorded now."""
+    now = utcnow()
+    recorded = []
+    for offset, body in enumerate(pack_for_medium(medium, texts)):
+        parts = sms_parts(body) if medium == "sms" else None
+        values = dict(
+            asdict(Outgoing(medium, phone, to_address, body, in_reply_to=in_reply_to)),
+            sms_parts=parts.parts if parts else None,
+            encoding=parts.encoding if parts else None,
+            reply_position=first_position + offset,
+            status="pending",
+            attempts=0,
+            created_at=now,
+        )
+        unique = [OutboundMessage.in_reply_to, OutboundMessage.reply_position]
+        if not insert_ignoring_conflict(session, OutboundMessage.__table__, values, unique):
+            continue
+        outbound_id = session.execute(
+            select(OutboundMessage.id).where(
+                OutboundMessage.in_reply_to == in_reply_to,
+                OutboundMessage.reply_position == values["reply_position"],
+            )
+        ).scalar_one()
+        session.add(OutboxEntry(outbound_id=outbound_id, attempts=0, next_attempt_at=now, created_at=now))
+        recorded.append(outbound_id)
+    session.flush()
+    return recorded

@@ -11,10 +11,11 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.messaging.schema import (
+    FarmerSequence,
     InboundMessage,
     MessageStatusEvent,
     OptOutEvent,
@@ -117,12 +118,14 @@ def erase_messages(
             .execution_options(**sync)
         )
     )
+    # a renamed message leaves its phone's sequence (several numbers may become one token)
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.phone.in_(own))
-        .values(phone=token, from_address=token)
+        .values(phone=token, from_address=token, farmer_seq=None)
         .execution_options(**sync)
     )
+    session.execute(delete(FarmerSequence).where(FarmerSequence.phone.in_(own)).execution_options(**sync))
     session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.phone.in_(own))

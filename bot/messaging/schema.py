@@ -5,6 +5,8 @@ outbound_messages  every message we sent or tried to send, with Twilio's SID and
 message_status_events  each status callback Twilio posted (queued, sent, delivered, read, ...)
 outbox             replies that could not be sent yet; retried by the outbox worker
 opt_out_events     BAJA / ALTA history per phone (the latest event counts)
+farmer_sequences   production mode: each phone's last inbound sequence number (revision 0009)
+partition_leases, worker_heartbeats  production mode: which Rasa worker owns which inbound queue
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class InboundMessage(Base):
         CheckConstraint(one_of("status", INBOUND_STATUSES), name="ck_inbound_status"),
         Index("ix_inbound_phone_received", "phone", "received_at"),
         Index("ix_inbound_status", "status"),
+        # production mode (bot/gateway, bot/worker): a farmer's messages in the order stored
+        Index("uq_inbound_phone_seq", "phone", "farmer_seq", unique=True),
+        Index("ix_inbound_partition_status", "queue_partition", "status"),
     )
     id = Column(Integer, primary_key=True)
     message_sid = Column(String(64), nullable=False, unique=True)  # Twilio MessageSid
@@ -63,6 +68,16 @@ class InboundMessage(Base):
     error = Column(Text, nullable=True)
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     processed_at = Column(DateTime(timezone=True), nullable=True)
+    # Production mode (revision 0009; the Rasa channels leave them empty): the phone's sequence
+    # number, its queue, when the broker confirmed it, which worker runs its turn until when, when
+    # a failed turn is tried again, and when the farmer was told we would answer soon.
+    farmer_seq = Column(Integer, nullable=True)
+    queue_partition = Column(Integer, nullable=True)
+    published_at = Column(DateTime(timezone=True), nullable=True)
+    claimed_by = Column(String(80), nullable=True)
+    claimed_until = Column(DateTime(timezone=True), nullable=True)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=True)
+    failure_noted_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class OutboundMessage(Base):
@@ -71,6 +86,8 @@ class OutboundMessage(Base):
         CheckConstraint(one_of("medium", MEDIA), name="ck_outbound_medium"),
         CheckConstraint(one_of("status", OUTBOUND_STATUSES), name="ck_outbound_status"),
         Index("ix_outbound_phone_created", "phone", "created_at"),
+        # a turn's replies are recorded once, however often the turn is finished (revision 0009)
+        Index("uq_outbound_reply_position", "in_reply_to", "reply_position", unique=True),
     )
     id = Column(Integer, primary_key=True)
     medium = Column(String(10), nullable=False)
@@ -82,6 +99,7 @@ class OutboundMessage(Base):
     sms_parts = Column(Integer, nullable=True)
     encoding = Column(String(8), nullable=True)
     in_reply_to = Column(String(64), nullable=True, index=True)  # inbound MessageSid
+    reply_position = Column(Integer, nullable=True)  # its place among that turn's replies
     proactive = Column(Boolean, nullable=False, default=False)
     twilio_sid = Column(String(64), nullable=True, unique=True)
     status = Column(String(20), nullable=False, default="pending")
@@ -140,3 +158,29 @@ class OptOutEvent(Base):
     medium = Column(String(10), nullable=True)
     source = Column(String(20), nullable=False, default="keyword")  # keyword / twilio_21610 / staff
     recorded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class FarmerSequence(Base):
+    """The last sequence number given to an inbound message of the phone."""
+
+    __tablename__ = "farmer_sequences"
+    phone = Column(String(20), primary_key=True)
+    last_seq = Column(Integer, nullable=False)
+
+
+class PartitionLease(Base):
+    """Which worker consumes an inbound queue, until when (renewed by its heartbeat)."""
+
+    __tablename__ = "partition_leases"
+    queue_partition = Column(Integer, primary_key=True, autoincrement=False)
+    worker_id = Column(String(80), nullable=True)
+    lease_until = Column(DateTime(timezone=True), nullable=True)
+
+
+class WorkerHeartbeat(Base):
+    """A running worker; the live ones share the partitions."""
+
+    __tablename__ = "worker_heartbeats"
+    worker_id = Column(String(80), primary_key=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)

@@ -1,10 +1,19 @@
 """Sending messages through Twilio's REST API with the library's async client.
 
-Each send has a timeout and is retried with exponential back-off (and jitter) on 429, 5xx,
-timeouts and connection errors; other 4xx answers are final. A ``Retry-After`` header on 429 or
-503 is obeyed: a wait up to ``backoff_max`` is waited here, a longer one is left to the outbox,
-which will not try before it. TWILIO_API_BASE points the client at
-the local stand-in instead of https://api.twilio.com.
+Each send has a timeout and is retried with exponential back-off (and jitter) on 429, 5xx and
+connections that could not be made or were closed before any answer; other 4xx answers are final.
+A ``Retry-After`` header on 429 or 503 is obeyed: it pauses that sender (its From address or
+Messaging Service) in this process for that long, a wait up to ``backoff_max`` is waited here, and
+a longer one is left to the outbox, which will not try before it.
+
+Twilio's Messages API has no idempotency key, so a send whose answer was lost (a timeout after
+the request went out, a connection reset while waiting for or reading the answer) is never retried
+here: it comes back *uncertain*, and the outbox looks it up in Twilio's message list
+(``list_sent``) before any retry (bot/messaging/dispatch.py). A connection closed cleanly before
+a single byte of answer is taken as not received: Twilio answers every request it processes, and
+that is what a pooled keep-alive connection the far end had dropped, or an API that is down, does.
+
+TWILIO_API_BASE points the client at the local stand-in instead of https://api.twilio.com.
 """
 
 from __future__ import annotations
@@ -12,9 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -107,13 +119,53 @@ class _HttpClient(AsyncTwilioHttpClient):
 @dataclass(frozen=True)
 class SendResult:
     ok: bool
-    attempts: int
+    attempts: int  # requests made; 0 when the sender was paused and nothing went out
     sid: str = ""
     status: str = ""
     error: str = ""
     error_code: str | None = None
     retryable: bool = False
     retry_after: float | None = None  # seconds Twilio asked us to wait (Retry-After)
+    # The answer was lost: Twilio may have the message. When the try that lost it began.
+    uncertain_since: datetime | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        return self.uncertain_since is not None
+
+    @property
+    def paused(self) -> bool:
+        """Nothing was sent: the sender waits out a Retry-After."""
+        return not self.ok and self.attempts == 0
+
+
+@dataclass(frozen=True)
+class ListedMessage:
+    """One message of Twilio's message list, as far as reconciling a send needs it."""
+
+    sid: str
+    to: str
+    body: str
+    status: str
+    direction: str
+    created: datetime | None
+
+
+class Sendable(Protocol):
+    """What a message to send has (bot.messaging.outbound's Outgoing and OutboxItem)."""
+
+    @property
+    def medium(self) -> str: ...
+    @property
+    def to_address(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def content_sid(self) -> str | None: ...
+    @property
+    def content_variables(self) -> str | None: ...
+    @property
+    def in_reply_to(self) -> str | None: ...
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -122,10 +174,44 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError))
 
 
+def _answer_lost(exc: BaseException) -> bool:
+    """Whether the request may have reached Twilio while its answer did not reach us."""
+    if isinstance(exc, (TwilioRestException, aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)):
+        return False  # an answer came, or no connection was made, or it closed before answering
+    return isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientOSError, aiohttp.ClientPayloadError))
+
+
+def message_ref(to_address: str, in_reply_to: str | None) -> str:
+    """How a log line names a message: the masked number and the MessageSid it answers."""
+    return f"{mask_phone(to_address)} (in_reply_to {in_reply_to or '-'})"
+
+
 def _describe(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, TwilioRestException):
         return f"HTTP {exc.status} (code {exc.code})", str(exc.code) if exc.code else None
     return type(exc).__name__, None
+
+
+class SenderPauses:
+    """Senders Twilio asked to wait (Retry-After), until when: nothing is sent from a paused
+    From address or Messaging Service until its pause ends."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def pause(self, sender: str, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        self._until[sender] = max(until, self._until.get(sender, 0.0))
+
+    def remaining(self, sender: str) -> float:
+        left = self._until.get(sender, 0.0) - time.monotonic()
+        if left <= 0:
+            self._until.pop(sender, None)
+            return 0.0
+        return left
+
+    def clear(self) -> None:
+        self._until.clear()
 
 
 class TwilioSender:
@@ -133,6 +219,7 @@ class TwilioSender:
 
     def __init__(self, settings: TwilioSettings):
         self.settings = settings
+        self.pauses = SenderPauses()
         self._client: Client | None = None
         self._http: _HttpClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,6 +242,10 @@ class TwilioSender:
             return self.settings.public_url(f"/webhooks/{medium}/status")
         return None
 
+    def sender_key(self, medium: str) -> str:
+        """The From address or Messaging Service a medium sends from (what a pause applies to)."""
+        return next(iter(self.settings.sender_for(medium).values()))
+
     async def send(
         self,
         *,
@@ -164,6 +255,7 @@ class TwilioSender:
         content_sid: str | None = None,
         content_variables: str | None = None,
         attempts: int | None = None,
+        in_reply_to: str | None = None,
     ) -> SendResult:
         attempts = max(1, attempts or self.settings.send_attempts)
         params = dict(self.settings.sender_for(medium))
@@ -177,10 +269,23 @@ class TwilioSender:
         callback = self.status_callback(medium)
         if callback:
             params["status_callback"] = callback
+        key = self.sender_key(medium)
+        who = message_ref(to_address, in_reply_to)
         last_exc: BaseException | None = None
         retry_after: float | None = None
         for attempt in range(1, attempts + 1):
+            waiting = self.pauses.remaining(key)
+            if waiting > self.settings.backoff_max:
+                logger.info(
+                    "sender paused %.0fs more (Retry-After): reply to %s left to the outbox", waiting, who
+                )
+                return SendResult(
+                    False, attempt - 1, error="paused (Retry-After)", retryable=True, retry_after=waiting
+                )
+            if waiting:
+                await asyncio.sleep(waiting)
             _retry_after.set(None)
+            started = utcnow()
             try:
                 client = self._ensure_client()
                 message = await client.messages.create_async(**params)
@@ -188,15 +293,22 @@ class TwilioSender:
             except (TwilioException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 last_exc = exc
                 error, code = _describe(exc)
+                if _answer_lost(exc):
+                    logger.warning(
+                        "twilio's answer to %s lost (%s): uncertain, looked up before any retry", who, error
+                    )
+                    return SendResult(
+                        False, attempt, error=error, error_code=code, retryable=True, uncertain_since=started
+                    )
                 if not _retryable(exc):
-                    logger.warning("twilio send to %s refused: %s", mask_phone(to_address), error)
+                    logger.warning("twilio send to %s refused: %s", who, error)
                     return SendResult(False, attempt, error=error, error_code=code, retryable=False)
                 retry_after = _retry_after.get()
+                if retry_after is not None:
+                    self.pauses.pause(key, retry_after)
                 if retry_after is not None and retry_after > self.settings.backoff_max:
                     logger.info(
-                        "twilio asks to wait %.0fs before sending to %s: left to the outbox",
-                        retry_after,
-                        mask_phone(to_address),
+                        "twilio asks to wait %.0fs before sending to %s: left to the outbox", retry_after, who
                     )
                     return SendResult(
                         False, attempt, error=error, error_code=code, retryable=True, retry_after=retry_after
@@ -205,19 +317,51 @@ class TwilioSender:
                     delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
                     delay *= random.uniform(0.8, 1.2)
                     if retry_after is not None:
-                        delay = retry_after
+                        delay = 0.0  # the sender's pause, waited at the top of the loop
                     logger.info(
-                        "twilio send to %s failed (%s), retry %d in %.1fs",
-                        mask_phone(to_address),
-                        error,
-                        attempt,
-                        delay,
+                        "twilio send to %s failed (%s), retry %d in %.1fs", who, error, attempt, delay
                     )
                     await asyncio.sleep(delay)
         error, code = _describe(last_exc) if last_exc else ("unknown", None)
-        logger.warning(
-            "twilio send to %s failed after %d attempts: %s", mask_phone(to_address), attempts, error
-        )
+        logger.warning("twilio send to %s failed after %d attempts: %s", who, attempts, error)
         return SendResult(
             False, attempts, error=error, error_code=code, retryable=True, retry_after=retry_after
         )
+
+    async def send_message(self, message: Sendable, attempts: int | None = None) -> SendResult:
+        """``send`` for a reply or notice already shaped (an Outgoing, an outbox entry)."""
+        return await self.send(
+            medium=message.medium,
+            to_address=message.to_address,
+            body=message.body,
+            content_sid=message.content_sid,
+            content_variables=message.content_variables,
+            attempts=attempts,
+            in_reply_to=message.in_reply_to,
+        )
+
+    async def list_sent(
+        self, to_address: str, since: datetime, in_reply_to: str | None = None
+    ) -> list[ListedMessage] | None:
+        """Twilio's messages to an address sent since the start of ``since``'s day (UTC), by
+        ``GET Messages.json?To=…&DateSent>=…``; None when the list cannot be read now."""
+        try:
+            client = self._ensure_client()
+            found = await client.messages.list_async(
+                to=to_address, date_sent_after=since.date(), page_size=100, limit=1000
+            )
+        except (TwilioException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            who = message_ref(to_address, in_reply_to)
+            logger.warning("twilio's message list for %s unavailable: %s", who, _describe(exc)[0])
+            return None
+        return [
+            ListedMessage(
+                sid=m.sid or "",
+                to=m.to or "",
+                body=m.body or "",
+                status=str(m.status or ""),
+                direction=str(m.direction or ""),
+                created=m.date_created or m.date_sent,
+            )
+            for m in found
+        ]

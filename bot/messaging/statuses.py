@@ -1,8 +1,8 @@
 """Each list of words the messaging tables use, defined once, with the Spanish label staff read.
 
-Outbound statuses are ours ("pending", "outbox", "skipped_opt_out") and then Twilio's own, each
-with its rank in the order a message moves through them: a late status callback never moves a
-message backwards (e.g. "sent" arriving after "delivered")."""
+Outbound statuses are ours ("pending", "outbox", "uncertain", "skipped_opt_out") and then Twilio's
+own, each with its rank in the order a message moves through them: a late status callback never
+moves a message backwards (e.g. "sent" arriving after "delivered")."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class DeliveryStatus(NamedTuple):
 OUTBOUND_STATUSES: dict[str, DeliveryStatus] = {
     "pending": DeliveryStatus(0, "enviando"),
     "outbox": DeliveryStatus(0, "en cola de reintento"),
+    # Twilio's answer to the send was lost: it may have the message; looked up before any retry.
+    "uncertain": DeliveryStatus(0, "envío sin confirmar"),
     "skipped_opt_out": DeliveryStatus(0, "no enviado (BAJA)"),
     "accepted": DeliveryStatus(1, "aceptado"),
     "scheduled": DeliveryStatus(1, "programado"),

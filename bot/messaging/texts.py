@@ -8,4 +8,5 @@ from bot.replies.catalog import render
 OPT_OUT_CONFIRMED = render("channel_opt_out_confirmed")
 OPT_IN_CONFIRMED = render("channel_opt_in_confirmed")
 TURN_FAILED = render("channel_turn_failed")
+TURN_DELAYED = render("channel_turn_delayed")  # production: retried by itself (bot/messaging/turns.py)
 RATE_LIMITED = render("channel_rate_limited")

@@ -40,7 +40,9 @@ def month_asked(text: str, today: date) -> tuple[date, date] | None:
 def year_asked(text: str, today: date) -> tuple[date, date] | None:
     """From the first of January to today when a message asks about the year so far ("este
     año", "en el año", "en lo que va del año"), else None."""
-    if re.search(r"\b(?:este|en el|del|el) ano\b|\ben lo que va del ano\b", plain(text)):
+    if re.search(
+        r"\b(?:este|en el|del|el|todo el) ano\b|\ben lo que va del ano\b|\bano entero\b", plain(text)
+    ):
         return date(today.year, 1, 1), today
     return None
 

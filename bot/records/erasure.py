@@ -1,7 +1,8 @@
 """The supresión of an ARCO cancellation, in the program records: the farmer's record stays (their
 invoices, deliveries, enrolments and payments must be kept, linked to it) under an anonymised
 subject, "Titular cancelado #<id>", without phones or PIN; their numbers are replaced by a token
-wherever they stood for them, their checks are deleted and what they wrote to a person is erased.
+wherever they stood for them, their checks and the replies kept against redelivery are deleted,
+and what they wrote to a person is erased.
 
 A number shared with another farmer who stays (a family phone) is still that farmer's number:
 what it holds that is the cancelled farmer's, or cannot be told apart, is erased, but the rows
@@ -25,6 +26,7 @@ from bot.records.schema import (
     Enrolment,
     Farmer,
     FarmerPhone,
+    HandledMessage,
     HumanRequest,
     Invoice,
     PaymentAccessLog,
@@ -89,6 +91,15 @@ def erase_farmer_records(
         )
     )
     session.execute(_update(HumanRequest).where(theirs).values(phone=token, conversation_id=token))
+    # the replies kept against redelivery say what the numbers were told (a shared phone's cannot
+    # be told apart): deleted, the only loss being that a late redelivery runs again
+    counts["handled_messages"] = _count(
+        session.execute(
+            delete(HandledMessage).where(
+                or_(HandledMessage.phone.in_(phones), HandledMessage.conversation_id.in_(phones))
+            )
+        )
+    )
     counts["phone_releases"] = _count(
         session.execute(_update(PhoneRelease).where(PhoneRelease.farmer_id == farmer_id).values(note=None))
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import Settings
-from bot.records.schema import HumanRequest, PaymentAccessLog
+from bot.records.schema import HandledMessage, HumanRequest, PaymentAccessLog
 from bot.records.vocabulary import RETENTION_KINDS
 
 # The environment variable that sets each kind's period (bot/config.py reads them).
@@ -26,6 +26,7 @@ PERIOD_SETTINGS: dict[str, str] = {
     "raw_params": "RETENTION_RAW_PARAMS_DAYS",
     "media": "RETENTION_MEDIA_DAYS",
     "audit": "RETENTION_AUDIT_DAYS",
+    "replies": "RETENTION_REPLIES_DAYS",
 }
 
 
@@ -37,6 +38,7 @@ def periods(config: Settings) -> dict[str, int]:
         "raw_params": config.retention_raw_params_days,
         "media": config.retention_media_days,
         "audit": config.retention_audit_days,
+        "replies": config.retention_replies_days,
     }
     for kind, value in days.items():
         if value < 1:
@@ -79,3 +81,8 @@ def request_messages(session: Session, before: datetime, *, dry_run: bool) -> in
 def payment_views(session: Session, before: datetime, *, dry_run: bool) -> int:
     """The log of payment data shown in chat (kept as long as the staff audit)."""
     return delete_where(session, PaymentAccessLog, PaymentAccessLog.shown_at < before, dry_run=dry_run)
+
+
+def handled_replies(session: Session, before: datetime, *, dry_run: bool) -> int:
+    """The replies kept to answer a redelivered message the same way (bot/assistant/redelivery.py)."""
+    return delete_where(session, HandledMessage, HandledMessage.handled_at < before, dry_run=dry_run)

@@ -301,6 +301,20 @@ class HumanRequest(Base):
     closed_at = Column(DateTime(timezone=True), nullable=True)
 
 
+class HandledMessage(Base):
+    """A message whose turn changed the records (a code attempt, a seat, a request for a person,
+    a consent...) and the reply it got, written in the turn's own unit of work: the same message
+    delivered again is answered with this reply and changes nothing (bot/assistant/redelivery.py).
+    Kept for RETENTION_REPLIES_DAYS; erased with the phone's other data on an ARCO cancellation."""
+
+    __tablename__ = "handled_messages"
+    conversation_id = Column(String(64), primary_key=True)
+    message_id = Column(String(64), primary_key=True)  # Twilio's MessageSid, or Rasa's uuid
+    phone = Column(String(20), nullable=True, index=True)
+    reply_json = Column(Text, nullable=False)
+    handled_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 class Explanation(Base):
     """What a rejection cause, hold reason, invoice status or quality term means and what the
     farmer can do, in plain Spanish, with its source. Staff edit them in the console."""

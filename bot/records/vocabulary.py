@@ -113,6 +113,7 @@ RETENTION_KINDS: dict[str, str] = {
     "raw_params": "datos técnicos de cada mensaje (parámetros de Twilio, nombre de perfil de WhatsApp)",
     "media": "enlaces a fotos, audios y videos enviados",
     "audit": "registro de quién del personal consultó sus datos",
+    "replies": "respuestas guardadas para no repetir lo hecho si un mensaje llega dos veces",
 }
 
 

@@ -32,6 +32,11 @@ TEMPLATES: dict[str, str] = {
         "No tenemos su permiso registrado, así que no usamos sus datos por este medio. "
         "Si quiere darlo, escriba ACEPTO."
     ),
+    # opting out in words: BAJA is the one word that stops messages (the channels record it)
+    "stop_messages_how": (
+        "Para ya no recibir mensajes en este número, responda BAJA. "
+        "Si después quiere volver a recibirlos, escriba ALTA."
+    ),
     "consent_declined": (
         "Entendido, no usaremos sus datos. Puede preguntar por calidad y calibres. "
         "Si cambia de opinión, escriba ACEPTO."
@@ -227,6 +232,10 @@ TEMPLATES: dict[str, str] = {
     "media_missing": (
         "No me llegó ningún archivo. Por ahora no puedo ver fotos ni escuchar audios aquí. ¿Me "
         "escribe su pregunta? O escriba ASESOR para hablar con una persona."
+    ),
+    # production: the message is kept and tried again by itself, so the farmer need not resend
+    "channel_turn_delayed": (
+        "Perdón, tuvimos una falla. Ya guardamos su mensaje y le contestamos en cuanto se resuelva."
     ),
     "channel_turn_failed": (
         "Perdón, tuvimos una falla y no pude contestarle. Ya guardamos su mensaje; intente de "

@@ -1,4 +1,4 @@
-"""Local Twilio stand-in: the Messages endpoint of the REST API, recorded, with failure modes.
+"""Local Twilio stand-in: the Messages endpoints of the REST API, recorded, with failure modes.
 
     python -m bot.twilio_standin.server --port 4010
 
@@ -6,19 +6,30 @@ Speaks ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` (answers 201 wit
 SID), records every message, and when a ``StatusCallback`` was given posts signed status
 callbacks (sent, delivered, and read for WhatsApp) the way Twilio does: a callback URL with
 connection overrides in its fragment (``#rp=5xx&rc=2``) is retried as Twilio would, and only then
-(bot/twilio_standin/client.py, ConnectionOverrides).
+(bot/twilio_standin/callbacks.py). ``GET`` on the same path is Twilio's message list, with its
+``To``, ``From`` and ``DateSent`` filters and pages (bot/twilio_standin/listing.py).
 
 Inspection and control (for tests, the phone and the benchmark):
     GET  /_standin/messages[?to=ADDRESS&since=N]  recorded messages (index, sid, to, body, ...)
          [&count=K&wait=SECONDS]                  ... held until K match or SECONDS pass, so a
-                                                  waiting client does not poll
+                                                  waiting client does not poll; with the times
+                                                  each send (attempt_times) and each list
+                                                  request (list_times) came
     GET  /_standin/callbacks                      status callbacks posted and their HTTP answers
     POST /_standin/control  JSON: {"fail_next": N, "fail_status": 500, "retry_after": "2",
+                                   "fail_for": SECONDS,
+                                   "lose_answers": N, "lose_how": "reset"|"delay",
+                                   "lose_delay": 30, "lose_received": true|false,
                                    "down": true|false,
                                    "statuses": ["sent", "delivered"], "latency": 0.05,
                                    "unsubscribed": ["+52..."], "callback_base": "http://127.0.0.1:5005",
                                    "reset": true}
-"Down" drops every connection without an answer, as an unreachable API would.
+"fail_next" answers the next N sends with "fail_status" (429 or 5xx; "retry_after" adds the
+header), "fail_for" every send for that many seconds. "lose_answers" loses the answer of the next
+N sends: the connection is reset ("reset") or the answer held past the client's timeout
+("delay"), after the message was taken ("lose_received": true, the default: the phone gets it)
+or without taking it. "Down" drops every connection without an answer, as an unreachable API
+would (the list too).
 """
 
 from __future__ import annotations
@@ -28,60 +39,19 @@ import asyncio
 import base64
 import logging
 import os
+import socket
+import struct
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, ClientTimeout, web
-from twilio.request_validator import RequestValidator
+from aiohttp import web
 
 from bot.messaging.formatting import sms_parts
-from bot.twilio_standin.client import ConnectionOverrides, without_fragment
+from bot.twilio_standin.callbacks import post_callbacks
+from bot.twilio_standin.listing import list_page, resource
+from bot.twilio_standin.state import StandinState
 
 logger = logging.getLogger("twilio_standin")
-
-
-@dataclass
-class StandinState:
-    account_sid: str = ""
-    auth_token: str = ""
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    callbacks: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: int = 0
-    fail_status: int = 500
-    down: bool = False
-    statuses: list[str] | None = None  # None: sent, delivered (+ read on WhatsApp)
-    latency: float = 0.0
-    callback_delay: float = 0.05
-    unsubscribed: set[str] = field(default_factory=set)
-    attempts: int = 0  # every POST to Messages.json, failed ones included
-    attempt_times: list[float] = field(default_factory=list)  # when each of them came
-    retry_after: str = ""  # Retry-After header sent with the failures of fail_next
-    # Deliver status callbacks to this base instead of the StatusCallback's own host (signed
-    # for the URL as given, as Twilio signs what it was told): a public URL behind a tunnel.
-    callback_base: str = ""
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set on every new message
-
-    def record(self, message: dict[str, Any]) -> None:
-        self.messages.append(message)
-        self.arrived.set()
-        self.arrived = asyncio.Event()  # waiters hold the set one; later waits get a fresh one
-
-    def reset(self) -> None:
-        self.messages.clear()
-        self.callbacks.clear()
-        self.fail_next = 0
-        self.fail_status = 500
-        self.down = False
-        self.statuses = None
-        self.latency = 0.0
-        self.unsubscribed.clear()
-        self.attempts = 0
-        self.attempt_times.clear()
-        self.retry_after = ""
-        self.callback_base = ""
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
@@ -113,20 +83,33 @@ def _segments(body: str) -> int:
     return sms_parts(body).parts if body else 0
 
 
+def _drop(request: web.Request, reset: bool = False) -> web.HTTPException:
+    """Closes the connection without an answer: cleanly (as an API that is down), or with a
+    reset (as an answer lost on its way back)."""
+    transport = request.transport
+    if transport is not None:
+        if reset:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
+            transport.close()
+    return web.HTTPServiceUnavailable()
+
+
 async def create_message(request: web.Request) -> web.StreamResponse:
     state: StandinState = request.app["state"]
     state.attempts += 1
     state.attempt_times.append(time.time())
     if state.down:
-        if request.transport is not None:
-            request.transport.close()  # as if the API were unreachable
-        raise web.HTTPServiceUnavailable()
+        await request.read()  # the whole request read, then closed: no reset
+        raise _drop(request)
     if state.latency:
         await asyncio.sleep(state.latency)
     if not _authorised(request, state):
         return _error(401, 20003, "Authenticate")
-    if state.fail_next > 0:
-        state.fail_next -= 1
+    if state.failing():
         failure = _error(
             state.fail_status, 20500 if state.fail_status >= 500 else 20429, "Stand-in failure on request"
         )
@@ -154,6 +137,9 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     bare_to = to.split(":", 1)[-1]
     if bare_to in state.unsubscribed or to in state.unsubscribed:
         return _error(400, 21610, "Attempt to send to unsubscribed recipient")
+    losing = state.losing()
+    if losing and not state.lose_received:
+        return await _lose_answer(request, state)
     sid = "SM" + uuid.uuid4().hex
     record = {
         "index": len(state.messages),
@@ -175,90 +161,26 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         statuses = state.statuses
         if statuses is None:
             statuses = ["sent", "delivered"] + (["read"] if to.startswith("whatsapp:") else [])
-        asyncio.get_running_loop().create_task(_post_callbacks(request.app, record, list(statuses)))
-    payload = {
-        "sid": sid,
-        "account_sid": record["account_sid"],
-        "to": to,
-        "from": record["from"] or None,
-        "messaging_service_sid": record["messaging_service_sid"] or None,
-        "body": body,
-        "status": "queued",
-        "num_segments": str(record["num_segments"]),
-        "num_media": "0",
-        "direction": "outbound-api",
-        "api_version": "2010-04-01",
-        "price": None,
-        "error_code": None,
-        "error_message": None,
-        "date_created": None,
-        "date_sent": None,
-        "date_updated": None,
-        "uri": f"/2010-04-01/Accounts/{record['account_sid']}/Messages/{sid}.json",
-        "subresource_uris": {},
-    }
-    return web.json_response(payload, status=201)
+        asyncio.get_running_loop().create_task(post_callbacks(request.app, record, list(statuses)))
+    if losing:
+        return await _lose_answer(request, state)
+    return web.json_response(resource(record), status=201)
 
 
-def _status_params(record: dict, status: str) -> dict[str, str]:
-    params = {
-        "MessageSid": record["sid"],
-        "SmsSid": record["sid"],
-        "AccountSid": record["account_sid"],
-        "MessageStatus": status,
-        "SmsStatus": status,
-        "To": record["to"],
-        "From": record["from"],
-        "ApiVersion": "2010-04-01",
-    }
-    if status in ("failed", "undelivered"):
-        params["ErrorCode"] = "30003"
-    return params
+async def _lose_answer(request: web.Request, state: StandinState) -> web.StreamResponse:
+    if state.lose_how == "delay":
+        await asyncio.sleep(state.lose_delay)  # the client has given up long before
+        return _error(504, 20504, "Stand-in answer held back")
+    raise _drop(request, reset=True)
 
 
-async def _post_once(session: ClientSession, target: str, params: dict, headers: dict) -> dict[str, Any]:
-    try:
-        async with session.post(target, data=params, headers=headers) as resp:
-            return {"http_status": resp.status}
-    except asyncio.TimeoutError:
-        return {"error": "TimeoutError", "failure": "rt"}
-    except Exception as exc:  # recorded for inspection
-        return {"error": type(exc).__name__, "failure": "ct"}
-
-
-async def _post_callbacks(app: web.Application, record: dict, statuses: list[str]) -> None:
-    state: StandinState = app["state"]
-    validator = RequestValidator(state.auth_token or "")
-    url = record["status_callback"]
-    overrides = ConnectionOverrides.of(url)
-    signed_url = without_fragment(url)  # what the server receives, and what is signed
-    target = signed_url
-    if state.callback_base:
-        parts = urlsplit(signed_url)
-        target = state.callback_base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-    timeout = ClientTimeout(
-        total=overrides.read_timeout_ms / 1000, sock_connect=overrides.connect_timeout_ms / 1000
-    )
-    async with ClientSession(timeout=timeout) as session:
-        for status in statuses:
-            await asyncio.sleep(state.callback_delay)
-            params = _status_params(record, status)
-            headers = {"X-Twilio-Signature": validator.compute_signature(signed_url, params)}
-            started, attempts = time.monotonic(), 0
-            while True:
-                attempts += 1
-                outcome = await _post_once(session, target, params, headers)
-                spent_ms = (time.monotonic() - started) * 1000
-                if (
-                    attempts > overrides.retry_count
-                    or spent_ms >= overrides.total_time_ms
-                    or not overrides.retries(outcome.get("http_status"), outcome.get("failure", ""))
-                ):
-                    break
-            outcome.update(sid=record["sid"], status=status, url=url, attempts=attempts)
-            outcome.pop("failure", None)
-            state.callbacks.append(outcome)
-            record["status"] = status
+async def list_twilio_messages(request: web.Request) -> web.StreamResponse:
+    state: StandinState = request.app["state"]
+    if state.down:
+        raise _drop(request)
+    if not _authorised(request, state):
+        return _error(401, 20003, "Authenticate")
+    return list_page(request, state)
 
 
 def _matching(state: StandinState, to: str | None, since: int) -> list[dict]:
@@ -284,6 +206,7 @@ async def list_messages(request: web.Request) -> web.Response:
             "total": len(state.messages),
             "attempts": state.attempts,
             "attempt_times": state.attempt_times,
+            "list_times": state.list_times,
         }
     )
 
@@ -303,6 +226,16 @@ async def control(request: web.Request) -> web.Response:
         state.fail_status = int(data["fail_status"])
     if "retry_after" in data:
         state.retry_after = str(data["retry_after"] or "")
+    if "fail_for" in data:
+        state.fail_until = time.time() + float(data["fail_for"] or 0)
+    if "lose_answers" in data:
+        state.lose_answers = int(data["lose_answers"])
+    if "lose_how" in data:
+        state.lose_how = "delay" if data["lose_how"] == "delay" else "reset"
+    if "lose_delay" in data:
+        state.lose_delay = float(data["lose_delay"])
+    if "lose_received" in data:
+        state.lose_received = bool(data["lose_received"])
     if "down" in data:
         state.down = bool(data["down"])
     if "statuses" in data:
@@ -317,6 +250,8 @@ async def control(request: web.Request) -> web.Response:
         {
             "fail_next": state.fail_next,
             "fail_status": state.fail_status,
+            "fail_for": max(0.0, state.fail_until - time.time()),
+            "lose_answers": state.lose_answers,
             "down": state.down,
             "statuses": state.statuses,
             "latency": state.latency,
@@ -333,6 +268,7 @@ def build_app(account_sid: str = "", auth_token: str = "") -> web.Application:
     app = web.Application()
     app["state"] = StandinState(account_sid=account_sid, auth_token=auth_token)
     app.router.add_post("/2010-04-01/Accounts/{account_sid}/Messages.json", create_message)
+    app.router.add_get("/2010-04-01/Accounts/{account_sid}/Messages.json", list_twilio_messages)
     app.router.add_get("/_standin/messages", list_messages)
     app.router.add_get("/_standin/callbacks", list_callbacks)
     app.router.add_post("/_standin/control", control)

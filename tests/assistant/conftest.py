@@ -1,5 +1,5 @@
 """The seeded databases of tests/conftest.py, with the demo phones' consent, checks, payment
-views and requests for a person cleared before each test."""
+views, requests for a person and replies kept against redelivery cleared before each test."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import pytest
 from sqlalchemy import delete
 
 from bot.db import session_scope
-from bot.records.schema import Consent, HumanRequest, PaymentAccessLog, PhoneVerification
+from bot.records.schema import (
+    Consent,
+    HandledMessage,
+    HumanRequest,
+    PaymentAccessLog,
+    PhoneVerification,
+)
 from tests.assistant.phone import DEMO_PHONES
 
 
 def _reset_phone(url: str, number: str) -> None:
     with session_scope(url) as s:
-        for model in (Consent, PhoneVerification, PaymentAccessLog, HumanRequest):
+        for model in (Consent, PhoneVerification, PaymentAccessLog, HumanRequest, HandledMessage):
             s.execute(delete(model).where(model.phone == number))
 
 

@@ -25,15 +25,30 @@ class Phone:
         self.slots: dict = {}
         self.conversation = f"{number}"
         self.metadata = {"medium": medium} if medium else {}
+        self.last: tuple = ("", "", None, {}, {})
 
-    def send(self, intent: str, text: str, **entities: str) -> str:
+    def send(self, intent: str, text: str, *, message_id: str | None = None, **entities: str) -> str:
+        """One message; ``message_id`` as a channel gives it (Twilio's MessageSid), none by default."""
+        self.last = (intent, text, message_id, entities, dict(self.slots))
+        return self._turn(intent, text, message_id, entities, dict(self.slots))
+
+    def redeliver(self) -> str:
+        """The last message again, with its id, on the conversation as it was before it: what the
+        worker's retry does after it took a failed turn back out of the conversation."""
+        intent, text, message_id, entities, slots = self.last
+        return self._turn(intent, text, message_id, entities, dict(slots))
+
+    def _turn(
+        self, intent: str, text: str, message_id: str | None, entities: dict[str, str], slots: dict
+    ) -> str:
         turn = Turn(
             conversation_id=self.conversation,
             phone=self.number,
             text=text,
             entities={k: [v] for k, v in entities.items()},
-            slots=dict(self.slots),
+            slots=slots,
             metadata=dict(self.metadata),
+            message_id=message_id,
         )
         reply = respond(intent, turn)
         self.slots.update(reply.slot_values())

@@ -103,3 +103,97 @@ def test_payments_of_the_year_and_the_one_before_the_last(db):
     before = phone.send("follow_up", "y el de antes?")
     folios = re.findall(r"F-\d{6}", last), re.findall(r"F-\d{6}", before)
     assert folios[0] and folios[1] and folios[0] != folios[1]
+
+
+def test_asking_in_words_to_stop_the_messages_says_how_baja_works(db):
+    phone = accepted(Phone(ROSA))
+    for text in ("ya no me manden mensajes", "ya no quiero recibir mensajes", "dejen de mandarme avisos"):
+        assert "responda BAJA" in phone.send("deny", text)
+    # a complaint that messages stopped coming is not a request to stop them
+    assert "BAJA" not in phone.send("ask_payment_status", "ya no me llegan mensajes de mis pagos")
+
+
+def test_sessions_on_offer_are_not_the_farmers_own_enrolments(db):
+    phone = accepted(Phone(NEW))
+    offered = phone.send("ask_my_enrolments", "que talleres van a dar por aca", municipality="Uruapan")
+    assert "Capacitaciones cerca de Uruapan" in offered
+    own = phone.send("ask_my_enrolments", "a cual quede inscrito")  # the farmer's own stay their own
+    assert "Capacitaciones cerca" not in own
+
+
+def test_what_to_do_about_a_named_cause_is_its_explanation_not_a_person(db):
+    phone = accepted(Phone(NEW))
+    answer = phone.send("help", "q puedo hacer pa q no le caiga plaga a mi huerta")
+    assert "Qué puede hacer" in answer and "controle la plaga" in answer
+    assert "asesor" not in answer
+    said_last = phone.send("ask_deliveries", "oiga y la antracnosis esa q es")  # "¿qué es?" at the end
+    assert "Enfermedad" in said_last
+
+
+def test_borreme_gives_the_seat_back_whatever_the_nlu_said(db):
+    phone = accepted(Phone(NEW))
+    phone.send("enrol_training", "quiero inscribirme al de riego")
+    phone.send("affirm", "si")
+    assert "Cancela su inscripción a Riego" in phone.send("deny", "fijese q no puedo, mejor borreme")
+    assert "cancelamos" in phone.send("affirm", "si")
+
+
+def test_what_fell_this_month_and_a_grade_asked_with_pay_words(db):
+    phone = checked(Phone(ROSA))
+    month = phone.send("ask_payment_status", "este mes q me ha caido de lana")
+    assert "Sus pagos más recientes" not in month  # the month's payments, not the latest invoices
+    grade = phone.send("ask_payment_status", "si trae manchitas todavia me la pagan de extra", grade="extra")
+    assert "F-" not in grade and "calidad" in grade  # the quality answer (it asks which product)
+
+
+def test_a_yes_that_says_more_still_answers_the_question_on_offer(db):
+    phone = accepted(Phone(NEW))
+    phone.send("enrol_training", "quiero inscribirme al de riego")
+    assert "inscrito" in phone.send("send_media", "sale pues, ahi me pone en la lista")
+    assert "cancelamos" not in phone.send("ask_payment_status", "ok y cuando me pagan")  # a new question
+    phone.send("cancel_enrolment", "ya no voy a poder ir al de riego")
+    assert "cancelamos" in phone.send("affirm", "si")
+
+
+def test_the_year_and_what_is_still_owed_are_payment_history_whatever_the_follow_up(db):
+    phone = checked(Phone(ROSA))
+    phone.send("ask_payment_status", "cuando me pagan")
+    year = phone.send("follow_up", "y sumando el año entero cuanto ha sido")
+    assert "Total" in year or "total" in year
+    owed = phone.send("ask_payment_status", "quedo algo colgado o ya me liquidaron todo")
+    assert "Sus pagos más recientes" not in owed
+
+
+def test_short_follow_ups_on_a_calibre_and_on_a_delivery(db):
+    phone = Phone(UNKNOWN)
+    phone.send("ask_avocado_size", "tengo unos de casi 400 gr", weight="400 gr")
+    bought = phone.send("ask_payment_status", "y esos grandotes me los pagan o no")
+    assert "últimos 4 números" not in bought and "compra el programa" in bought
+    rosa = checked(Phone(ROSA))
+    rosa.send("ask_deliveries", "cuantos kilos entregue la ultima vez")
+    assert "¿En qué le ayudo?" not in rosa.send("greet", "q fecha fue")
+
+
+def test_a_how_to_after_a_how_to_and_where_a_file_is_handed_in(db):
+    phone = Phone(UNKNOWN)
+    phone.send("ask_howto", "a que hora atienden")
+    with session_scope(db) as s:
+        contact, xml = faq_by_code(s, "program_contact"), faq_by_code(s, "send_xml")
+        assert contact is not None and xml is not None
+        contact_words, xml_words = contact.question, xml.question
+    assert "no le entend" not in phone.send("nlu_fallback", "y a q numero les marco")
+    assert "Entrega del" not in phone.send("ask_deliveries", "y el xml eso por donde se entrega")
+    assert contact_words and xml_words
+
+
+def test_the_farmers_own_courses_and_whether_a_calibre_is_bought(db):
+    phone = accepted(Phone(NEW))
+    phone.send("enrol_training", "quiero inscribirme al de riego")
+    phone.send("affirm", "si")
+    mine = phone.send("follow_up", "y a q cursos voy a ir pues")
+    assert "Riego" in mine and "Capacitaciones cerca" not in mine
+    phone.send("cancel_enrolment", "ya no voy a poder ir al de riego")
+    phone.send("affirm", "si")
+    calibre = Phone(UNKNOWN)
+    calibre.send("ask_avocado_size", "pese un aguacate y dio 230 gr", weight="230 gr")
+    assert "compra" in calibre.send("ask_howto", "ese si lo compran?")

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.twilio_channels import SmsInput
-from bot.channels.twilio_form import FormParams, parse_inbound
 from bot.db import session_scope
 from bot.messaging import inbound, optout, texts
 from bot.messaging.delivery import send_proactive
 from bot.messaging.formatting import is_gsm7, sms_parts
 from bot.messaging.schema import InboundMessage, MessageStatusEvent, OutboundMessage, OutboxEntry
+from bot.messaging.twilio_form import FormParams, parse_inbound
 from bot.phones import twilio_address
 from bot.timeutil import as_utc
 from bot.twilio_standin.client import signed_post, webhook_params

@@ -82,6 +82,10 @@ class Conversation:
     note: str = ""
     source: str = ""
     held_out: bool = False  # from a file marked held_out: scored apart, never tuned against
+    # From a file that was a held-out set in an earlier round (retired_held_out: <round>): its
+    # failures were read and fixed since, so it is development, but harder than the files the
+    # assistant was built against, and gated apart so it neither hides nor sinks them.
+    retired_held_out: bool = False
 
 
 def load_bank(directory: Path = BANK_DIR) -> list[Conversation]:
@@ -90,6 +94,7 @@ def load_bank(directory: Path = BANK_DIR) -> list[Conversation]:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         topic = document.get("topic")  # a conversation may name its own (fresh.yml)
         held_out = bool(document.get("held_out", False))
+        retired = bool(document.get("retired_held_out", False))
         for raw in document["conversations"]:
             turns = [
                 Turn(
@@ -107,6 +112,7 @@ def load_bank(directory: Path = BANK_DIR) -> list[Conversation]:
                 Conversation(
                     id=raw["id"],
                     held_out=held_out,
+                    retired_held_out=retired,
                     topic=raw.get("topic", topic),
                     medium=raw.get("medium", "sms"),
                     turns=turns,

@@ -59,8 +59,12 @@ HOLDOUT_REPORT = REPORT.with_name("holdout.md")  # the held-out set's turns, apa
 TARGET_SCORE = 0.90  # issue 11's target
 MIN_SCORE = float(os.environ.get("CONVERSATIONS_MIN_SCORE", str(TARGET_SCORE)))
 # The held-out set (holdout.yml) measures how the assistant answers wordings nobody tuned it on;
-# it fails below the floor of what was measured when it was first scored (61.5%, 2026-11-29).
-HOLDOUT_MIN_SCORE = float(os.environ.get("CONVERSATIONS_HOLDOUT_MIN_SCORE", "0.55"))
+# it fails a little below what was measured when it was scored (round 2: 72.8-73.7%, 2026-11-29; runs
+# of one model vary by about 3 turns).
+HOLDOUT_MIN_SCORE = float(os.environ.get("CONVERSATIONS_HOLDOUT_MIN_SCORE", "0.68"))
+# Earlier held-out sets, retired into development (holdout_round1.yml): gated at the floor of
+# what was measured after their failures were worked on (74.3-77.1%, 2026-11-29).
+RETIRED_MIN_SCORE = float(os.environ.get("CONVERSATIONS_RETIRED_MIN_SCORE", "0.70"))
 WORKERS = int(os.environ.get("CONVERSATIONS_WORKERS", "6"))
 REPLY_TIMEOUT = 30  # seconds to wait for the first reply of a message
 MEDIA_TYPES = {
@@ -383,7 +387,11 @@ def test_the_bank_through_the_running_stack(conversation_stack):
     seconds = time.monotonic() - started
     held = [r for r in results if r.conversation.held_out]
     results = [r for r in results if not r.conversation.held_out]
-    summary = bank.summarise(results, len([c for c in conversations if not c.held_out]))
+    retired = [r for r in results if r.conversation.retired_held_out]
+    tuned = [r for r in results if not r.conversation.retired_held_out]
+    summary = bank.summarise(results, len({r.conversation.id for r in results}))
+    built_on = bank.summarise(tuned, len({r.conversation.id for r in tuned}))
+    earlier = bank.summarise(retired, len({r.conversation.id for r in retired}))
     holdout = bank.summarise(held, len({r.conversation.id for r in held}))
     model = Path(os.environ.get("RASA_MODEL", "") or "newest in models/").name
     bank.write_report(
@@ -394,6 +402,11 @@ def test_the_bank_through_the_running_stack(conversation_stack):
             "run": datetime.now().strftime("%Y-%m-%d %H:%M"),
             "model": model,
             "minimum score": f"{MIN_SCORE:.0%} (CONVERSATIONS_MIN_SCORE)",
+            "files the assistant was built against": f"{built_on.passed}/{built_on.scored} = {built_on.score:.1%}",
+            "earlier held-out sets, retired into development": (
+                f"{earlier.passed}/{earlier.scored} = {earlier.score:.1%} "
+                f"(minimum {RETIRED_MIN_SCORE:.0%}, CONVERSATIONS_RETIRED_MIN_SCORE)"
+            ),
             "held-out set (holdout.yml, scored apart, turns in holdout.md)": (
                 f"{holdout.passed}/{holdout.scored} = {holdout.score:.1%} "
                 f"(minimum {HOLDOUT_MIN_SCORE:.0%}, CONVERSATIONS_HOLDOUT_MIN_SCORE)"
@@ -409,9 +422,12 @@ def test_the_bank_through_the_running_stack(conversation_stack):
         f"on their facts alone {summary.facts_passed}/{summary.scored}",
     ]
     lines += [f"  {t}: {p}/{n}" for t, (p, n) in summary.by_topic.items() if n]
+    lines.append(f"built against: {built_on.passed}/{built_on.scored} = {built_on.score:.1%}")
+    lines.append(f"earlier held-out sets: {earlier.passed}/{earlier.scored} = {earlier.score:.1%}")
     lines.append(f"held-out set: {holdout.passed}/{holdout.scored} = {holdout.score:.1%}")
     lines += ["most common failure reasons:"] + [f"  {n:3d}  {r}" for r, n in summary.reasons[:10]]
     lines.append(f"report: {REPORT.relative_to(ROOT)}")
     print("\n" + "\n".join(lines))
-    assert summary.score >= MIN_SCORE, "\n".join(lines)
+    assert built_on.score >= MIN_SCORE, "\n".join(lines)
+    assert not retired or earlier.score >= RETIRED_MIN_SCORE, "\n".join(lines)
     assert not held or holdout.score >= HOLDOUT_MIN_SCORE, "\n".join(lines)

@@ -1,5 +1,6 @@
 """Fixtures for the messaging tests: the messaging database (tests/support/messaging_db.py),
-emptied before each test that asks for ``db``."""
+emptied before each test that asks for ``db``; and for the sender tests (tests/messaging/senders.py)
+a Twilio stand-in of their own (``api``) and the embedded outbox workers kept ``quiet``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import random
 import pytest
 
 from bot.messaging.inbound import Inbound
+from tests.messaging.senders import api, own_standin, quiet  # noqa: F401  (fixtures of the sender tests)
 from tests.support.messaging_db import clean_messaging_tables
 
 

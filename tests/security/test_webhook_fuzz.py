@@ -12,8 +12,8 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.twilio_form import parse_form, parse_inbound
 from bot.messaging.inbound import Inbound
+from bot.messaging.twilio_form import parse_form, parse_inbound
 from bot.phones import InvalidPhone
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.support.channel_server import AUTH_TOKEN

@@ -104,10 +104,12 @@ def channel_server(messaging_db, standin, tmp_path_factory):
 
 @pytest.fixture
 def channels(channel_server, standin):
-    """Per test: empty messaging tables, a reset stand-in, a fresh assistant log."""
+    """Per test: empty messaging tables, a reset stand-in and no sender paused by the last one's
+    Retry-After, a fresh assistant log."""
     channel_server.call(channel_server.runtime.drain(10))
     clean_messaging_tables()
     standin.reset()
+    channel_server.runtime.sender.pauses.clear()
     channel_server.assistant.received.clear()
     channel_server.assistant.replies.clear()
     yield channel_server

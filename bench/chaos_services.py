@@ -1,0 +1,186 @@
+"""What `make chaos` (bench/chaos.py) starts and stops: private PostgreSQL, RabbitMQ and Redis in a
+temporary folder on spare ports (so restarting them disturbs nothing else on the machine), and the
+production mode's processes on them, each in a process group of its own.
+
+- PostgreSQL: ``initdb`` and ``pg_ctl`` from /usr/lib/postgresql/15/bin (as the postgres OS user
+  when run as root: initdb refuses root), listening on 127.0.0.1 only, its socket in the folder.
+- RabbitMQ: a second node of this machine's rabbitmq-server with its own RABBITMQ_NODENAME,
+  node and distribution ports, Mnesia, logs, config, plugins (none) and Erlang cookie (HOME).
+- Redis: ``redis-server --port X --save ''`` (Rasa's lock store on the workers).
+- Processes: ``python -m`` the Twilio stand-in, the action server, the Rasa workers and the sender
+  (the gateways through tests/production/processes.py, as the production tests start them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.stack import free_port
+from tests.production.processes import ROOT, wait_ready
+from tests.production.rabbit import rabbit_reachable
+
+PG_BIN = Path(os.environ.get("CHAOS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+RABBIT_SERVER = Path(os.environ.get("CHAOS_RABBITMQ_SERVER", "/usr/lib/rabbitmq/bin/rabbitmq-server"))
+
+
+class Proc:
+    """A command in a session (process group) of its own, its output in ``<log_dir>/<name>.log``."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path):
+        self.name, self.argv, self.env = name, argv, env
+        self.log = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Proc:
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group, at once: no clean-up of any kind."""
+        self.signal(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(10)
+
+    def stop(self, seconds: float = 20) -> None:
+        if self.process is None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
+        self.signal(signal.SIGKILL)  # the group: whatever the leader left behind too
+        self.process.wait(10)
+        self.process = None
+
+    def wait_ready(self, url: str, seconds: float = 120) -> None:
+        assert self.process is not None
+        wait_ready(url, self.process, self.log, seconds)
+
+
+def python(name: str, module_args: list[str], env: dict[str, str], log_dir: Path) -> Proc:
+    return Proc(name, [sys.executable, "-m", *module_args], env, log_dir)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own in ``folder/pg``: trust on 127.0.0.1 (nothing else can
+    reach it), fsync off (it is thrown away)."""
+
+    def __init__(self, folder: Path):
+        self.dir = folder / "pg"
+        self.dir.mkdir()
+        self.port = free_port()
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        argv = [*self.as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), *args]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    def start(self) -> None:
+        if not (self.dir / "data").exists():
+            initdb = [str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres"]
+            subprocess.run(
+                [*self.as_postgres, *initdb, "--no-sync", "-E", "UTF8"], check=True, stdout=subprocess.DEVNULL
+            )
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c max_connections=300"
+        )
+        self._pg_ctl("-l", str(self.dir / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.dir / "data" / "postmaster.pid").exists():
+            self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of its own (this machine's rabbitmq-server, another node name, ports and
+    folders); guest works on it from 127.0.0.1, as on any node."""
+
+    def __init__(self, folder: Path, log_dir: Path):
+        self.dir = folder / "rabbitmq"
+        self.dir.mkdir()
+        self.port, self.dist_port = free_port(), free_port()
+        (self.dir / "enabled_plugins").write_text("[].\n")  # no management listener on 15672
+        (self.dir / "rabbitmq.conf").write_text("")
+        (self.dir / "rabbitmq-env.conf").write_text("")  # not /etc/rabbitmq's NODENAME
+        env = dict(
+            os.environ,
+            HOME=str(self.dir),  # its own Erlang cookie
+            RABBITMQ_CONF_ENV_FILE=str(self.dir / "rabbitmq-env.conf"),
+            RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "enabled_plugins"),
+            RABBITMQ_NODENAME=f"pp-chaos-{os.getpid()}@localhost",
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.dir / "log"),
+            RABBITMQ_PID_FILE=str(self.dir / "rabbitmq.pid"),
+            ERL_EPMD_ADDRESS="127.0.0.1",
+        )
+        self.node = env["RABBITMQ_NODENAME"]
+        self.proc = Proc("rabbitmq", [str(RABBIT_SERVER)], env, log_dir)
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def start(self, seconds: float = 90) -> None:
+        self.proc.start()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not self.proc.running:
+                raise RuntimeError(f"private RabbitMQ exited:\n{self.proc.log.read_text()[-3000:]}")
+            if asyncio.run(rabbit_reachable(self.url)):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"private RabbitMQ not reachable in {seconds:.0f} s")
+
+    def stop(self) -> None:
+        self.proc.stop(seconds=30)
+
+
+def private_redis(folder: Path, log_dir: Path) -> tuple[Proc, str]:
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = Proc("redis", [*argv, "--dir", str(folder)], dict(os.environ), log_dir).start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        probe = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+        if probe.stdout.strip() == "PONG":
+            return proc, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.2)
+    raise RuntimeError("private Redis did not answer PING")

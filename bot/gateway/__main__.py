@@ -1,0 +1,40 @@
+"""python -m bot.gateway [--host 127.0.0.1] [--port 5005]
+
+Settings from the environment (deploy/production.env.example): DATABASE_URL, RABBITMQ_URL,
+INBOUND_PARTITIONS, INBOUND_QUEUE_PREFIX, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_BASE_URL,
+TWILIO_MAX_BODY_BYTES; GATEWAY_HOST and GATEWAY_PORT for the address."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from bot.gateway.app import Gateway, create_app
+from bot.messaging.broker import BrokerSettings
+from bot.messaging.config import TwilioSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.gateway", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "5005")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s gateway %(name)s %(message)s",
+    )
+    twilio = TwilioSettings.from_env()
+    for name, value in (
+        ("TWILIO_AUTH_TOKEN", twilio.auth_token),
+        ("TWILIO_PUBLIC_BASE_URL", twilio.public_base_url),
+    ):
+        if not value:  # every webhook would get 403
+            logging.getLogger(__name__).error("gateway misconfigured: %s is not set", name)
+    app = create_app(Gateway(twilio, BrokerSettings.from_env()))
+    app.run(host=args.host, port=args.port, access_log=False, workers=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

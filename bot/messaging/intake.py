@@ -1,0 +1,86 @@
+"""What the webhook gateway does with a checked message (production mode): store it with its
+phone's sequence number, publish it to its partition's queue, and only then let the gateway
+answer Twilio.
+
+* Stored once: the unique MessageSid decides between Twilio's retries and between two gateways
+  that got the same webhook at once; the loser answers Twilio and publishes nothing.
+* Stored but not published (the broker down, or no confirm in time): answered all the same; the
+  message waits in the database and the recovery loop of the worker that owns its partition takes
+  it (bot/messaging/inbound_work.py ``claim_due``).
+* Not stored (the database down): 503, and Twilio's retry of it, when the webhook URL asks for
+  retries, is taken later (docs/twilio.md, *Retries*).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.logs import failure
+from bot.messaging import inbound_work
+from bot.messaging.broker import Publisher, PublishFailed
+from bot.messaging.inbound import Inbound
+from bot.messaging.partitions import partition_of
+from bot.messaging.work import in_session
+from bot.phones import mask_phone
+
+logger = logging.getLogger(__name__)
+
+
+class Taken(enum.Enum):
+    NEW = "new"  # stored, and published or left to the recovery loop
+    REPEAT = "repeat"  # that MessageSid was stored already: acknowledged, nothing else
+    UNAVAILABLE = "unavailable"  # the database did not take it: 503
+
+
+class Intake:
+    def __init__(self, publisher: Publisher):
+        self.publisher = publisher
+        self._marks: set[asyncio.Task] = set()
+
+    async def take(self, message: Inbound) -> Taken:
+        partition = partition_of(message.phone, self.publisher.settings.partitions)
+        try:
+            stored = await in_session(inbound_work.store_in_sequence, message, partition)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.error("inbound %s not stored (%s): refused with 503", message.message_sid, failure(exc))
+            return Taken.UNAVAILABLE
+        if stored is None:
+            return Taken.REPEAT
+        logger.info(
+            "%s %s from %s stored as #%d on partition %d",
+            message.medium,
+            message.message_sid,
+            mask_phone(message.phone),
+            stored.farmer_seq,
+            partition,
+        )
+        try:
+            await self.publisher.publish(stored)
+        except PublishFailed as exc:
+            logger.warning(
+                "inbound %s stored, not published (%s): the recovery loop takes it", stored.message_sid, exc
+            )
+            return Taken.NEW
+        self._mark_published(stored.message_sid)
+        return Taken.NEW
+
+    def _mark_published(self, message_sid: str) -> None:
+        """Recorded after Twilio has its answer: a lost mark only makes recovery look at the
+        message sooner (its turn is done once whoever gets it first)."""
+        task = asyncio.get_running_loop().create_task(self._mark(message_sid))
+        self._marks.add(task)
+        task.add_done_callback(self._marks.discard)
+
+    async def _mark(self, message_sid: str) -> None:
+        try:
+            await in_session(inbound_work.mark_published, message_sid)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("inbound %s published, mark not recorded (%s)", message_sid, failure(exc))
+
+    async def drain(self) -> None:
+        if self._marks:
+            await asyncio.wait(list(self._marks), timeout=10)

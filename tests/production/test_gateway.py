@@ -1,0 +1,102 @@
+"""The webhook gateway, as real processes on PostgreSQL and RabbitMQ: what it refuses, a message
+stored with its sequence number and published once, and the same MessageSid posted to two
+gateways at once stored once and published once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import session_scope
+from bot.messaging.schema import InboundMessage
+from bot.twilio_standin.client import signed_post, webhook_params
+from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL, ROOT, gateways
+from tests.production.rabbit import queued
+from tests.production.support import new_sid
+
+PATH = "/webhooks/sms/webhook"
+
+
+def post(base, params, token=AUTH_TOKEN, path=PATH):
+    return signed_post(base + path, params, token, public_url=PUBLIC_BASE_URL + path)
+
+
+@pytest.fixture
+def two_gateways(pg, broker, tmp_path):
+    with gateways(2, pg, broker, tmp_path) as urls:
+        yield urls
+
+
+def rows(url):
+    with session_scope(url) as session:
+        return session.execute(
+            select(InboundMessage.message_sid, InboundMessage.farmer_seq, InboundMessage.published_at)
+        ).all()
+
+
+def test_the_gateway_imports_no_rasa():
+    code = "import sys, bot.gateway.app, bot.gateway.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] == 'rasa'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_message_is_stored_numbered_published_and_answered(pg, broker, two_gateways):
+    gateway = two_gateways[0]
+    status, body, _ = post(gateway, webhook_params("+524431000201", "sms", "hola", message_sid=new_sid()))
+    assert status == 200 and "<Response/>" in body
+    status, _, _ = post(gateway, webhook_params("+524431000201", "sms", "otra", message_sid=new_sid()))
+    assert status == 200
+    stored = rows(pg)
+    assert sorted(seq for _, seq, _ in stored) == [1, 2]
+    assert sum(asyncio.run(queued(broker)).values()) == 2
+    with urllib.request.urlopen(gateway + "/readyz", timeout=5) as ready:
+        assert ready.status == 200
+    with urllib.request.urlopen(gateway + "/metrics", timeout=5) as metrics:
+        assert b"gateway_ack_seconds" in metrics.read()
+
+
+def test_what_the_gateway_refuses(pg, broker, two_gateways):
+    gateway = two_gateways[0]
+    params = webhook_params("+524431000202", "sms", "hola", message_sid=new_sid())
+    assert post(gateway, params, token="wrong")[0] == 403
+    assert post(gateway, dict(params, MessageSid="SMnot-a-sid", SmsMessageSid="SMnot-a-sid"))[0] == 400
+    assert post(gateway, dict(params, Body="x" * 70_000))[0] == 413
+    # a status callback for a reply not recorded: kept, answered 200
+    callback = {"MessageSid": new_sid(), "MessageStatus": "delivered", "AccountSid": "ACtest"}
+    assert post(gateway, callback, path="/webhooks/sms/status")[0] == 200
+    assert rows(pg) == []
+
+
+def test_same_messagesid_on_two_gateways_at_once_is_stored_and_published_once(pg, broker, two_gateways):
+    sids = [new_sid() for _ in range(12)]
+    answers = []
+
+    def deliver(gateway, params, barrier):
+        barrier.wait()
+        answers.append(post(gateway, params)[0])
+
+    for n, sid in enumerate(sids):
+        params = webhook_params(f"+52443100030{n % 3}", "sms", f"mensaje {n}", message_sid=sid)
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=deliver, args=(g, params, barrier)) for g in two_gateways]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert answers == [200] * (2 * len(sids))
+    stored = rows(pg)
+    assert sorted(sid for sid, _, _ in stored) == sorted(sids)
+    with session_scope(pg) as session:
+        per_phone = session.execute(
+            select(InboundMessage.phone, func.count(), func.max(InboundMessage.farmer_seq)).group_by(
+                InboundMessage.phone
+            )
+        ).all()
+    assert all(count == top for _, count, top in per_phone)  # no number taken by a repeat
+    assert sum(asyncio.run(queued(broker)).values()) == len(sids)
