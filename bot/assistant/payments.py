@@ -167,6 +167,12 @@ PENDING_WORDS = (
 )  # fmt: skip
 
 
+def asks_unpaid(text: str) -> bool:
+    """Whether a message asks what is still to be paid ("¿quedó algo colgado?")."""
+    said = plain(text)
+    return any(word in said for word in PENDING_WORDS)
+
+
 def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
     """The last payment, the payments of a month, or what is still to be paid."""
     pending = {"key": intents.ASK_PAYMENT_HISTORY}
@@ -180,8 +186,7 @@ def payment_history(ctx: Context, _arg: str | None = None) -> Reply:
     if year is not None:
         return _paid_this_year(ctx, farmer, *year)
     month = month_asked(ctx.turn.text, today)
-    unpaid_asked = any(word in plain(ctx.turn.text) for word in PENDING_WORDS)
-    if unpaid_asked:  # "la de septiembre nunca me la pagaron": that month's, if there is one
+    if asks_unpaid(ctx.turn.text):  # "la de septiembre nunca me la pagaron": that month's, if there is one
         return _still_unpaid(ctx, farmer, month)
     if month is not None:
         return _paid_in(ctx, farmer, *month)

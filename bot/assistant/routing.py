@@ -203,7 +203,7 @@ def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry |
         return intents.ASK_PAYMENT_STATUS
     if intent == intents.ASK_PAYMENT_STATUS and DEPOSIT_MADE.search(text) and _names_a_month(ctx, text):
         return intents.ASK_PAYMENT_HISTORY  # "¿este mes qué me ha caído?": what was paid then
-    if intent == intents.ASK_PAYMENT_STATUS and any(w in text for w in payments.PENDING_WORDS):
+    if intent == intents.ASK_PAYMENT_STATUS and payments.asks_unpaid(text):
         return intents.ASK_PAYMENT_HISTORY  # "¿quedó algo colgado?": what is still to be paid
     if intent == intents.ASK_MY_ENROLMENTS and not OWN_ENROLMENT.search(text):
         return intents.ASK_TRAININGS  # "¿qué talleres van a dar aquí?": the sessions on offer
@@ -217,7 +217,7 @@ def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry |
     if unplaced and faq() is not None:
         return intents.ASK_HOWTO
     named = topic_named(text)
-    if named == intents.ASK_PAYMENT_STATUS and any(w in text for w in payments.PENDING_WORDS):
+    if named == intents.ASK_PAYMENT_STATUS and payments.asks_unpaid(text):
         named = intents.ASK_PAYMENT_HISTORY  # "¿me deben algo todavía?"
     long_social = intent in SOCIAL and len(text.split()) > 3  # "y q me deben todavía" is no goodbye
     if named is None or intent in TRAINING_INTENTS:
