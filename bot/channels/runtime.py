@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.turn_threads import TurnThreads
 from bot.channels.twilio_form import user_message
 from bot.logs import failure
-from bot.messaging import inbound, optout, rate_limit, texts
+from bot.messaging import inbound, rate_limit, texts, turns
 from bot.messaging.config import TwilioSettings, spool_path
 from bot.messaging.delivery import OutboxWorker, deliver_turn
 from bot.messaging.formatting import collected_texts
@@ -189,11 +189,7 @@ class Runtime:
 
     async def _record_opt(self, message: Inbound) -> str:
         """BAJA / ALTA and their synonyms: recorded; returns the confirmation."""
-        await in_session(
-            optout.record_opt, message.phone, message.kind, optout.keyword_of(message.body), message.medium
-        )
-        logger.info("%s recorded for %s", message.kind, mask_phone(message.phone))
-        return texts.OPT_OUT_CONFIRMED if message.kind == "opt_out" else texts.OPT_IN_CONFIRMED
+        return await in_session(turns.record_opt_of, message)
 
     async def _reply(self, message: Inbound, replies: list[str]) -> None:
         if replies:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.messaging import inbound_work, optout, outbound, outbox, rate_limit, texts
+from bot.messaging.inbound import Inbound
 from bot.messaging.inbound_work import Work
 from bot.phones import mask_phone
 
@@ -67,8 +68,9 @@ def _finish(
         raise ClaimLost(work.message.message_sid)
 
 
-def _record_opt(session: Session, work: Work) -> str:
-    message = work.message
+def record_opt_of(session: Session, message: Inbound) -> str:
+    """BAJA / ALTA (a keyword or a sentence): recorded; returns the confirmation. The channels
+    and the workers both record an inbound opt this way."""
     optout.record_opt(session, message.phone, message.kind, optout.keyword_of(message.body), message.medium)
     logger.info("%s: %s recorded for %s", message.message_sid, message.kind, mask_phone(message.phone))
     return texts.OPT_OUT_CONFIRMED if message.kind == "opt_out" else texts.OPT_IN_CONFIRMED
@@ -87,13 +89,13 @@ def start(
     if not admission.admitted:  # marked processed (rate_limited) by the rate limit itself
         logger.info("%s from %s held back by the rate limit", message_sid, mask_phone(work.message.phone))
         if work.message.kind in OPT_KINDS:
-            _record_opt(session, work)
+            record_opt_of(session, work.message)
         if admission.notify:
             _replies(session, work, [texts.RATE_LIMITED])
         return Start(Next.DONE, work)
     if work.message.kind in OPT_KINDS:
         _finish(session, work, worker_id)
-        _replies(session, work, [_record_opt(session, work)])
+        _replies(session, work, [record_opt_of(session, work.message)])
         return Start(Next.DONE, work)
     return Start(Next.RUN, work)
 
