@@ -12,6 +12,8 @@ failure writes what ``failure`` returns at ERROR, and the whole traceback only a
 
 from __future__ import annotations
 
+import logging
+import os
 import traceback
 from pathlib import Path
 
@@ -36,3 +38,12 @@ def failure(exc: BaseException) -> str:
     if where is not frames[-1]:
         text += f" (raised in {Path(frames[-1].filename).name}:{frames[-1].lineno})"
     return text
+
+
+def configure_process(name: str) -> None:
+    """A production process's log lines: LOG_LEVEL (INFO), each line naming the process, so one
+    message's MessageSid can be followed from the gateway to the worker and the sender."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format=f"%(asctime)s %(levelname)s {name} %(name)s %(message)s",
+    )

@@ -6,7 +6,7 @@ deletes, or empties, what is older than its period, in the program's database an
 tracker store, and reports how many rows each step changed:
 
 - transcripts: Rasa's events, the console's copy of them, inbound and outbound messages (with
-  their delivery statuses), officers' replies, corrections, review notes, and the last message
+  their delivery statuses), the notices each phone was told, officers' replies, corrections, review notes, and the last message
   copied into a request for a person;
 - raw_params: the webhook parameters Twilio sent with each message, and the WhatsApp profile name
   and id (also in the tracker's metadata);
@@ -76,6 +76,7 @@ PROGRAM_STEPS: list[tuple[str, str, Step]] = [
     ("transcripts", "console_corrections", console.corrections),
     ("transcripts", "console_reviews", console.reviews),
     ("transcripts", "human_requests.last_message", records.request_messages),
+    ("transcripts", "notices", records.sent_notices),
     ("raw_params", "inbound_messages.raw_params", messaging.raw_params),
     ("media", "inbound_messages.media_json", messaging.media_references),
     ("media", "console_messages.media_json", console.message_media),

@@ -8,7 +8,8 @@ from alembic import context
 
 import bot.console.schema
 import bot.messaging.schema  # messaging tables, revision 0002
-import bot.records.arco_schema  # noqa: F401  (ARCO requests, revision 0008)
+import bot.records.arco_schema  # ARCO requests, revision 0008
+import bot.records.notice_schema  # noqa: F401  (notices, revision 0012)
 from bot.db import engine
 from bot.records.schema import Base
 

@@ -3,21 +3,36 @@
 # (6379) and RabbitMQ (5672), under honcho (deploy/Procfile): the action server, two Rasa workers,
 # one webhook gateway, the sender and the staff console (waitress), after migrating once.
 #
-# Settings: the environment, and for whatever it does not set, the defaults in
-# deploy/production.env.example (README, *Production*). Without a Twilio account and with
-# TWILIO_USE_STANDIN=1 the replies go to the local Twilio stand-in, started here too.
-# Ctrl-C stops everything.
+# Settings: the environment, then for the services' URLs it does not set, the private credentials
+# of this machine (a PostgreSQL role, a RabbitMQ user and vhost and a Redis ACL user `pp`, made once
+# by scripts/provision_credentials.sh and kept in var/production.credentials.env, mode 600), then
+# for whatever is still unset the defaults in deploy/production.env.example (README, *Production*).
+# The processes refuse shared or missing credentials (bot/messaging/credentials.py). Without a
+# Twilio account and with TWILIO_USE_STANDIN=1 the replies go to the local Twilio stand-in, started
+# here too. Ctrl-C stops everything.
 set -euo pipefail
 MODEL=$1
 cd "$(dirname "$0")/.."
 mkdir -p var
 
-# Defaults for what the environment leaves unset (an empty value in the environment counts as set).
-while IFS= read -r line; do
-  [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
-  name=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
-  [ -n "${!name+x}" ] || export "$name=$value"
-done < deploy/production.env.example
+# Exports a file's NAME=value lines that the environment leaves unset (an empty value in the
+# environment counts as set).
+defaults_from() {
+  local line name value
+  while IFS= read -r line; do
+    [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
+    name=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+    [ -n "${!name+x}" ] || export "$name=$value"
+  done <"$1"
+}
+
+CREDENTIALS=var/production.credentials.env
+if [ -z "${DATABASE_URL+x}" ] || [ -z "${TRACKER_DATABASE_URL+x}" ] ||
+  [ -z "${RABBITMQ_URL+x}" ] || [ -z "${REDIS_URL+x}" ]; then
+  bash scripts/provision_credentials.sh "$CREDENTIALS"
+  defaults_from "$CREDENTIALS"
+fi
+defaults_from deploy/production.env.example
 export MODEL=${MODEL}
 # Rasa's and TensorFlow's start-up noise out of the way (as the Makefile does for `make run`).
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3} PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}
@@ -30,7 +45,7 @@ if [ -z "${ACTION_SERVER_TOKEN}" ]; then
 fi
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT}/webhook}
 
-processes=(actions worker1 worker2 gateway sender console)
+processes=(actions worker1 worker2 gateway sender notices console)
 if [ "${TWILIO_USE_STANDIN}" = 1 ]; then
   if [ -n "${TWILIO_ACCOUNT_SID}" ]; then
     echo "TWILIO_USE_STANDIN=1 with a Twilio account set: unset one." >&2

@@ -25,7 +25,8 @@ HOW = re.compile(
 )
 # "¿Y de dónde sacan ese dato?" after a requirement: its source.
 SOURCE = re.compile(r"de donde|fuente|quien (?:lo )?dice|donde (?:lo )?(?:saco|tramito|consigo)")
-WHY = re.compile(r"^\W*(?:y\W+)?(?:por ?que|porque|xq|pq|x que)\b")
+# "¿por qué?", "¿y por qué?", "¿y eso por qué?", "eso porque"
+WHY = re.compile(r"^\W*(?:y\W+)?(?:(?:eso|esto)\W+)?(?:por ?que|porque|xq|pq|x que)\b")
 
 # What a follow-up may leave out and the last answer said: carried over unless the message
 # names it again.

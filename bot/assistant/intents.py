@@ -31,8 +31,12 @@ SEND_MEDIA = "send_media"
 OUT_OF_SCOPE = "out_of_scope"
 BOT_CHALLENGE = "bot_challenge"
 REVOKE_CONSENT = "revoke_consent"
+# Never from the NLU: the channels and workers give a released notice this intent (issue 14).
+NOTICE = "notice"
 # Rasa's own intent when the NLU is not confident enough (FallbackClassifier in config.yml).
 NLU_FALLBACK = "nlu_fallback"
+# Intents the NLU never predicts: no training data, given by Rasa or by our channels.
+NOT_FROM_NLU = frozenset({NLU_FALLBACK, NOTICE})
 
 
 def action_for(intent: str) -> str:

@@ -20,6 +20,7 @@ from bot.assistant import (
     identity,
     intents,
     knowledge,
+    notices,
     payments,
     redelivery,
     routing,
@@ -71,6 +72,7 @@ SKILLS: tuple[Skill, ...] = (
     Skill(intents.OUT_OF_SCOPE, conversation.out_of_scope),
     Skill(intents.BOT_CHALLENGE, conversation.fixed("bot_challenge")),
     Skill(intents.REVOKE_CONSENT, data_rights.ask_revoke),
+    Skill(intents.NOTICE, notices.deliver_notice),
     Skill(intents.NLU_FALLBACK, conversation.fallback),
 )
 
@@ -105,9 +107,12 @@ def respond(intent: str, turn: Turn) -> Reply:
                 return earlier
             wrote = watch_writes(session)
             ctx = Context(turn=turn, session=session, config=settings(), handlers=HANDLERS)
-            intent = routing.routed(ctx, intent)
-            switched = conversation.person_named(ctx)
-            named = conversation.farmer_named(ctx)
+            if intent == intents.NOTICE:  # no words of the farmer's to route or to read a name in
+                switched, named = None, None
+            else:
+                intent = routing.routed(ctx, intent)
+                switched = conversation.person_named(ctx)
+                named = conversation.farmer_named(ctx)
             reply = named if named is not None else HANDLERS[intent](ctx, None)
             if switched is not None:
                 reply.remember.setdefault(SLOT_FARMER, switched)

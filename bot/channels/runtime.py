@@ -23,11 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.turn_threads import TurnThreads
 from bot.channels.twilio_form import user_message
 from bot.logs import failure
-from bot.messaging import inbound, rate_limit, texts, turns
+from bot.messaging import inbound, notices, rate_limit, texts, turns
 from bot.messaging.config import TwilioSettings, spool_path
-from bot.messaging.delivery import OutboxWorker, deliver_turn
+from bot.messaging.delivery import OutboxWorker, deliver, deliver_turn
 from bot.messaging.formatting import collected_texts
-from bot.messaging.inbound import Inbound
+from bot.messaging.inbound import NOTICE, Inbound
+from bot.messaging.notice_loop import NoticeLoop
 from bot.messaging.sender import TwilioSender
 from bot.messaging.work import in_pool, in_session
 from bot.phones import mask_phone
@@ -51,6 +52,7 @@ class Runtime:
         self.turns = TurnThreads(settings.turn_threads)
         self.on_new_message: OnNewMessage | None = None
         self.worker: OutboxWorker | None = None
+        self.notices: NoticeLoop | None = None
         self.tasks: set[asyncio.Task] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -66,8 +68,19 @@ class Runtime:
             logger.error("twilio channel misconfigured: %s", problem)
         self.worker = OutboxWorker(self.sender, replay_inbound=self.replay)
         self.worker.start()
+        notice_settings = notices.NoticeSettings.from_env()
+        if notice_settings.embedded:
+            self.notices = NoticeLoop(notice_settings, notices.store_embedded, self._notice_released)
+            self.notices.start()
+
+    async def _notice_released(self, message: Inbound) -> None:
+        """A notice stored as the farmer's next message: its turn runs like theirs."""
+        self.remember(message.message_sid)
+        self.schedule(message)
 
     async def stop(self) -> None:
+        if self.notices is not None:
+            await self.notices.stop()
         if self.worker is not None:
             await self.worker.stop()
         for task in list(self.tasks):
@@ -166,6 +179,9 @@ class Runtime:
             return rate_limit.ADMITTED
 
     async def _handle(self, message: Inbound) -> None:
+        if message.kind == NOTICE:
+            await self._notice_turn(message)
+            return
         admission = await self._admit(message)
         if not admission.admitted:
             await self._hold_back(message, admission)
@@ -186,6 +202,18 @@ class Runtime:
             await self._record_opt(message)
         if admission.notify:
             await self._reply(message, [texts.RATE_LIMITED])
+
+    async def _notice_turn(self, message: Inbound) -> None:
+        """A notice: no rate limit, and no apology when its turn fails (nobody asked); it is
+        marked failed for staff instead."""
+        replies, failed = await self._rasa_turn(message)
+        if failed:
+            await self._mark(message.message_sid, "failed", failed)
+            return
+        shaped = await in_session(notices.outgoing_for, message, replies)
+        for outgoing in shaped or []:
+            await deliver(self.sender, outgoing)
+        await self._mark(message.message_sid, "processed")
 
     async def _record_opt(self, message: Inbound) -> str:
         """BAJA / ALTA and their synonyms: recorded; returns the confirmation."""

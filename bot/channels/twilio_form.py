@@ -9,7 +9,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.assistant import intents
-from bot.messaging.inbound import Inbound
+from bot.messaging.inbound import NOTICE, Inbound
 
 # A location pin asks for the trainings near it (Rasa reads "/intent" as that intent).
 LOCATION_INTENT_TEXT = f"/{intents.ASK_TRAININGS}"
@@ -32,24 +32,42 @@ def metadata_for(message: Inbound) -> dict[str, Any]:
     return metadata
 
 
-def media_parse_data() -> dict[str, Any]:
+def intent_parse_data(intent: str) -> dict[str, Any]:
+    """A message that enters the conversation as an intent, with no text for the NLU."""
     return {
         "text": "",
-        "intent": {"name": MEDIA_INTENT, "confidence": 1.0},
-        "intent_ranking": [{"name": MEDIA_INTENT, "confidence": 1.0}],
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": [{"name": intent, "confidence": 1.0}],
         "entities": [],
     }
+
+
+def _text_of(message: Inbound) -> str:
+    """What the NLU reads. Rasa takes a text that starts with "/" as an intent by name: a
+    farmer's slashes are dropped, so no typed "/notice" or "/ask_payment_status{...}" skips the
+    NLU (or reaches an intent only the channels give)."""
+    if message.kind == "location":
+        return LOCATION_INTENT_TEXT
+    return message.body.lstrip().lstrip("/") if message.body.lstrip().startswith("/") else message.body
+
+
+def _parse_data(message: Inbound) -> dict[str, Any] | None:
+    if message.kind == "media":
+        return intent_parse_data(MEDIA_INTENT)
+    if message.kind == NOTICE:
+        return intent_parse_data(intents.NOTICE)
+    return None
 
 
 def user_message(message: Inbound, output_channel: OutputChannel) -> UserMessage:
     """The farmer's message as Rasa's input: sender_id the normalised phone (WhatsApp and SMS
     share one conversation), message_id the MessageSid."""
     return UserMessage(
-        text=LOCATION_INTENT_TEXT if message.kind == "location" else message.body,
+        text=_text_of(message),
         output_channel=output_channel,
         sender_id=message.phone,
         input_channel=message.medium,
         message_id=message.message_sid,
         metadata=metadata_for(message),
-        parse_data=media_parse_data() if message.kind == "media" else None,
+        parse_data=_parse_data(message),
     )

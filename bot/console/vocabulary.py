@@ -1,6 +1,7 @@
 """Each list of words the console's own tables use, defined once: the code stored in the database
 beside the Spanish label staff read. The program records' words (media, invoice and request
-statuses) are in bot/records/vocabulary.py; delivery statuses in bot/messaging/statuses.py."""
+statuses) are in bot/records/vocabulary.py; delivery statuses in bot/messaging/statuses.py. Also
+Twilio's error codes, in plain words for staff."""
 
 from __future__ import annotations
 
@@ -56,6 +57,19 @@ LOGIN_OUTCOMES: dict[str, str] = {
     "throttled": "rechazado: demasiados intentos",
 }
 
+# Why Twilio did not deliver a message, in plain words for staff: the error codes our docs name
+# (docs/twilio.md); any other shows as "error de Twilio NNNNN" (twilio_error_reason).
+TWILIO_ERRORS: dict[str, str] = {
+    "63016": "fuera de la ventana de 24 horas de WhatsApp: hace falta una plantilla aprobada",
+    "21610": "el número pidió BAJA (STOP) con el operador",
+    "21211": "número no válido",
+    "30003": "teléfono apagado o fuera de servicio",
+    "30005": "número desconocido o ya no existe",
+    "30006": "número fijo o que no recibe SMS",
+    "30007": "el operador lo filtró como spam",
+    "63024": "destinatario no válido para WhatsApp",
+}
+
 # The assistant's own names that the console looks for in conversations (bot/assistant/intents.py).
 FALLBACK_ACTION = intents.action_for(intents.NLU_FALLBACK)
 OUT_OF_SCOPE_INTENT = intents.OUT_OF_SCOPE
@@ -77,3 +91,11 @@ def role_label(role: str) -> str:
 def role_can(role: str, permission: str) -> bool:
     known = ROLES.get(role)
     return known is not None and permission in known.permissions
+
+
+def twilio_error_reason(code: str | None) -> str | None:
+    """A Twilio error code in plain Spanish; None without a code."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return TWILIO_ERRORS.get(code, f"error de Twilio {code}")

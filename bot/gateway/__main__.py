@@ -2,7 +2,8 @@
 
 Settings from the environment (deploy/production.env.example): DATABASE_URL, RABBITMQ_URL,
 INBOUND_PARTITIONS, INBOUND_QUEUE_PREFIX, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_BASE_URL,
-TWILIO_MAX_BODY_BYTES; GATEWAY_HOST and GATEWAY_PORT for the address."""
+TWILIO_MAX_BODY_BYTES; GATEWAY_HOST and GATEWAY_PORT for the address. It refuses to start (exit
+code 2) on PostgreSQL or RabbitMQ without credentials of their own (bot/messaging/credentials.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import argparse
 import logging
 import os
 
+from bot.config import settings
 from bot.gateway.app import Gateway, create_app
+from bot.logs import configure_process
+from bot.messaging import credentials
 from bot.messaging.broker import BrokerSettings
 from bot.messaging.config import TwilioSettings
 
@@ -20,10 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "5005")))
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s gateway %(name)s %(message)s",
-    )
+    broker = BrokerSettings.from_env()
+    if not credentials.fit_for_production(
+        {"DATABASE_URL": settings().database_url, "RABBITMQ_URL": broker.url}
+    ):
+        return 2
+    configure_process("gateway")
     twilio = TwilioSettings.from_env()
     for name, value in (
         ("TWILIO_AUTH_TOKEN", twilio.auth_token),
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if not value:  # every webhook would get 403
             logging.getLogger(__name__).error("gateway misconfigured: %s is not set", name)
-    app = create_app(Gateway(twilio, BrokerSettings.from_env()))
+    app = create_app(Gateway(twilio, broker))
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

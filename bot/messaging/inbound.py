@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from bot.db import insert_ignoring_conflict
 from bot.messaging.optout import opt_action
 from bot.messaging.schema import InboundMessage
+from bot.records.notices import notice_id_in
 from bot.timeutil import as_utc, utcnow
+
+# A notice handed to the farmer's conversation (bot/messaging/notices.py): stored with the
+# farmer's messages, so it keeps its place among them, but not written by the farmer (it opens
+# no WhatsApp window, counts for no rate limit, and is no address to answer to).
+NOTICE = "notice"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Inbound:
 
     @property
     def kind(self) -> str:
+        if notice_id_in(self.message_sid) is not None:
+            return NOTICE
         action = opt_action(self.body)
         if action:
             return action
@@ -161,7 +169,7 @@ def last_received_at(session: Session, phone: str, medium: str) -> datetime | No
     """When the farmer last wrote from this phone on this medium (UTC), or None."""
     latest = session.execute(
         select(func.max(InboundMessage.received_at)).where(
-            InboundMessage.phone == phone, InboundMessage.medium == medium
+            InboundMessage.phone == phone, InboundMessage.medium == medium, InboundMessage.kind != NOTICE
         )
     ).scalar()
     return as_utc(latest) if latest else None
@@ -171,7 +179,7 @@ def last_from_address(session: Session, phone: str, medium: str) -> str | None:
     """Twilio's address the farmer last wrote from on this medium (whatsapp:+521...), or None."""
     return session.execute(
         select(InboundMessage.from_address)
-        .where(InboundMessage.phone == phone, InboundMessage.medium == medium)
+        .where(InboundMessage.phone == phone, InboundMessage.medium == medium, InboundMessage.kind != NOTICE)
         .order_by(InboundMessage.received_at.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -208,6 +216,7 @@ def count_arrived(session: Session, phone: str, since: datetime, up_to_id: int) 
             InboundMessage.phone == phone,
             InboundMessage.received_at >= since,
             InboundMessage.id <= up_to_id,
+            InboundMessage.kind != NOTICE,
         )
     ).scalar_one()
 

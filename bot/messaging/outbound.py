@@ -322,16 +322,25 @@ def enqueue_replies(
     in_reply_to: str,
     first_position: int = 0,
 ) -> list[int]:
-    """The turn's texts shaped for the medium, each recorded as a pending outbound message with
-    an outbox entry due now, in order. Idempotent on (``in_reply_to``, position): a turn finished
+    """The turn's texts shaped for the medium, queued in order (``enqueue_outgoing``)."""
+    messages = [
+        Outgoing(medium, phone, to_address, body, in_reply_to=in_reply_to)
+        for body in pack_for_medium(medium, texts)
+    ]
+    return enqueue_outgoing(session, messages, first_position)
+
+
+def enqueue_outgoing(session: Session, messages: Sequence[Outgoing], first_position: int = 0) -> list[int]:
+    """Messages of one turn, already shaped, each recorded as a pending outbound message with an
+    outbox entry due now, in order. Idempotent on (``in_reply_to``, position): a turn finished
     twice records its replies once (the unique index decides, inside the caller's unit of work).
     Returns the ids of the messages recorded now."""
     now = utcnow()
     recorded = []
-    for offset, body in enumerate(pack_for_medium(medium, texts)):
-        parts = sms_parts(body) if medium == "sms" else None
+    for offset, message in enumerate(messages):
+        parts = sms_parts(message.body) if message.medium == "sms" and message.body else None
         values = dict(
-            asdict(Outgoing(medium, phone, to_address, body, in_reply_to=in_reply_to)),
+            asdict(message),
             sms_parts=parts.parts if parts else None,
             encoding=parts.encoding if parts else None,
             reply_position=first_position + offset,
@@ -344,7 +353,7 @@ def enqueue_replies(
             continue
         outbound_id = session.execute(
             select(OutboundMessage.id).where(
-                OutboundMessage.in_reply_to == in_reply_to,
+                OutboundMessage.in_reply_to == message.in_reply_to,
                 OutboundMessage.reply_position == values["reply_position"],
             )
         ).scalar_one()

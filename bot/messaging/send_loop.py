@@ -39,9 +39,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.config import settings as program_settings
 from bot.db import engine
-from bot.logs import failure
-from bot.messaging import dispatch, outbox
+from bot.logs import configure_process, failure
+from bot.messaging import credentials, dispatch, outbox
 from bot.messaging.config import TwilioSettings
 from bot.messaging.sender import TwilioSender
 from bot.messaging.sender_health import Health, SenderMetrics, health_app
@@ -202,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--health-port", type=int, help="overrides SENDER_HEALTH_PORT")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not credentials.fit_for_production({"DATABASE_URL": program_settings().database_url}):
+        return 2
+    configure_process("sender")
     settings = TwilioSettings.from_env()
     if not (settings.account_sid and settings.auth_token):
         print("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to send.", file=sys.stderr)

@@ -35,7 +35,8 @@ OUTBOUND_STATUSES: dict[str, DeliveryStatus] = {
 # Statuses that mean the message did not reach the phone.
 FAILED_STATUSES: tuple[str, ...] = ("failed", "undelivered")
 
-INBOUND_KINDS: tuple[str, ...] = ("text", "empty", "media", "location", "opt_out", "opt_in")
+# "notice": a notice handed to the farmer's conversation (bot/messaging/notices.py), not typed by them.
+INBOUND_KINDS: tuple[str, ...] = ("text", "empty", "media", "location", "opt_out", "opt_in", "notice")
 INBOUND_STATUSES: tuple[str, ...] = ("received", "processing", "processed", "failed")
 OPT_ACTIONS: tuple[str, ...] = ("opt_out", "opt_in")
 

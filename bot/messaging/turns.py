@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.messaging import inbound_work, optout, outbound, outbox, rate_limit, texts
-from bot.messaging.inbound import Inbound
+from bot.messaging import inbound_work, notices, optout, outbound, outbox, rate_limit, texts
+from bot.messaging.inbound import NOTICE, Inbound
 from bot.messaging.inbound_work import Work
 from bot.phones import mask_phone
 
@@ -49,15 +49,19 @@ class Start:
 
 def _replies(session: Session, work: Work, bodies: list[str], first_position: int = 0) -> None:
     message = work.message
-    outbound.enqueue_replies(
-        session,
-        medium=message.medium,
-        phone=message.phone,
-        to_address=message.from_address,
-        texts=bodies,
-        in_reply_to=message.message_sid,
-        first_position=first_position,
-    )
+    shaped = notices.outgoing_for(session, message, bodies) if message.kind == NOTICE else None
+    if shaped is not None:
+        outbound.enqueue_outgoing(session, shaped, first_position)
+    else:
+        outbound.enqueue_replies(
+            session,
+            medium=message.medium,
+            phone=message.phone,
+            to_address=message.from_address,
+            texts=bodies,
+            in_reply_to=message.message_sid,
+            first_position=first_position,
+        )
     outbox.notify_due(session)  # the senders wake when this unit of work commits
 
 
@@ -85,6 +89,8 @@ def start(
         return Start(Next.DONE if current is None or current.done else Next.BUSY, current)
     work = inbound_work.work_item(session, message_sid)
     assert work is not None  # claimed just now
+    if work.message.kind == NOTICE:  # ours, not the farmer's: no rate limit
+        return Start(Next.RUN, work)
     admission = rate_limit.admit(session, message_sid, rate_limit_per_minute)
     if not admission.admitted:  # marked processed (rate_limited) by the rate limit itself
         logger.info("%s from %s held back by the rate limit", message_sid, mask_phone(work.message.phone))
@@ -112,7 +118,8 @@ def fail(
 ) -> bool:
     """The turn failed: the farmer gets the note once (True when it is queued now); the message
     waits ``retry_in_seconds`` for its next try, or is given up (failed, no more tries)."""
-    noted = inbound_work.note_failure(session, work.message.message_sid)
+    # a farmer who wrote hears that we will answer soon; a notice that failed just goes later
+    noted = work.message.kind != NOTICE and inbound_work.note_failure(session, work.message.message_sid)
     if noted:
         _replies(session, work, [texts.TURN_DELAYED], first_position=NOTE_POSITION)
     if give_up:

@@ -5,14 +5,15 @@ Farmers on basic phones drop, double, swap or mistype letters ("pgao", "capaciit
 word it was meant to be, so the classifier loses exactly the word that carried the question.
 
 At training time this step learns the words of the training data (lower case, accents folded)
-and how often each occurs. When a message is parsed, a token of 5 or more letters that is neither
+and how often each occurs. When a message is parsed, a token of 4 or more letters that is neither
 a training word nor a real Spanish word (one of the ~115,000 word forms in spaCy's es_core_news_sm,
 so "pasan" is never read as "pagan") is compared with the known words one edit away (a letter dropped, added, replaced or
 two neighbours swapped); the most frequent of them replaces the token's text, and its lemma (the
 commonest lemma the tokenizer gave that word in training; with spaCy's tokenizer the featurizers
 read lemmas) replaces the token's lemma. The message text, and so every entity's text and position, stays
-as the farmer wrote it. Words of 4 letters or fewer are left alone: one edit away from a short
-word there are too many other words.
+as the farmer wrote it. A word of 4 letters is only read as a training word of 5 with a letter
+put back ("frua" is "fruta", "omar" is "tomar"): one replacement or swap away from a short word
+there are too many other words. Shorter words are left alone.
 
 Place it right after the tokenizer. Measured in bench/results/ (see the README's figures).
 """
@@ -100,12 +101,20 @@ class Vocabulary:
     def correction(self, word: str) -> str | None:
         """The known word meant by an unknown ``word``, or None (known, short or no candidate)."""
         form = normal_form(word)
-        if len(form) < self.min_length or not form.isalpha() or form in self.counts or form in self.spanish:
+        short = len(form) == self.min_length - 1  # a word of min_length with a letter dropped?
+        if (
+            len(form) < self.min_length - 1
+            or not form.isalpha()
+            or form in self.counts
+            or form in self.spanish
+        ):
             return None
         cache = self._cache  # one dict for the check and the read, even if it is replaced
         if form in cache:
             return cache[form]
         candidates = [c for c in one_edit_away(form, self.alphabet) if c in self.counts]
+        if short:  # only the letter put back: a longer training word ("frua" -> "fruta")
+            candidates = [c for c in candidates if len(c) == len(form) + 1]
         # most frequent; equal counts: alphabetical, so the choice never depends on set order
         best = min(candidates, key=lambda c: (-self.counts[c], c), default=None)
         if len(self._cache) > 50_000:

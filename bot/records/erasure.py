@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
 from bot.records.arco_schema import ArcoRequest, ArcoStep, PurposeOpposition
+from bot.records.notice_schema import Notice
 from bot.records.schema import (
     Consent,
     Delivery,
@@ -99,6 +100,10 @@ def erase_farmer_records(
                 or_(HandledMessage.phone.in_(phones), HandledMessage.conversation_id.in_(phones))
             )
         )
+    )
+    # a notice names the phone and the invoice it told about: gone with the farmer's messages
+    counts["notices"] = _count(
+        session.execute(delete(Notice).where(or_(Notice.farmer_id == farmer_id, Notice.phone.in_(own))))
     )
     counts["phone_releases"] = _count(
         session.execute(_update(PhoneRelease).where(PhoneRelease.farmer_id == farmer_id).values(note=None))

@@ -41,13 +41,18 @@ def migration_lock(database_url: str) -> Iterator[None]:
             connection.commit()
 
 
+def alembic_config(database_url: str) -> Config:
+    """Alembic's configuration for this database (the project's alembic.ini, our logging)."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
 def upgrade(database_url: str | None = None) -> None:
     url = database_url or settings().database_url
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
     with migration_lock(url):
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(url), "head")
 
 
 def create_database_if_missing(database_url: str) -> bool:

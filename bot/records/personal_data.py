@@ -1,8 +1,8 @@
 """Everything the program records hold about one farmer, as plain rows (for an ARCO access
 request): their record, numbers, crops, deliveries, invoices, enrolments, the consents given from
 their numbers, checks, every time payment data was shown, requests for a person, numbers
-released, their ARCO requests and oppositions. ``as_row`` turns any table row into values that
-JSON can carry; the messages are in bot/messaging/personal_data.py, the console's own rows in
+released, their ARCO requests and oppositions, and the notices sent to them. ``as_row`` turns
+any table row into values that JSON can carry; the messages are in bot/messaging/personal_data.py, the console's own rows in
 bot/console/queries/personal_data.py."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.records.arco_schema import ArcoRequest, PurposeOpposition
+from bot.records.notice_schema import Notice
 from bot.records.schema import (
     Consent,
     Delivery,
@@ -142,6 +143,12 @@ def farmer_records(
             select(PurposeOpposition)
             .where(PurposeOpposition.farmer_id == farmer_id)
             .order_by(PurposeOpposition.since, PurposeOpposition.id),
+        ),
+        "notices": _rows(
+            session,
+            select(Notice)
+            .where(or_(Notice.farmer_id == farmer_id, Notice.phone.in_(list(own_phones))))
+            .order_by(Notice.created_at, Notice.id),
         ),
     }
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import Settings
+from bot.records.notice_schema import Notice
 from bot.records.schema import HandledMessage, HumanRequest, PaymentAccessLog
 from bot.records.vocabulary import RETENTION_KINDS
 
@@ -86,3 +87,11 @@ def payment_views(session: Session, before: datetime, *, dry_run: bool) -> int:
 def handled_replies(session: Session, before: datetime, *, dry_run: bool) -> int:
     """The replies kept to answer a redelivered message the same way (bot/assistant/redelivery.py)."""
     return delete_where(session, HandledMessage, HandledMessage.handled_at < before, dry_run=dry_run)
+
+
+def sent_notices(session: Session, before: datetime, *, dry_run: bool) -> int:
+    """Notices planned before then (what each phone was told is part of its transcript); one
+    still waiting is kept, whatever its age."""
+    return delete_where(
+        session, Notice, Notice.created_at < before, Notice.status != "scheduled", dry_run=dry_run
+    )

@@ -139,6 +139,7 @@ class Invoice(Base):
             f"status_reason_code IS NULL OR {one_of('status_reason_code', HOLD_REASONS)}",
             name="ck_invoice_reason_code",
         ),
+        Index("ix_invoices_updated_at", "updated_at"),  # the payment notices' planner reads by it
     )
     id = Column(Integer, primary_key=True)
     folio = Column(String(20), nullable=False, unique=True)  # e.g. F-204518

@@ -103,6 +103,28 @@ REQUEST_REASONS: dict[str, str] = {
 }
 
 
+# What a notice tells a farmer without being asked (notices.kind), for staff.
+NOTICE_KINDS: dict[str, str] = {
+    "payment": "aviso de pago",
+}
+# Where a notice stands (notices.status): waiting, handed to the conversation, or not sent and why.
+NOTICE_STATUSES: dict[str, str] = {
+    "scheduled": "programado",
+    "released": "entregado a la conversación",
+    "skipped_opt_out": "no enviado: el número pidió BAJA",
+    "skipped_no_consent": "no enviado: sin consentimiento al aviso de privacidad",
+    "skipped_opposed": "no enviado: el productor se opuso a los avisos",
+    "skipped_no_phone": "no enviado: el productor no tiene teléfono",
+}
+# A notice's last word on how it goes out (notices.route), for staff.
+NOTICE_ROUTES: dict[str, str] = {
+    "whatsapp_text": "WhatsApp, texto (dentro de las 24 horas)",
+    "whatsapp_template": "WhatsApp, plantilla aprobada (fuera de las 24 horas)",
+    "sms": "SMS",
+    "sms_no_template": "SMS: fuera de las 24 horas de WhatsApp y sin plantilla aprobada",
+}
+
+
 # What a consents row records: the answer to the privacy notice, or a later revocation.
 CONSENT_KINDS: dict[str, str] = {"answer": "respuesta al aviso", "revocation": "revocación"}
 

@@ -103,6 +103,15 @@ TEMPLATES: dict[str, str] = {
     "invoice_rejection": "Se rechazaron {kg} por {reasons}.",
     "invoice_rejection:1": "Se rechazó {kg} por {reasons}.",
     "payments_more": "Para otra factura, escriba su folio (ej. F-123456).",
+    # notices: told without being asked (issue 14). Never an amount: a basic phone is shared.
+    # The WhatsApp template for payment notices is "notice_payment" with {{1}} the folio and
+    # {{2}} the rest of the sentence (docs/twilio.md, *Notices*).
+    "notice_payment": "Aviso del programa: su factura {folio} {what}. Escriba PAGOS para ver el detalle.",
+    "notice_scheduled": "tiene pago programado para el {date}",
+    "notice_paid": "fue pagada el {date}, en el depósito que termina en {last4}",
+    "notice_paid_no_reference": "fue pagada el {date}",
+    "notice_on_hold": "está retenida: {reason}. {what_to_do}",
+    "notice_rejected": "fue rechazada: {reason}. {what_to_do}",
     # payment history
     "history_last": "Su último pago: factura {folio}, {amount}, pagada el {date}.",
     "history_none": "Todavía no tiene pagos registrados en el programa.",

@@ -27,7 +27,7 @@ def _status_params(record: dict, status: str) -> dict[str, str]:
         "ApiVersion": "2010-04-01",
     }
     if status in ("failed", "undelivered"):
-        params["ErrorCode"] = "30003"
+        params["ErrorCode"] = record.get("error_code") or "30003"
     return params
 
 

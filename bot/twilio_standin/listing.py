@@ -44,7 +44,7 @@ def resource(record: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
         "direction": "outbound-api",
         "api_version": "2010-04-01",
         "price": None,
-        "error_code": None,
+        "error_code": record.get("error_code") if listed else None,
         "error_message": None,
         "date_created": _rfc2822(record["received_at"]),
         "date_sent": _rfc2822(record["received_at"]) if listed else None,

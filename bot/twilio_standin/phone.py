@@ -82,6 +82,7 @@ class Phone:
         params = webhook_params(
             self.phone, self.medium, body, media=media, location=location, profile_name=self.profile_name
         )
+        self.standin.control(inbound={self.address: time.time()})  # the phone wrote: its 24-hour window
         path = f"/webhooks/{self.medium}/webhook"
         url = self.bot_url + path + (f"#{self.overrides}" if self.overrides else "")
         result = post_like_twilio(url, params, self.auth_token, public_url=self.public_base_url + path)

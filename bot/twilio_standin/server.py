@@ -23,13 +23,18 @@ Inspection and control (for tests, the phone and the benchmark):
                                    "down": true|false,
                                    "statuses": ["sent", "delivered"], "latency": 0.05,
                                    "unsubscribed": ["+52..."], "callback_base": "http://127.0.0.1:5005",
+                                   "templates": {"HX...": "text with {{1}}"},
+                                   "enforce_window": true, "inbound": {"whatsapp:+52...": EPOCH},
                                    "reset": true}
 "fail_next" answers the next N sends with "fail_status" (429 or 5xx; "retry_after" adds the
 header), "fail_for" every send for that many seconds. "lose_answers" loses the answer of the next
 N sends: the connection is reset ("reset") or the answer held past the client's timeout
 ("delay"), after the message was taken ("lose_received": true, the default: the phone gets it)
 or without taking it. "Down" drops every connection without an answer, as an unreachable API
-would (the list too).
+would (the list too). "templates" registers approved Content templates (a send with another
+ContentSid gets 21655; the recorded body is the filled template); with "enforce_window", free
+text to a WhatsApp address that has not written ("inbound": when each address last wrote) in 24
+hours is taken and then fails with 63016, as Twilio does.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import logging
 import os
 import socket
@@ -137,6 +143,14 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     bare_to = to.split(":", 1)[-1]
     if bare_to in state.unsubscribed or to in state.unsubscribed:
         return _error(400, 21610, "Attempt to send to unsubscribed recipient")
+    if content_sid and state.templates and content_sid not in state.templates:
+        return _error(400, 21655, "The ContentSid is Invalid")
+    if content_sid in state.templates:
+        body = fill_template(state.templates[content_sid], form_value("ContentVariables"))
+    outside_window = (
+        to.startswith("whatsapp:") and not content_sid and state.enforce_window
+        and not state.in_window(to, time.time())
+    )  # fmt: skip
     losing = state.losing()
     if losing and not state.lose_received:
         return await _lose_answer(request, state)
@@ -156,15 +170,28 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         "status": "queued",
         "received_at": time.time(),
     }
+    if outside_window:  # Twilio takes it, then it fails: free text outside the 24-hour window
+        record["error_code"] = "63016"
     state.record(record)
     if record["status_callback"]:
-        statuses = state.statuses
+        statuses = ["failed"] if outside_window else state.statuses
         if statuses is None:
             statuses = ["sent", "delivered"] + (["read"] if to.startswith("whatsapp:") else [])
         asyncio.get_running_loop().create_task(post_callbacks(request.app, record, list(statuses)))
     if losing:
         return await _lose_answer(request, state)
     return web.json_response(resource(record), status=201)
+
+
+def fill_template(template: str, variables_json: str) -> str:
+    """A Content template's text with its {{n}} variables filled in, as the phone shows it."""
+    try:
+        variables = json.loads(variables_json or "{}")
+    except ValueError:
+        variables = {}
+    for key, value in (variables if isinstance(variables, dict) else {}).items():
+        template = template.replace("{{" + str(key) + "}}", str(value))
+    return template
 
 
 async def _lose_answer(request: web.Request, state: StandinState) -> web.StreamResponse:
@@ -246,6 +273,12 @@ async def control(request: web.Request) -> web.Response:
         state.callback_base = str(data["callback_base"] or "")
     if "unsubscribed" in data:
         state.unsubscribed = set(data["unsubscribed"])
+    if "templates" in data:
+        state.templates.update({str(sid): str(text) for sid, text in (data["templates"] or {}).items()})
+    if "enforce_window" in data:
+        state.enforce_window = bool(data["enforce_window"])
+    for address, at in (data.get("inbound") or {}).items():  # the farmer wrote from it then (epoch)
+        state.last_inbound[str(address)] = float(at or time.time())
     return web.json_response(
         {
             "fail_next": state.fail_next,

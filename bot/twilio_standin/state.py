@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+WINDOW_SECONDS = 24 * 3600
+
 
 @dataclass
 class StandinState:
@@ -38,6 +40,16 @@ class StandinState:
     # for the URL as given, as Twilio signs what it was told): a public URL behind a tunnel.
     callback_base: str = ""
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set on every new message
+    # Approved Content templates by ContentSid ("Aviso: su factura {{1}} {{2}}."): a send names
+    # one of them, or gets 21655, once any is registered; its body is filled from the variables.
+    templates: dict[str, str] = field(default_factory=dict)
+    # WhatsApp's customer-service window: with ``enforce_window``, free text to a WhatsApp
+    # address that has not written in the last 24 hours is taken and then fails with 63016.
+    enforce_window: bool = False
+    last_inbound: dict[str, float] = field(default_factory=dict)  # address -> when it last wrote (epoch)
+
+    def in_window(self, to: str, now: float) -> bool:
+        return now - self.last_inbound.get(to, float("-inf")) < WINDOW_SECONDS
 
     def record(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -77,3 +89,6 @@ class StandinState:
         self.lose_delay = 30.0
         self.lose_received = True
         self.callback_base = ""
+        self.templates.clear()
+        self.enforce_window = False
+        self.last_inbound.clear()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rasa.core.lock_store import RedisLockStore
 
 from bot.logs import failure
 from bot.messaging import inbound_work, partitions
@@ -17,7 +18,7 @@ from bot.messaging.broker import BrokerSettings
 from bot.messaging.inbound_work import Grace
 from bot.messaging.work import in_session
 from bot.timeutil import utcnow
-from bot.worker import metrics
+from bot.worker import metrics, takeover
 from bot.worker.config import WorkerSettings
 from bot.worker.consumers import Consumers
 from bot.worker.handler import Handler
@@ -28,12 +29,17 @@ logger = logging.getLogger(__name__)
 
 class Worker:
     def __init__(
-        self, settings: WorkerSettings, broker: BrokerSettings, assistant: Assistant, grace: Grace = Grace()
+        self,
+        settings: WorkerSettings,
+        broker: BrokerSettings,
+        assistant: Assistant,
+        grace: Grace = Grace(),
+        lock_store: RedisLockStore | None = None,
     ):
         self.settings = settings
         self.broker = broker
         self.grace = grace
-        self.handler = Handler(settings, assistant)
+        self.handler = Handler(settings, assistant, lock_store)
         self.consumers = Consumers(broker, self.handler, f"worker {settings.worker_id}")
         self.tasks: list[asyncio.Task] = []
         self.last_heartbeat: datetime | None = None  # when the database last renewed our leases
@@ -98,8 +104,13 @@ class Worker:
         held = self.consumers.held
         if not held:
             return 0
-        sids = await in_session(
-            inbound_work.claim_due, self.settings.worker_id, held, self.settings.claim_seconds, self.grace
+        sids, taken_over = await in_session(
+            takeover.claim_due,
+            self.settings.worker_id,
+            held,
+            self.settings.claim_seconds,
+            self.grace,
+            self.handler.started_at,
         )
         if not sids:
             return 0
@@ -110,13 +121,15 @@ class Worker:
             work = await in_session(inbound_work.work_item, sid)
             if work is not None:
                 by_phone[work.message.phone].append(sid)
-        await asyncio.gather(*(self._recover_phone(phone_sids) for phone_sids in by_phone.values()))
+        await asyncio.gather(
+            *(self._recover_phone(phone_sids, taken_over) for phone_sids in by_phone.values())
+        )
         return len(sids)
 
-    async def _recover_phone(self, sids: list[str]) -> None:
+    async def _recover_phone(self, sids: list[str], taken_over: dict[str, str]) -> None:
         for sid in sids:
             try:
-                await self.handler.handle(sid)
+                await self.handler.handle(sid, taken_over)
             except Exception as exc:
                 logger.error("recovery of %s failed: %s", sid, failure(exc))
                 return

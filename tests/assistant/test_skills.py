@@ -70,7 +70,7 @@ def test_nlu_training_data_uses_only_skill_intents():
         for item in _yaml(str(path.relative_to(ROOT))).get("nlu") or []:
             if "intent" in item:
                 found.add(item["intent"])
-    assert found == SKILL_INTENTS - {intents.NLU_FALLBACK}
+    assert found == SKILL_INTENTS - intents.NOT_FROM_NLU
 
 
 def test_menu_options_and_steps_name_handlers_that_exist():

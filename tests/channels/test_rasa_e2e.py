@@ -10,12 +10,22 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from datetime import date
 
 import pytest
+from sqlalchemy import select
 
+from bot.db import session_scope
 from bot.messaging.formatting import is_gsm7
+from bot.messaging.schema import OutboundMessage
 from bot.phones import twilio_address
+from bot.records import consents
+from bot.records import notices as notice_records
+from bot.records.knowledge import explanation_by_code
+from bot.records.notice_schema import Notice
+from bot.records.schema import Farmer, FarmerPhone, Invoice
 from bot.replies.catalog import render
+from bot.replies.notices import payment_notice
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL as PUBLIC_BASE_URL
 from tests.conftest import TWILIO_TEST_TOKEN as TOKEN
@@ -101,3 +111,72 @@ def test_voice_note_without_text_is_in_the_conversation_and_answered_kindly(twil
 def test_odd_messages_get_an_answer(twilio_stack, body):
     _, replies = say(twilio_stack, "+524431234503", "sms", body)
     assert replies, f"no answer to {body[:20]!r}"
+
+
+# -- notices (issue 14): told without asking, through the farmer's own conversation ----------------
+
+
+def _farmer_with_invoice(database_url: str, phone: str) -> str:
+    with session_scope(database_url) as s:
+        farmer = Farmer(
+            folio=f"PP-9{phone[-5:]}",
+            name="Productora de prueba",
+            state="Puebla",
+            municipality="Atlixco",
+            preferred_medium="whatsapp",
+        )
+        s.add(farmer)
+        s.flush()
+        s.add(FarmerPhone(farmer_id=farmer.id, phone=phone))
+        folio = f"F-9{phone[-5:]}"
+        s.add(
+            Invoice(
+                folio=folio, farmer_id=farmer.id, amount_mxn=8765, status="in_review", issued_on=date.today()
+            )
+        )
+    return folio
+
+
+def test_a_held_invoice_is_told_in_the_conversation_and_why_follows(twilio_stack, stack_env):
+    database_url = stack_env["database_url"]
+    phone = "+522441234577"
+    folio = _farmer_with_invoice(database_url, phone)
+    say(twilio_stack, phone, "whatsapp", "hola")
+    say(twilio_stack, phone, "whatsapp", "1")  # accepts the privacy notice: consent recorded
+    with session_scope(database_url) as s:
+        assert consents.has_consented(s, phone)
+        invoice = s.execute(select(Invoice).where(Invoice.folio == folio)).scalar_one()
+        invoice.status, invoice.status_reason_code = "on_hold", "missing_cfdi_xml"
+        invoice.status_reason = "No llegó el XML (nota de la oficina)"
+    address = twilio_address(phone, "whatsapp")
+    before = len(twilio_stack["standin"].messages(to=address))
+    told = twilio_stack["standin"].wait_for(before + 1, to=address, timeout=60)[before:]
+    with session_scope(database_url) as s:
+        (notice,) = s.execute(select(Notice).where(Notice.phone == phone)).scalars()
+        facts = notice_records.variables_of(notice)
+        expected = payment_notice(
+            facts, notice_records.reason_of(facts), notice_records.what_to_do_of(s, facts)
+        )
+        explanation = explanation_by_code(s, "missing_cfdi_xml")
+        sent = (
+            s.execute(select(OutboundMessage).where(OutboundMessage.in_reply_to == notice.message_sid))
+            .scalars()
+            .all()
+        )
+        assert notice.route == "whatsapp_text" and notice.status == "released"
+        assert sent and all(m.proactive for m in sent)
+    assert [m["body"] for m in told] == [expected]
+    assert folio in expected and "8,765" not in expected and "8765" not in expected  # never an amount
+    assert "nota de la oficina" not in expected  # staff's own note stays with staff
+    event = last_user_event(tracker(twilio_stack, phone))
+    assert (event["message_id"], event["parse_data"]["intent"]["name"]) == (notice.message_sid, "notice")
+    _, replies = say(twilio_stack, phone, "whatsapp", "y eso por que")
+    assert explanation.title in replies[0]["body"], replies  # the follow-up knows what was said
+
+
+def test_a_typed_slash_intent_is_read_as_words(twilio_stack):
+    phone = "+524431234578"
+    _, replies = say(twilio_stack, phone, "sms", "/notice")
+    state = tracker(twilio_stack, phone)
+    assert last_user_event(state)["parse_data"]["intent"]["name"] != "notice"
+    assert replies  # answered as words, not as a notice

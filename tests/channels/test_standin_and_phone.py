@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import http.server
+import json
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -199,3 +201,53 @@ def test_the_standins_status_callbacks_follow_their_urls_overrides(flaky, standi
         last = standin.callbacks()[-1]
         assert last["attempts"] == attempts and last["url"] == callback + fragment
         assert last["http_status"] == (503 if attempts == 1 else 200)
+
+
+# -- what notices need of the stand-in (issue 14): templates, the 24-hour window -----------------
+
+
+def _send(standin, **form: str) -> tuple[int, dict]:
+    data = urllib.parse.urlencode({"From": "whatsapp:+14155238886", **form}).encode()
+    request = urllib.request.Request(
+        f"{standin.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", data=data
+    )
+    request.add_header(
+        "Authorization", "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+@pytest.fixture
+def strict_standin(standin):
+    template = "Aviso del programa: su factura {{1}} {{2}}. Escriba PAGOS para ver el detalle."
+    standin.control(reset=True, templates={"HX" + "a" * 32: template}, enforce_window=True)
+    yield standin
+    standin.control(reset=True)
+
+
+def test_a_template_is_filled_and_an_unknown_one_refused_with_21655(strict_standin):
+    to = "whatsapp:+5214431000777"
+    variables = json.dumps({"1": "F-1", "2": "fue pagada el lun 1 dic"})
+    status, _ = _send(strict_standin, To=to, ContentSid="HX" + "a" * 32, ContentVariables=variables)
+    assert status == 201
+    (sent,) = strict_standin.messages(to=to)
+    assert (
+        sent["body"]
+        == "Aviso del programa: su factura F-1 fue pagada el lun 1 dic. Escriba PAGOS para ver el detalle."
+    )
+    status, answer = _send(strict_standin, To=to, ContentSid="HX" + "b" * 32, ContentVariables=variables)
+    assert (status, answer["code"]) == (400, 21655)
+
+
+def test_free_text_outside_the_window_fails_with_63016_and_inside_it_goes(strict_standin):
+    quiet, recent = "whatsapp:+5214431000778", "whatsapp:+5214431000779"
+    strict_standin.control(inbound={recent: time.time() - 3600, quiet: time.time() - 25 * 3600})
+    assert _send(strict_standin, To=quiet, Body="Hola")[0] == 201  # taken, as Twilio does...
+    assert _send(strict_standin, To=recent, Body="Hola")[0] == 201
+    assert strict_standin.messages(to=quiet)[0]["error_code"] == "63016"  # ...then it fails
+    assert "error_code" not in strict_standin.messages(to=recent)[0]
+    assert _send(strict_standin, To="+524431000778", Body="Hola")[0] == 201  # SMS has no window

@@ -20,9 +20,10 @@ from bench.nlu_bench import accuracy, entity_f1, entity_keys, load_heldout, make
 # The issue's target: at most 3 points lost to each variant. config.yml's pipeline trained by
 # `rasa train` lost 0.0 (no accents), 0.8 (typos) and 0.8 (upper case) points; see the README for
 # the benchmark's figures over three seeds.
-# Typos now miss that target: trainings of the same data (TensorFlow on the CPU is not fully
-# repeatable) lost 2.8, 3.1 and 3.3 points on 2026-11-29, so the gate holds the line at 3.5 until
-# typo robustness is won back (the README's NLU section; an open item of issue 11's closing note).
+# Typos missed that target: trainings of the same data (TensorFlow on the CPU is not fully
+# repeatable) lost 2.8 to 4.0 points on 2026-11-29. Reading a 4-letter word as a training word with
+# its dropped letter put back (bot/nlu/spelling.py) took one such training from 4.0 to 2.8 on the
+# same weights (2026-11-30); the gate holds at 3.5 until fresh trainings stay under 3 every time.
 MAX_DROP_POINTS = {"no_accents": 3.0, "upper": 3.0, "typos": 3.5}
 # Entity F1 (micro) on the clean held-out set: measured 0.939 with config.yml's pipeline.
 MIN_ENTITY_F1 = 0.90

@@ -52,9 +52,19 @@ def test_accents_and_case_are_folded_before_looking_up():
 def test_known_short_and_non_alphabetic_words_are_left_alone():
     words = vocabulary()
     assert words.correction("factura") is None
-    assert words.correction("pgo") is None  # under 5 letters
+    assert words.correction("pgo") is None  # under 4 letters
+    assert words.correction("pgao") is None  # 4 letters: only a dropped letter is put back
     assert words.correction("F-204518") is None
     assert words.correction("200gr") is None
+
+
+def test_a_word_of_four_letters_gets_its_dropped_letter_back():
+    words = Vocabulary.learn(["la fruta de primera", "quiero tomar el curso", "mucho calor"])
+    assert words.correction("frua") == "fruta"
+    assert words.correction("omar") == "tomar"
+    assert words.correction("muho") == "mucho"
+    assert words.correction("furta") == "fruta"  # 5 letters: any one edit, as before
+    assert words.correction("frut") == "fruta"
 
 
 def test_the_most_frequent_candidate_wins_and_ties_do_not_depend_on_order():

@@ -46,6 +46,8 @@ def gateway_env(database_url: str, broker: BrokerSettings) -> dict[str, str]:
         INBOUND_QUEUE_PREFIX=broker.prefix,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         TWILIO_PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        # the tests' PostgreSQL trusts 127.0.0.1 and their RabbitMQ takes guest (bot/messaging/credentials.py)
+        ALLOW_LOCAL_CREDENTIALS="1",
     )
 
 

@@ -52,8 +52,10 @@ def fast_settings(worker_id: str) -> WorkerSettings:
     return WorkerSettings.from_env(fast)
 
 
-def start_worker(broker: BrokerSettings, assistant, worker_id: str = "w1", grace: Grace = Grace()) -> Worker:
-    return Worker(fast_settings(worker_id), broker, assistant, grace)
+def start_worker(
+    broker: BrokerSettings, assistant, worker_id: str = "w1", grace: Grace = Grace(), lock_store=None
+) -> Worker:
+    return Worker(fast_settings(worker_id), broker, assistant, grace, lock_store)
 
 
 def store(url: str, broker: BrokerSettings, messages: list[Inbound]) -> list[Stored]:

@@ -37,6 +37,12 @@ SAMPLES: dict[str, str] = {
     "amount": "$1,234,567.50",
     "date": "mié 10 dic",
     "ref": "4821",
+    "last4": "4821",
+    # the longest middle of a payment notice: the longest hold reason and its advice (explanations.csv)
+    "what": (
+        "está retenida: los datos fiscales no coinciden. Revise con quien le hace sus facturas que "
+        "los datos sean iguales a su constancia del SAT; si hay error, hay que cancelar y hacer otra factura"
+    ),
     "reason": "El RFC de la factura no coincide con su registro.",
     "kg": "1,084 kg",
     "reasons": "daño mecánico (golpes) y calibre fuera de rango",

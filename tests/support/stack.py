@@ -68,6 +68,7 @@ def stack_environment(work: Path, extra: Mapping[str, str] | None = None) -> Ite
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"),
+        NOTICE_INTERVAL="1",  # the embedded notice scheduler's rounds (tests/channels/test_rasa_e2e.py)
         **{stack.ACTION_TOKEN: action_token},
     )
     env.update(rasa_env(twilio.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))

@@ -11,10 +11,17 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from bot.assistant import intents
 from bot.console.domain import assistant_names
 from bot.console.schema import ConsoleMessage as M
 from bot.console.vocabulary import FALLBACK_ACTION, OUT_OF_SCOPE_INTENT
 from bot.timeutil import as_utc
+
+
+def farmer_wrote() -> ColumnElement[bool]:
+    """A message the farmer wrote: a user event that is not a notice the scheduler released
+    into the conversation (it opens no WhatsApp window and says nothing of the farmer)."""
+    return and_(M.kind == "user", or_(M.intent.is_(None), M.intent != intents.NOTICE))
 
 
 def not_understood() -> ColumnElement[bool]:
@@ -56,7 +63,7 @@ def last_medium(session: Session, sender_id: str) -> str | None:
     """The medium the farmer last wrote on."""
     return session.execute(
         select(M.medium)
-        .where(M.sender_id == sender_id, M.kind == "user", M.medium.isnot(None))
+        .where(M.sender_id == sender_id, farmer_wrote(), M.medium.isnot(None))
         .order_by(M.ts.desc())
         .limit(1)
     ).scalar()
@@ -64,7 +71,7 @@ def last_medium(session: Session, sender_id: str) -> str | None:
 
 def last_user_message_at(session: Session, sender_id: str, medium: str) -> datetime | None:
     latest = session.execute(
-        select(func.max(M.ts)).where(M.sender_id == sender_id, M.kind == "user", M.medium == medium)
+        select(func.max(M.ts)).where(M.sender_id == sender_id, farmer_wrote(), M.medium == medium)
     ).scalar()
     return as_utc(latest) if latest else None
 
@@ -94,7 +101,7 @@ def last_user_messages(
             M.message_id,
             func.row_number().over(partition_by=M.sender_id, order_by=newest_first).label("position"),
         )
-        .where(M.sender_id.in_(wanted), M.kind == "user", *conditions)
+        .where(M.sender_id.in_(wanted), farmer_wrote(), *conditions)
         .subquery()
     )
     rows = session.execute(

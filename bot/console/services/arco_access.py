@@ -47,6 +47,7 @@ SECTIONS: dict[str, str] = {
     "phone_releases": "Números que dejaron de ser suyos",
     "arco_requests": "Solicitudes de derechos ARCO",
     "purpose_oppositions": "Oposiciones a finalidades",
+    "notices": "Avisos que el programa le mandó sin que preguntara",
     "inbound_messages": "Mensajes recibidos de sus números",
     "outbound_messages": "Mensajes enviados a sus números",
     "message_status_events": "Estados de entrega de los mensajes enviados",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from bot.assistant.intents import NOTICE as NOTICE_INTENT
 from bot.console import charts
 from bot.console.local_time import start_of
 from bot.console.queries.messages import messages_between
@@ -101,6 +102,8 @@ def _messages(rows: list[Any], days: _Days) -> dict[str, Any]:
         if kind == "action":
             fallbacks += action == FALLBACK_ACTION
             continue
+        if kind == "user" and intent == NOTICE_INTENT:
+            continue  # released by the scheduler, not written by the farmer
         i = days.index(ts)
         if i is not None:
             per_day[medium if medium in MEDIA else OTHER][i] += 1

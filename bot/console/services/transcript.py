@@ -1,6 +1,11 @@
 """One phone's conversation: every message with what the assistant understood and how each reply
-was delivered, the officers' replies, who the number belongs to, its review, its requests for a
-person, and whether WhatsApp's 24-hour window is open."""
+was delivered, the officers' replies, the program's notices (issue 14), who the number belongs to,
+its review, its requests for a person, and whether WhatsApp's 24-hour window is open.
+
+A notice enters the conversation as a message of its own (a Rasa user event with intent "notice",
+no text, its id NT...): it is shown as the program's, never as something the farmer wrote, and the
+assistant's reply to it (what went out, proactive) is marked as the notice. A notice that was not
+sent, still waits, or was not said yet gets a line of its own with why."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.assistant import intents
 from bot.console.auth import StaffUser
 from bot.console.config import ConsoleSettings
 from bot.console.domain import assistant_names
@@ -17,10 +23,12 @@ from bot.console.queries import audit, corrections, messages, replies
 from bot.console.queries.reviews import review_of
 from bot.console.schema import ConsoleCorrection, ConsoleMessage, ConsoleReply, ConsoleReview
 from bot.console.services.nlu_training_data import entities_spec
+from bot.console.services.notices import NoticeMark, PhoneNotices, phone_notices
 from bot.console.services.replies import whatsapp_window_open
 from bot.console.services.review import split_tags
 from bot.messaging.outbound import statuses_by_reply, statuses_by_sid
 from bot.records.farmers import farmers_by_phone
+from bot.records.notices import notice_id_in
 from bot.records.requests import requests_for_phone
 from bot.records.schema import Farmer, HumanRequest
 from bot.timeutil import as_utc
@@ -28,7 +36,7 @@ from bot.timeutil import as_utc
 
 @dataclass
 class TranscriptItem:
-    kind: str  # user / bot / action / officer
+    kind: str  # user / bot / action / officer / notice (the program's: a notice, not the farmer)
     ts: datetime
     text: str = ""
     medium: str | None = None
@@ -44,17 +52,19 @@ class TranscriptItem:
     author: str | None = None
     reply_status: str | None = None
     message_id: str | None = None
+    notice: NoticeMark | None = None  # a notice's line, or the assistant's message that said it
 
 
 def transcript_items(session: Session, sender_id: str) -> list[TranscriptItem]:
-    """The conversation's messages and the officers' replies, in time order; a bounded number of
-    queries however long the conversation."""
+    """The conversation's messages, the officers' replies and the phone's notices, in time order; a
+    bounded number of queries however long the conversation."""
     rows = messages.conversation(session, sender_id)
     corrected = corrections.corrections_in(session, sender_id)
     sent = replies.replies_to(session, sender_id)
     by_reply = statuses_by_reply(session, {r.in_reply_to for r in rows if r.kind == "bot"})
     by_sid = statuses_by_sid(session, [sid for r in sent for sid in _sids(r)])
     items = [_message_item(row, corrected, by_reply) for row in rows]
+    items = _with_notices(rows, items, phone_notices(session, sender_id))
     items += [_reply_item(reply, by_sid) for reply in sent]
     items.sort(key=lambda i: (i.ts, i.event_id or 0))
     return items
@@ -85,6 +95,34 @@ def _message_item(
     elif row.kind == "bot":
         item.delivery = list(dict.fromkeys(by_reply.get(row.in_reply_to or "", [])))
     return item
+
+
+def _is_notice(row: ConsoleMessage) -> bool:
+    """The event that carried a notice into the conversation: the scheduler's, not the farmer's."""
+    return row.intent == intents.NOTICE or notice_id_in(row.message_id) is not None
+
+
+def _with_notices(
+    rows: list[ConsoleMessage], items: list[TranscriptItem], found: PhoneNotices
+) -> list[TranscriptItem]:
+    """The items with the notices marked: a notice's own event as the program's line, the
+    assistant's message that said it marked with the notice; a line for each notice not in the
+    conversation."""
+    said: set[int] = set()
+    for row, item in zip(rows, items, strict=True):
+        if row.kind == "user" and _is_notice(row):
+            item.kind, item.intent, item.confidence, item.entities = "notice", None, None, []
+            item.notice = found.by_sid.get(row.message_id or "")
+        elif row.kind == "bot" and row.in_reply_to in found.by_sid:
+            item.notice = found.by_sid[row.in_reply_to]
+        if item.notice is not None:
+            said.add(item.notice.notice.id)
+    own = [
+        TranscriptItem(kind="notice", ts=found.moment(mark), notice=mark)
+        for mark in found.marks
+        if mark.notice.id not in said
+    ]
+    return items + own
 
 
 def _reply_item(reply: ConsoleReply, by_sid: dict[str, str]) -> TranscriptItem:

@@ -14,6 +14,7 @@ from bot.console.views import (
     imports,
     knowledge,
     login,
+    notices,
     privacy_notice,
     queue,
     records,
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     imports.bp,
     dashboard.bp,
     accounts.bp,
+    notices.bp,
 )
 
 

@@ -19,6 +19,7 @@ from bot.messaging.schema import InboundMessage, OutboundMessage
 from bot.records import oppositions
 from bot.records.arco import business_days_after
 from bot.records.arco_schema import ArcoRequest, ArcoStep
+from bot.records.notice_schema import Notice
 from bot.records.schema import Farmer, FarmerPhone, Invoice
 from bot.records.vocabulary import MEDIA
 from bot.timeutil import utcnow
@@ -208,6 +209,21 @@ def test_access_file_has_everything_of_the_farmer_and_nothing_of_another(console
             session.execute(select(Invoice.folio).where(Invoice.farmer_id == other_id)).scalars()
         )
     assert folios and other_folios
+    with session_scope(console_env.url) as session:  # a notice told to each of them
+        for who, phone, folio in ((farmer_id, ROSA, min(folios)), (other_id, ADRIANA, min(other_folios))):
+            session.add(
+                Notice(
+                    idempotency_key=f"test:arco:{folio}",
+                    kind="payment",
+                    priority=1,
+                    farmer_id=who,
+                    phone=phone,
+                    subject=folio,
+                    variables="{}",
+                    due_at=utcnow(),
+                    status="released",
+                )
+            )
     client = client_for("officer")
     client.get(f"/conversaciones/{ROSA}")  # a view of her conversation, audited
     request_id = record(client, farmer_id, "access")
@@ -227,6 +243,7 @@ def test_access_file_has_everything_of_the_farmer_and_nothing_of_another(console
     assert "¿ya me pagaron la factura F-204518?" in texts
     assert any(r["action"] == "view_transcript" for r in sections["console_audit"])
     assert any(r["arco_right"] == "access" for r in sections["arco_requests"])
+    assert [n["subject"] for n in sections["notices"]] == [min(folios)]  # hers, not Adriana's
     adriana_asked = "¿cuándo es la capacitación de calidad?"  # in her conversation with the assistant
     for foreign in (other_name, ADRIANA, ADRIANA_SAYS, adriana_asked, *other_folios):
         assert foreign not in raw, foreign

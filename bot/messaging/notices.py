@@ -1,0 +1,217 @@
+"""Notices (issue 14): planned from what changed in the records, released into the farmer's
+conversation when every rule allows, and sent as that turn's replies.
+
+Releasing a due notice, in one unit of work with its claim:
+
+1. Not to a number that opted out (BAJA), nor one without consent to the privacy notice (payment
+   notices are service messages that consent covers), nor a farmer who opposed notices (ARCO):
+   skipped, with the reason for staff. The sender checks BAJA again when it sends.
+2. Not at night where the farmer lives (their state's zone, bot/records/state_zones.py): between
+   ``quiet_start`` and ``quiet_end`` it waits for the morning.
+3. The route: WhatsApp text inside the 24-hour window the farmer's last WhatsApp message opened;
+   outside it the kind's approved Content template (ContentSid and variables: free text fails
+   with 63016); with no template, SMS, and staff see why.
+4. Stored as an inbound message of kind "notice" with its own id (NT…), so it enters the
+   conversation by the farmer's own path: the caller schedules it (embedded) or publishes it to
+   the farmer's queue (production). Rasa runs the "notice" intent (bot/assistant/notices.py),
+   whose reply, sent as proactive, is the notice, and the conversation knows what it said.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.messaging import inbound, optout
+from bot.messaging.formatting import pack_for_medium
+from bot.messaging.inbound import Inbound
+from bot.messaging.outbound import Outgoing
+from bot.phones import twilio_address
+from bot.records import consents, notices, oppositions
+from bot.records.notice_schema import Notice
+from bot.records.schema import Farmer
+from bot.records.state_zones import zone_of
+from bot.replies.notices import payment_what
+from bot.timeutil import as_utc
+
+logger = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+# The approved Content template of each kind of notice: NOTICE_TEMPLATE_<KIND>=HX...
+TEMPLATE_ENV = "NOTICE_TEMPLATE_"
+NOTES = {
+    "opted_out": "El número pidió BAJA.",
+    "no_consent": "El número no ha aceptado el aviso de privacidad.",
+    "opposed": "El productor se opuso a recibir avisos.",
+    "quiet": "Espera a las {hour}:00, hora del productor: no se envían avisos de noche.",
+    "no_template": "Fuera de las 24 horas de WhatsApp y sin plantilla aprobada para este aviso: va por SMS.",
+}
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    quiet_start: int = 21  # NOTICE_QUIET_START: from this hour, local time...
+    quiet_end: int = 9  # NOTICE_QUIET_END: ...until this one, nothing is released
+    batch: int = 100  # NOTICE_BATCH: notices released per unit of work
+    interval: float = 5.0  # NOTICE_INTERVAL: seconds between rounds
+    embedded: bool = True  # NOTICE_EMBEDDED=0: the channels' process runs no scheduler
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> NoticeSettings:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            return float(raw) if raw else default
+
+        return cls(
+            quiet_start=int(number("NOTICE_QUIET_START", cls.quiet_start)),
+            quiet_end=int(number("NOTICE_QUIET_END", cls.quiet_end)),
+            batch=int(number("NOTICE_BATCH", cls.batch)),
+            interval=number("NOTICE_INTERVAL", cls.interval),
+            embedded=env.get("NOTICE_EMBEDDED", "1").strip() not in ("0", "false", "no"),
+            templates={
+                name[len(TEMPLATE_ENV) :].lower(): value.strip()
+                for name, value in env.items()
+                if name.startswith(TEMPLATE_ENV) and value.strip()
+            },
+        )
+
+    def is_quiet(self, local: datetime) -> bool:
+        return local.hour >= self.quiet_start or local.hour < self.quiet_end
+
+    def morning_after(self, local: datetime) -> datetime:
+        """The end of the quiet hours this moment falls in (a local, aware datetime)."""
+        day = local.date() + timedelta(days=1) if local.hour >= self.quiet_start else local.date()
+        return datetime.combine(day, time(self.quiet_end), tzinfo=local.tzinfo)
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # notice_schema NOTICE_ROUTES
+    medium: str
+    address: str
+    content_sid: str | None = None
+    note: str | None = None
+
+
+def plan(session: Session, now: datetime) -> int:
+    """Plans the notices of what changed since the last round (one per farmer's phone and event)."""
+    return notices.plan_payment_notices(session, now)
+
+
+def _refusal(session: Session, notice: Notice) -> tuple[str, str] | None:
+    """Why this notice must not go at all, as (status, note); None when it may."""
+    if optout.is_opted_out(session, notice.phone):
+        return "skipped_opt_out", NOTES["opted_out"]
+    if not consents.has_consented(session, notice.phone):
+        return "skipped_no_consent", NOTES["no_consent"]
+    if notice.farmer_id and oppositions.excluded(session, notice.farmer_id, "notices", notice.phone):
+        return "skipped_opposed", NOTES["opposed"]
+    return None
+
+
+def route_for(
+    session: Session, notice: Notice, farmer: Farmer | None, settings: NoticeSettings, now: datetime
+) -> Route:
+    preferred = farmer.preferred_medium if farmer is not None else "whatsapp"
+    if preferred == "whatsapp":
+        last = inbound.last_received_at(session, notice.phone, "whatsapp")
+        address = inbound.last_from_address(session, notice.phone, "whatsapp")
+        address = address or twilio_address(notice.phone, "whatsapp")
+        if last is not None and now - last < WHATSAPP_WINDOW:
+            return Route("whatsapp_text", "whatsapp", address)
+        template = settings.templates.get(notice.kind)
+        if template:
+            return Route("whatsapp_template", "whatsapp", address, content_sid=template)
+        return Route("sms_no_template", "sms", notice.phone, note=NOTES["no_template"])
+    return Route("sms", "sms", notice.phone)
+
+
+def _release(
+    session: Session, notice: Notice, settings: NoticeSettings, now: datetime, store: Callable[..., Any]
+) -> Any:
+    refusal = _refusal(session, notice)
+    if refusal is not None:
+        notices.mark_skipped(notice, *refusal)
+        logger.info("notice %d not sent: %s", notice.id, refusal[0])
+        return None
+    farmer = session.get(Farmer, notice.farmer_id) if notice.farmer_id else None
+    local = now.astimezone(zone_of(farmer.state if farmer else None, farmer.municipality if farmer else None))
+    if settings.is_quiet(local):
+        morning = settings.morning_after(local)
+        notices.hold_until(notice, as_utc(morning), NOTES["quiet"].format(hour=settings.quiet_end))
+        logger.info("notice %d waits for the morning (%s)", notice.id, morning.isoformat())
+        return None
+    route = route_for(session, notice, farmer, settings, now)
+    sid = notices.mark_released(session, notice, route.route, route.content_sid, now, route.note)
+    message = Inbound(
+        message_sid=sid,
+        medium=route.medium,
+        phone=notice.phone,
+        from_address=route.address,
+        to_address="",
+        body="",
+        profile_name=None,
+        wa_id=None,
+        media=[],
+        location=None,
+        raw_params={"notice_id": str(notice.id), "kind": notice.kind},
+    )
+    logger.info("notice %d released as %s by %s", notice.id, sid, route.route)
+    return store(session, message)
+
+
+def release_due(
+    session: Session, settings: NoticeSettings, now: datetime, store: Callable[[Session, Inbound], Any]
+) -> list[Any]:
+    """Releases the notices due by ``now`` that every rule allows; ``store`` puts each in the
+    farmer's conversation inside this unit of work and returns what the caller needs to run it
+    (the message, or its place in the farmer's sequence). Returns those, in order."""
+    released = []
+    for notice in notices.claim_due(session, now, settings.batch):
+        stored = _release(session, notice, settings, now, store)
+        if stored is not None:
+            released.append(stored)
+    session.flush()
+    return released
+
+
+def store_embedded(session: Session, message: Inbound) -> Inbound | None:
+    """The embedded default's store: the message as a webhook would store it."""
+    return message if inbound.store_inbound(session, message) else None
+
+
+# -- the notice's replies ---------------------------------------------------------------------
+
+
+def template_variables(session: Session, notice: Notice) -> dict[str, str]:
+    """The approved template's variables: {{1}} the folio, {{2}} what happened (the same words
+    as the text in the conversation, bot/replies/notices.py)."""
+    facts = notices.variables_of(notice)
+    what = payment_what(facts, notices.reason_of(facts), notices.what_to_do_of(session, facts))
+    return {"1": str(facts.get("folio", "")), "2": what}
+
+
+def outgoing_for(session: Session, message: Inbound, texts: list[str]) -> list[Outgoing] | None:
+    """A notice turn's replies as they go out: proactive (so BAJA is checked at send time), and
+    the approved template outside WhatsApp's window. None when the message is not a notice."""
+    notice_id = notices.notice_id_in(message.message_sid)
+    notice = notices.notice_by_id(session, notice_id) if notice_id is not None else None
+    if notice is None:
+        return None
+    base = Outgoing(
+        message.medium, message.phone, message.from_address, in_reply_to=message.message_sid, proactive=True
+    )
+    if notice.route == "whatsapp_template" and notice.content_sid:
+        variables = json.dumps(template_variables(session, notice), ensure_ascii=False)
+        return [replace(base, content_sid=notice.content_sid, content_variables=variables)]
+    return [replace(base, body=body) for body in pack_for_medium(message.medium, texts)]

@@ -1,0 +1,53 @@
+"""Tables of the notices a farmer gets without asking (issue 14), on the program records' Base.
+
+notices         one notice to one phone about one event, planned once (its idempotency key),
+                held while it is night where the farmer lives, then handed to the farmer's
+                conversation as a message of kind "notice" (bot/messaging/notices.py)
+notice_cursors  how far each planner has read its source (e.g. invoices by updated_at)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
+
+from bot.records.schema import Base, one_of
+from bot.records.vocabulary import NOTICE_KINDS, NOTICE_ROUTES, NOTICE_STATUSES, codes
+from bot.timeutil import utcnow
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", codes(NOTICE_KINDS)), name="ck_notice_kind"),
+        CheckConstraint(one_of("status", codes(NOTICE_STATUSES)), name="ck_notice_status"),
+        CheckConstraint(f"route IS NULL OR {one_of('route', codes(NOTICE_ROUTES))}", name="ck_notice_route"),
+        Index("ix_notices_status_due", "status", "due_at"),
+        Index("ix_notices_phone", "phone"),
+    )
+    id = Column(Integer, primary_key=True)
+    # The farmer and the event ("payment:F-204518:paid:2026-12-05:+524431000001"): a second
+    # planner, a restart or a retry finds it taken and plans nothing.
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    kind = Column(String(20), nullable=False)
+    priority = Column(Integer, nullable=False)  # lower goes first (bot/records/notices.py)
+    farmer_id = Column(Integer, ForeignKey("farmers.id", ondelete="CASCADE"), nullable=True, index=True)
+    phone = Column(String(20), nullable=False)  # normalised, +52XXXXXXXXXX
+    subject = Column(String(40), nullable=False)  # what it is about: an invoice folio
+    variables = Column(Text, nullable=False)  # JSON: the facts the sentence names, as planned
+    due_at = Column(DateTime(timezone=True), nullable=False)
+    status = Column(String(20), nullable=False, default="scheduled")
+    status_note = Column(Text, nullable=True)  # why it waits or was not sent, for staff (Spanish)
+    route = Column(String(20), nullable=True)  # how it goes out, decided when released
+    content_sid = Column(String(64), nullable=True)  # the approved WhatsApp template, if one
+    message_sid = Column(String(64), nullable=True, unique=True)  # its message in the conversation
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    released_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class NoticeCursor(Base):
+    """Up to when a planner has read its source; it reads again a little before (rows written
+    by a unit of work that committed late), and the idempotency key drops what it saw."""
+
+    __tablename__ = "notice_cursors"
+    name = Column(String(40), primary_key=True)
+    position = Column(DateTime(timezone=True), nullable=False)

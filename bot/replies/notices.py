@@ -1,0 +1,31 @@
+"""The sentence of a notice, from the facts it was planned with: the same words in the farmer's
+conversation (bot/assistant/notices.py) and in the approved WhatsApp template's variables
+(bot/messaging/notices.py), so the two never differ."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.replies.catalog import render
+from bot.replies.spanish import short_date
+
+
+def payment_what(facts: dict[str, Any], reason: str = "", what_to_do: str = "") -> str:
+    """What happened to the invoice, as the middle of "su factura F-… {what}.": ``reason`` and
+    ``what_to_do`` (bot/records/notices.py) for an invoice on hold or rejected."""
+    status = facts.get("status")
+    when = short_date(date.fromisoformat(facts["date"])) if facts.get("date") else ""
+    if status == "scheduled":
+        return render("notice_scheduled", date=when)
+    if status == "paid":
+        if facts.get("last4"):
+            return render("notice_paid", date=when, last4=facts["last4"])
+        return render("notice_paid_no_reference", date=when)
+    return render(f"notice_{status}", reason=reason, what_to_do=what_to_do).rstrip(". ").strip()
+
+
+def payment_notice(facts: dict[str, Any], reason: str = "", what_to_do: str = "") -> str:
+    return render(
+        "notice_payment", folio=facts.get("folio", ""), what=payment_what(facts, reason, what_to_do)
+    )
