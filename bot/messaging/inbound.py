@@ -24,6 +24,11 @@ from bot.timeutil import as_utc, utcnow
 NOTICE = "notice"
 
 
+def _written_by_the_farmer() -> Any:
+    """Messages the farmer wrote: every stored message but a released notice."""
+    return InboundMessage.kind != NOTICE
+
+
 @dataclass(frozen=True)
 class Inbound:
     """What the channel parsed from one Twilio webhook."""
@@ -169,7 +174,7 @@ def last_received_at(session: Session, phone: str, medium: str) -> datetime | No
     """When the farmer last wrote from this phone on this medium (UTC), or None."""
     latest = session.execute(
         select(func.max(InboundMessage.received_at)).where(
-            InboundMessage.phone == phone, InboundMessage.medium == medium, InboundMessage.kind != NOTICE
+            InboundMessage.phone == phone, InboundMessage.medium == medium, _written_by_the_farmer()
         )
     ).scalar()
     return as_utc(latest) if latest else None
@@ -179,7 +184,7 @@ def last_from_address(session: Session, phone: str, medium: str) -> str | None:
     """Twilio's address the farmer last wrote from on this medium (whatsapp:+521...), or None."""
     return session.execute(
         select(InboundMessage.from_address)
-        .where(InboundMessage.phone == phone, InboundMessage.medium == medium, InboundMessage.kind != NOTICE)
+        .where(InboundMessage.phone == phone, InboundMessage.medium == medium, _written_by_the_farmer())
         .order_by(InboundMessage.received_at.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -216,7 +221,7 @@ def count_arrived(session: Session, phone: str, since: datetime, up_to_id: int) 
             InboundMessage.phone == phone,
             InboundMessage.received_at >= since,
             InboundMessage.id <= up_to_id,
-            InboundMessage.kind != NOTICE,
+            _written_by_the_farmer(),
         )
     ).scalar_one()
 

@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.messaging import inbound, optout
+from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
 from bot.messaging.outbound import Outgoing
-from bot.phones import twilio_address
 from bot.records import consents, notices, oppositions
 from bot.records.notice_schema import Notice
 from bot.records.schema import Farmer
@@ -125,8 +125,7 @@ def route_for(
     preferred = farmer.preferred_medium if farmer is not None else "whatsapp"
     if preferred == "whatsapp":
         last = inbound.last_received_at(session, notice.phone, "whatsapp")
-        address = inbound.last_from_address(session, notice.phone, "whatsapp")
-        address = address or twilio_address(notice.phone, "whatsapp")
+        address = address_for(session, notice.phone, "whatsapp")
         if last is not None and now - last < WHATSAPP_WINDOW:
             return Route("whatsapp_text", "whatsapp", address)
         template = settings.templates.get(notice.kind)

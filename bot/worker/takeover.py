@@ -36,6 +36,26 @@ from bot.messaging.turns import Next, Start
 from bot.timeutil import as_utc
 
 
+def _someone_else(
+    holder: str | None,
+    claimed_until: datetime | None,
+    worker_id: str,
+    claim_seconds: float,
+    started_at: datetime | None,
+) -> bool:
+    """Whether a claim was another worker's, or this worker id's previous run's (made before this
+    process started: a restart under the same WORKER_ID after a kill)."""
+    if holder is None:
+        return False
+    if holder != worker_id:
+        return True
+    return (
+        started_at is not None
+        and claimed_until is not None
+        and claimed_until - timedelta(seconds=claim_seconds) < started_at
+    )
+
+
 def start(
     session: Session,
     message_sid: str,
@@ -57,13 +77,7 @@ def start(
     ).first()
     holder, until = (row.claimed_by, as_utc(row.claimed_until)) if row else (None, None)
     begun = turns.start(session, message_sid, worker_id, claim_seconds, rate_limit_per_minute)
-    earlier_run = (
-        holder == worker_id
-        and started_at is not None
-        and until is not None
-        and until - timedelta(seconds=claim_seconds) < started_at
-    )
-    taken_over = begun.next is Next.RUN and holder is not None and (holder != worker_id or earlier_run)
+    taken_over = begun.next is Next.RUN and _someone_else(holder, until, worker_id, claim_seconds, started_at)
     return begun, holder if taken_over else None
 
 
@@ -89,12 +103,7 @@ def claim_due(
     holders = {
         sid: holder
         for sid, holder, until in rows
-        if holder != worker_id
-        or (
-            started_at is not None
-            and until is not None
-            and as_utc(until) - timedelta(seconds=seconds) < started_at
-        )
+        if _someone_else(holder, as_utc(until), worker_id, seconds, started_at)
     }
     sids = inbound_work.claim_due(session, worker_id, partitions, seconds, grace)
     return sids, {sid: holders[sid] for sid in sids if holders.get(sid)}
