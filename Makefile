@@ -28,7 +28,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys production chaos test clean
+.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys bench-pacing production chaos test clean
 
 setup: venv model db
 
@@ -82,6 +82,11 @@ bench-channels: venv
 # action server, Rasa on the current model; all on 127.0.0.1). Table: bench/results/journeys.md.
 bench-journeys: model
 	@$(PY) bench/journeys.py --model $(MODEL)
+
+# The senders' shared pace (issue 14): sender processes bursting SMS and WhatsApp through the
+# stand-in, which enforces Twilio's per-sender rate with 429s; unpaced against paced, in one run.
+bench-pacing: venv
+	@$(PY) bench/pacing_bench.py --processes 4 --messages 400 --limit 50
 
 chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL)

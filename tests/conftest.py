@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import ANCHOR, make_database  # noqa: F401  (ANCHOR: used by test modules)
+from tests.databases import ANCHOR, drop_templates, make_database  # noqa: F401  (ANCHOR: used by test modules)
 from tests.support.channel_server import channel_server, channels, standin  # noqa: F401  (fixtures)
 from tests.support.messaging_db import messaging_db  # noqa: F401  (fixture: channels, messaging)
 from tests.support.stack import (  # noqa: F401  (free_port, wait_for, TWILIO_*: imported by test modules)
@@ -26,6 +26,11 @@ from tests.support.stack import (  # noqa: F401  (free_port, wait_for, TWILIO_*:
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The run's template databases (tests/databases.py) go when the run ends."""
+    drop_templates()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

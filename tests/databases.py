@@ -1,9 +1,17 @@
 """Real databases for tests: SQLite files, and fresh PostgreSQL databases when the server named by
-TEST_POSTGRES_URL answers (each created for the test run and dropped after it)."""
+TEST_POSTGRES_URL answers (each created for the test run and dropped after it).
+
+Migrating through every revision and seeding takes seconds on PostgreSQL, and the suite asks for
+a migrated database many times. So the first request of a run builds a template (migrated, and
+seeded or not) and every later one is a copy of it: ``CREATE DATABASE … TEMPLATE`` on PostgreSQL,
+a file copy on SQLite. A copy is the same database the migration and the seed would have made;
+``drop_templates`` removes the templates at the end of the run (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -34,12 +42,16 @@ def postgres_admin_url() -> str | None:
     return url
 
 
-def fresh_postgres(admin_url: str, prefix: str = "pp_test") -> tuple[str, Callable[[], None]]:
-    """Creates an empty database; returns its URL and the function that drops it."""
+def fresh_postgres(
+    admin_url: str, prefix: str = "pp_test", template_name: str | None = None
+) -> tuple[str, Callable[[], None]]:
+    """Creates a database, empty or a copy of ``template_name``; returns its URL and the function
+    that drops it."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    template = f' TEMPLATE "{template_name}"' if template_name else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop() -> None:
@@ -55,17 +67,58 @@ def empty_database(kind: str, tmp_dir: Path, prefix: str = "pp_test") -> tuple[s
     """An empty database of the kind ("sqlite" or "postgresql"); skips when PostgreSQL is absent."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_dir / f'{prefix}-{uuid.uuid4().hex[:6]}.db'}", lambda: None
-    admin = postgres_admin_url()
-    if admin is None:
-        pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL")
-    return fresh_postgres(admin, prefix)
+    return fresh_postgres(_admin_or_skip(), prefix)
 
 
 def make_database(kind: str, tmp_dir: Path, seeded: bool = True) -> tuple[str, Callable[[], None]]:
-    """A migrated (and, by default, seeded with the demo records) database."""
-    url, cleanup = empty_database(kind, tmp_dir)
+    """A migrated (and, by default, seeded with the demo records) database: a copy of this run's
+    template for the kind."""
+    template = _template(kind, seeded)
+    if kind == "sqlite":
+        path = tmp_dir / f"pp_test-{uuid.uuid4().hex[:6]}.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}", lambda: None
+    return fresh_postgres(_admin_or_skip(), template_name=template)
+
+
+# kind and seeded -> the template: a SQLite file's path, or a PostgreSQL database's name
+_templates: dict[tuple[str, bool], str] = {}
+_template_drops: list[Callable[[], None]] = []
+
+
+def _template(kind: str, seeded: bool) -> str:
+    key = (kind, seeded)
+    if key not in _templates:
+        _templates[key] = _build_template(kind, seeded)
+    return _templates[key]
+
+
+def _build_template(kind: str, seeded: bool) -> str:
+    if kind == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix="pp_templates_"))
+        url = f"sqlite:///{directory / 'template.db'}"
+        _template_drops.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+    else:
+        url, drop = fresh_postgres(_admin_or_skip(), "pp_template")
+        _template_drops.append(drop)
     upgrade(url)
     if seeded:
         with session_scope(url) as session:
             seed_demo(session, ANCHOR)
-    return url, cleanup
+    engine_for(url).dispose()  # PostgreSQL copies a template only while nobody is connected to it
+    return url.removeprefix("sqlite:///") if kind == "sqlite" else url.rsplit("/", 1)[1]
+
+
+def drop_templates() -> None:
+    """Removes this run's templates (called once, when the run ends)."""
+    for cleanup in _template_drops:
+        cleanup()
+    _template_drops.clear()
+    _templates.clear()
+
+
+def _admin_or_skip() -> str:
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL")
+    return admin

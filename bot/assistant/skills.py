@@ -83,6 +83,7 @@ STEPS: dict[str, Handler] = {
     steps.FARMER_CHOSEN: conversation.farmer_chosen,
     steps.ENROL_CONFIRMED: trainings.confirm_enrol,
     steps.CANCEL_CONFIRMED: trainings.confirm_cancel,
+    steps.ATTENDANCE_CONFIRMED: trainings.confirm_attendance,
     steps.QUALITY_DETAIL: standards.quality_detail,
     steps.DISMISS: conversation.fixed("ok"),
     steps.EXPLAIN: knowledge.ask_explanation,

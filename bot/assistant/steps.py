@@ -8,6 +8,7 @@ CONSENT_NO = "consent_no"
 FARMER_CHOSEN = "farmer_chosen"  # on a shared phone, with the farmer's id
 ENROL_CONFIRMED = "enrol_confirmed"  # with the training's id
 CANCEL_CONFIRMED = "cancel_confirmed"  # with the training's id
+ATTENDANCE_CONFIRMED = "attendance_confirmed"  # with "training id:farmer id" (a reminder's "1")
 QUALITY_DETAIL = "quality_detail"  # with "product:grade"
 DISMISS = "dismiss"
 EXPLAIN = "explain"  # with an explanation's code
@@ -17,7 +18,14 @@ MORE = "more"  # "MAS": the next page of the list just shown
 STOP_MESSAGES = "stop_messages"  # "ya no me manden mensajes": how BAJA works
 
 # What "sí" and "no" answer when one of these is on offer.
-ANSWERED_BY_YES = (CONSENT_YES, ENROL_CONFIRMED, CANCEL_CONFIRMED, QUALITY_DETAIL, REVOKE_CONFIRMED)
+ANSWERED_BY_YES = (
+    CONSENT_YES,
+    ENROL_CONFIRMED,
+    CANCEL_CONFIRMED,
+    ATTENDANCE_CONFIRMED,
+    QUALITY_DETAIL,
+    REVOKE_CONFIRMED,
+)
 ANSWERED_BY_NO = (CONSENT_NO, DISMISS)
 
 

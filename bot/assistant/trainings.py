@@ -21,6 +21,7 @@ from bot.records.trainings import (
     enrol,
     find_trainings,
 )
+from bot.records.trainings import confirm_attendance as confirm_attendance_of
 from bot.records.vocabulary import TRAINING_TOPICS
 from bot.replies.catalog import render
 from bot.replies.spanish import local_datetime, place
@@ -315,6 +316,20 @@ def confirm_cancel(ctx: Context, training_id: str | None) -> Reply:
     if training is None or not cancel_enrolment(ctx.session, training.id, farmer.id):
         return Reply.say("cancel_not_found")
     return Reply.say("cancelled", **_training_values(training))
+
+
+def confirm_attendance(ctx: Context, arg: str | None) -> Reply:
+    """A reminder's "1" (or "sí"): the farmer it was for (``arg``: "training id:farmer id", set by
+    the reminder itself, bot/assistant/notices.py) will go. Only a farmer of this phone."""
+    training_id, _, farmer_id = (arg or "").partition(":")
+    if not (training_id.isdigit() and farmer_id.isdigit()):
+        return Reply.say("attendance_not_found")
+    if int(farmer_id) not in {f.id for f in farmers_for_phone(ctx.session, ctx.phone)}:
+        return Reply.say("attendance_not_found")
+    enrolment = confirm_attendance_of(ctx.session, int(training_id), int(farmer_id))
+    if enrolment is None:
+        return Reply.say("attendance_not_found")
+    return Reply.say("attendance_confirmed", **_training_values(enrolment.training))
 
 
 def _yes_or_no(template: str, step: str, training: Training) -> Reply:

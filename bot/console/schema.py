@@ -3,7 +3,8 @@
 console_users        staff accounts (password hashes from werkzeug.security, never plain text)
 console_audit        every view of a farmer's personal or payment data: who, when, what
 console_messages     a read-only copy of the user/bot/action events of Rasa's tracker store, parsed
-                     once so the console can search and filter in SQL (Rasa's table is never written)
+                     once so the console can search and filter in SQL (Rasa's table is never written);
+                     a user event that carried a notice is of kind "notice" (revision 0014)
 console_sync_state   how far console_messages has read the tracker (last events.id)
 console_reviews      a conversation (a phone's history) marked reviewed, its tags and note
 console_corrections  a corrected intent and entities for one user message (exported as NLU YAML)
@@ -34,7 +35,9 @@ from bot.records.schema import Base, one_of
 from bot.timeutil import utcnow
 
 ROLES = tuple(vocabulary.ROLES)
-MESSAGE_KINDS = ("user", "bot", "action")
+# user: the farmer wrote it; notice: the scheduler released a notice into the conversation (Rasa
+# sees a user event; tracker.py tells them apart); bot: the assistant said it; action: it ran.
+MESSAGE_KINDS = ("user", "notice", "bot", "action")
 REPLY_STATUSES = tuple(vocabulary.REPLY_STATUSES)
 LOGIN_OUTCOMES = tuple(vocabulary.LOGIN_OUTCOMES)
 

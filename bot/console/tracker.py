@@ -4,7 +4,9 @@ Rasa keeps every event in one table ``events`` (id, sender_id, type_name, timest
 action_name, data) whose ``data`` is the event as JSON text. Searching that JSON in SQL differs
 between SQLite and PostgreSQL (and Rasa escapes accents), so the console copies the user, bot and
 action events it needs into ``console_messages`` once, parsed, in order of ``events.id``; what a
-farmer typed as a check code or PIN is masked in the copy (masking.mask_codes). The
+farmer typed as a check code or PIN is masked in the copy (masking.mask_codes). A user event that
+carried a notice into the conversation (the scheduler's, not the farmer's) is copied as kind
+"notice", so every reader tells the two apart by the kind alone. The
 tracker is opened read-only (SQLite ``mode=ro``; a read-only transaction on PostgreSQL): the
 console never writes Rasa's events.
 """
@@ -38,9 +40,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from bot.assistant.intents import NOTICE
 from bot.console.masking import mask_codes, mask_entities_json
 from bot.console.queries.messages import last_user_messages
 from bot.console.schema import ConsoleMessage, ConsoleSyncState
+from bot.records.notices import notice_id_in
 from bot.records.vocabulary import MEDIA
 from bot.text import plain
 from bot.timeutil import utcnow
@@ -121,7 +125,7 @@ def tracker_max_id(url: str) -> int | None:
 
 def parse_event(row: Any, context: dict[str, dict[str, Any]]) -> ConsoleMessage | None:
     """One Rasa event row as a console message; ``context`` carries each sender's last user
-    message (its medium and id) so a bot reply knows where it went."""
+    message or notice (its medium and id) so a bot reply knows what it answered."""
     try:
         data = json.loads(row.data or "{}")
     except ValueError:
@@ -144,10 +148,18 @@ def _entities(parse: dict[str, Any]) -> str | None:
     return _json([{k: e.get(k) for k in keys if e.get(k) is not None} for e in parse.get("entities") or []])
 
 
+def user_event_kind(intent: str | None, message_id: str | None) -> str:
+    """The kind of a copied user event: "notice" when it carried a notice the scheduler released
+    into the conversation (intent notice, or a notice's NT... id), else "user" (the farmer wrote)."""
+    return "notice" if intent == NOTICE or notice_id_in(message_id) is not None else "user"
+
+
 def _user_message(row: Any, data: dict[str, Any], when: datetime) -> ConsoleMessage:
     metadata = data.get("metadata") or {}
     parse = data.get("parse_data") or {}
     intent = parse.get("intent") or {}
+    intent_name = intent.get("name") or row.intent_name
+    message_id = data.get("message_id") or metadata.get("message_sid")
     channel = data.get("input_channel")
     medium = metadata.get("medium") or (channel if channel in MEDIA else None)
     text = mask_codes(data.get("text") or "")  # a check code or PIN is never copied
@@ -155,14 +167,14 @@ def _user_message(row: Any, data: dict[str, Any], when: datetime) -> ConsoleMess
         event_id=row.id,
         sender_id=row.sender_id,
         ts=when,
-        kind="user",
+        kind=user_event_kind(intent_name, message_id),
         text=text,
         search_text=plain(text),
-        intent=intent.get("name") or row.intent_name,
+        intent=intent_name,
         confidence=intent.get("confidence"),
         entities_json=mask_entities_json(_entities(parse)),
         medium=medium,
-        message_id=data.get("message_id") or metadata.get("message_sid"),
+        message_id=message_id,
         media_json=_json(metadata.get("media")),
         location_json=_json(metadata.get("location")),
     )
@@ -199,8 +211,9 @@ def _action(row: Any, data: dict[str, Any], when: datetime, last: dict[str, Any]
 
 
 def _context_for(session: Session, senders: set[str]) -> dict[str, dict[str, Any]]:
-    """Each sender's last copied user message (its medium and id), in one query."""
-    last = last_user_messages(session, senders, in_arrival_order=True)
+    """Each sender's last copied user message or notice (its medium and id), in one query: what
+    parse_event carries from one event to the next, so a batch starts where the last one ended."""
+    last = last_user_messages(session, senders, in_arrival_order=True, with_notices=True)
     return {sender: {"medium": row.medium, "message_id": row.message_id} for sender, row in last.items()}
 
 

@@ -61,6 +61,7 @@ LOGIN_OUTCOMES: dict[str, str] = {
 # (docs/twilio.md); any other shows as "error de Twilio NNNNN" (twilio_error_reason).
 TWILIO_ERRORS: dict[str, str] = {
     "63016": "fuera de la ventana de 24 horas de WhatsApp: hace falta una plantilla aprobada",
+    "63018": "límite de WhatsApp alcanzado: demasiados productores contactados en 24 horas o demasiado rápido",
     "21610": "el número pidió BAJA (STOP) con el operador",
     "21211": "número no válido",
     "30003": "teléfono apagado o fuera de servicio",

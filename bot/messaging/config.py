@@ -40,6 +40,7 @@ _ENV = {
     "inbound_spool": "TWILIO_INBOUND_SPOOL",
     "max_body_bytes": "TWILIO_MAX_BODY_BYTES",
     "rate_limit_per_minute": "TWILIO_RATE_LIMIT_PER_MINUTE",
+    "sends_per_second": "TWILIO_SENDS_PER_SECOND",
 }
 # Set to 1 by whatever wants the channels to send to the local stand-in (`make run` without an
 # account, the channel benchmark, chaos runs): the stand-in is never chosen silently otherwise.
@@ -77,6 +78,10 @@ class TwilioSettings:
     # Messages a number may send in a minute before the assistant stops answering it (a loop
     # between two bots, or someone running up our bill); 0 turns the limit off.
     rate_limit_per_minute: int = 30
+    # What each sender (a From address or a Messaging Service) may send a second, shared by every
+    # process (bot/messaging/pacing.py); an SMS counts its billed parts. Twilio's queue takes
+    # about 10 a second from one sender; 0 turns pacing off.
+    sends_per_second: float = 10.0
 
     @classmethod
     def from_env(
@@ -108,12 +113,13 @@ class TwilioSettings:
         )
 
     def sender_for(self, medium: str) -> dict[str, str]:
-        """The From (or Messaging Service) parameters for a medium."""
-        if medium == "whatsapp":
-            if self.whatsapp_from:
-                sender = self.whatsapp_from
-                return {"from_": sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"}
-        elif self.sms_from:
+        """The From (or Messaging Service) parameters for a medium. SMS goes through the Messaging
+        Service when one is configured (what we send is application-to-person traffic, which
+        Twilio's Mexico guidelines keep off Mexican long codes), else from TWILIO_SMS_FROM."""
+        if medium == "whatsapp" and self.whatsapp_from:
+            sender = self.whatsapp_from
+            return {"from_": sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"}
+        if medium != "whatsapp" and self.sms_from and not self.messaging_service_sid:
             return {"from_": self.sms_from}
         if self.messaging_service_sid:
             return {"messaging_service_sid": self.messaging_service_sid}

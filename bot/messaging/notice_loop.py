@@ -64,7 +64,7 @@ class NoticeLoop:
         self._stopping = asyncio.Event()
 
     def _round(self, session: Session, now: datetime) -> list[Any]:
-        planned = notices.plan(session, now)
+        planned = notices.plan(session, now, self.settings)
         if planned:
             logger.info("%d notices planned", planned)
         return notices.release_due(session, self.settings, now, self.store)

@@ -4,13 +4,17 @@ conversation when every rule allows, and sent as that turn's replies.
 Releasing a due notice, in one unit of work with its claim:
 
 1. Not to a number that opted out (BAJA), nor one without consent to the privacy notice (payment
-   notices are service messages that consent covers), nor a farmer who opposed notices (ARCO):
-   skipped, with the reason for staff. The sender checks BAJA again when it sends.
+   notices and reminders of a session the farmer enrolled in are service messages that consent
+   covers), nor a farmer who opposed notices (ARCO), nor about a session that changed since the
+   notice was planned (bot/records/training_notices.py): skipped, with the reason for staff.
+   The sender checks BAJA again when it sends.
 2. Not at night where the farmer lives (their state's zone, bot/records/state_zones.py): between
    ``quiet_start`` and ``quiet_end`` it waits for the morning.
 3. The route: WhatsApp text inside the 24-hour window the farmer's last WhatsApp message opened;
    outside it the kind's approved Content template (ContentSid and variables: free text fails
-   with 63016); with no template, SMS, and staff see why.
+   with 63016), while the account is under WhatsApp's messaging limit (unique users written to
+   outside the window in 24 hours; over it Twilio fails with 63018); with no template, or over
+   the limit, SMS, and staff see why.
 4. Stored as an inbound message of kind "notice" with its own id (NT…), so it enters the
    conversation by the farmer's own path: the caller schedules it (embedded) or publishes it to
    the farmer's queue (production). Rasa runs the "notice" intent (bot/assistant/notices.py),
@@ -34,11 +38,12 @@ from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
 from bot.messaging.outbound import Outgoing
-from bot.records import consents, notices, oppositions
+from bot.records import consents, notices, oppositions, training_notices
 from bot.records.notice_schema import Notice
 from bot.records.schema import Farmer
 from bot.records.state_zones import zone_of
-from bot.replies.notices import payment_what
+from bot.records.training_notices import ReminderSchedule
+from bot.replies.notices import payment_what, training_variables
 from bot.timeutil import as_utc
 
 logger = logging.getLogger(__name__)
@@ -50,8 +55,13 @@ NOTES = {
     "opted_out": "El número pidió BAJA.",
     "no_consent": "El número no ha aceptado el aviso de privacidad.",
     "opposed": "El productor se opuso a recibir avisos.",
+    "stale": "La inscripción se canceló, o la capacitación cambió o se canceló, antes de la hora del aviso.",
     "quiet": "Espera a las {hour}:00, hora del productor: no se envían avisos de noche.",
     "no_template": "Fuera de las 24 horas de WhatsApp y sin plantilla aprobada para este aviso: va por SMS.",
+    "whatsapp_limit": (
+        "La cuenta ya escribió a {limit} productores por WhatsApp en 24 horas sin que ellos escribieran "
+        "(límite de WhatsApp): va por SMS."
+    ),
 }
 
 
@@ -62,6 +72,13 @@ class NoticeSettings:
     batch: int = 100  # NOTICE_BATCH: notices released per unit of work
     interval: float = 5.0  # NOTICE_INTERVAL: seconds between rounds
     embedded: bool = True  # NOTICE_EMBEDDED=0: the channels' process runs no scheduler
+    # NOTICE_WHATSAPP_DAILY_USERS: WhatsApp's messaging limit of the account's business portfolio,
+    # unique users written to outside the customer-service window in a moving 24 hours (250 for a
+    # new portfolio; 2,000, 10,000 and 100,000 as Meta raises it; 0 for unlimited).
+    whatsapp_daily_users: int = 250
+    # NOTICE_REMINDER_DAYS ("2,0": two days before and the same day) at NOTICE_REMINDER_HOUR (9),
+    # in the venue's time zone
+    reminders: ReminderSchedule = field(default_factory=ReminderSchedule)
     templates: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -78,6 +95,13 @@ class NoticeSettings:
             batch=int(number("NOTICE_BATCH", cls.batch)),
             interval=number("NOTICE_INTERVAL", cls.interval),
             embedded=env.get("NOTICE_EMBEDDED", "1").strip() not in ("0", "false", "no"),
+            whatsapp_daily_users=int(number("NOTICE_WHATSAPP_DAILY_USERS", cls.whatsapp_daily_users)),
+            reminders=ReminderSchedule(
+                days_before=tuple(
+                    int(day) for day in env.get("NOTICE_REMINDER_DAYS", "2,0").split(",") if day.strip()
+                ),
+                hour=int(number("NOTICE_REMINDER_HOUR", ReminderSchedule.hour)),
+            ),
             templates={
                 name[len(TEMPLATE_ENV) :].lower(): value.strip()
                 for name, value in env.items()
@@ -103,13 +127,17 @@ class Route:
     note: str | None = None
 
 
-def plan(session: Session, now: datetime) -> int:
-    """Plans the notices of what changed since the last round (one per farmer's phone and event)."""
-    return notices.plan_payment_notices(session, now)
+def plan(session: Session, now: datetime, settings: NoticeSettings) -> int:
+    """Plans the notices of what changed since the last round (one per farmer's phone and event)
+    and the reminders of the sessions to come."""
+    payments = notices.plan_payment_notices(session, now)
+    return payments + training_notices.plan_training_notices(session, now, settings.reminders)
 
 
 def _refusal(session: Session, notice: Notice) -> tuple[str, str] | None:
     """Why this notice must not go at all, as (status, note); None when it may."""
+    if not training_notices.still_applies(session, notice):
+        return "skipped_stale", NOTES["stale"]
     if optout.is_opted_out(session, notice.phone):
         return "skipped_opt_out", NOTES["opted_out"]
     if not consents.has_consented(session, notice.phone):
@@ -129,9 +157,16 @@ def route_for(
         if last is not None and now - last < WHATSAPP_WINDOW:
             return Route("whatsapp_text", "whatsapp", address)
         template = settings.templates.get(notice.kind)
-        if template:
-            return Route("whatsapp_template", "whatsapp", address, content_sid=template)
-        return Route("sms_no_template", "sms", notice.phone, note=NOTES["no_template"])
+        if not template:
+            return Route("sms_no_template", "sms", notice.phone, note=NOTES["no_template"])
+        if not notices.opens_whatsapp_user_within(session, notice.phone, now, settings.whatsapp_daily_users):
+            return Route(
+                "sms",
+                "sms",
+                notice.phone,
+                note=NOTES["whatsapp_limit"].format(limit=settings.whatsapp_daily_users),
+            )
+        return Route("whatsapp_template", "whatsapp", address, content_sid=template)
     return Route("sms", "sms", notice.phone)
 
 
@@ -193,9 +228,12 @@ def store_embedded(session: Session, message: Inbound) -> Inbound | None:
 
 
 def template_variables(session: Session, notice: Notice) -> dict[str, str]:
-    """The approved template's variables: {{1}} the folio, {{2}} what happened (the same words
-    as the text in the conversation, bot/replies/notices.py)."""
+    """The approved template's variables, the same words as the text in the conversation
+    (bot/replies/notices.py): for a payment {{1}} the folio and {{2}} what happened; for a
+    training {{1}} the title, {{2}} when and {{3}} the venue."""
     facts = notices.variables_of(notice)
+    if notice.kind != "payment":
+        return training_variables(facts)
     what = payment_what(facts, notices.reason_of(facts), notices.what_to_do_of(session, facts))
     return {"1": str(facts.get("folio", "")), "2": what}
 

@@ -19,10 +19,14 @@ from bot.messaging.delivery_status import adopt_early_events
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.schema import InboundMessage, OutboundMessage, OutboxEntry
 from bot.messaging.statuses import OUTBOUND_STATUSES
+from bot.records.notices import PRIORITIES
 from bot.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
     from bot.messaging.sender import SendResult
+
+# A reply to a farmer who wrote: claimed by the senders before any notice.
+REPLY_PRIORITY = PRIORITIES["reply"]
 
 
 @dataclass(frozen=True)
@@ -208,11 +212,12 @@ def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) ->
 
 def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[OutboxItem]:
     """Claims due entries for this sender, for ``lock_seconds`` (a lease: the claims of a sender
-    that died expire); any number of senders may claim at once. PostgreSQL locks the rows it
+    that died expire), replies to farmers who wrote before notices (``OutboxEntry.priority``),
+    then the oldest first; any number of senders may claim at once. PostgreSQL locks the rows it
     takes with ``FOR UPDATE SKIP LOCKED``, so concurrent claims pass each other by without
     waiting; SQLite, one writer at a time, claims each row with a conditional update."""
     now = utcnow()
-    order = (OutboxEntry.next_attempt_at, OutboxEntry.id)
+    order = (OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             _claimable()
@@ -321,18 +326,21 @@ def enqueue_replies(
     texts: Sequence[str],
     in_reply_to: str,
     first_position: int = 0,
+    priority: int = REPLY_PRIORITY,
 ) -> list[int]:
     """The turn's texts shaped for the medium, queued in order (``enqueue_outgoing``)."""
     messages = [
         Outgoing(medium, phone, to_address, body, in_reply_to=in_reply_to)
         for body in pack_for_medium(medium, texts)
     ]
-    return enqueue_outgoing(session, messages, first_position)
+    return enqueue_outgoing(session, messages, first_position, priority)
 
 
-def enqueue_outgoing(session: Session, messages: Sequence[Outgoing], first_position: int = 0) -> list[int]:
+def enqueue_outgoing(
+    session: Session, messages: Sequence[Outgoing], first_position: int = 0, priority: int = REPLY_PRIORITY
+) -> list[int]:
     """Messages of one turn, already shaped, each recorded as a pending outbound message with an
-    outbox entry due now, in order. Idempotent on (``in_reply_to``, position): a turn finished
+    outbox entry due now, in order, claimed by the senders by ``priority`` (lower first). Idempotent on (``in_reply_to``, position): a turn finished
     twice records its replies once (the unique index decides, inside the caller's unit of work).
     Returns the ids of the messages recorded now."""
     now = utcnow()
@@ -357,7 +365,11 @@ def enqueue_outgoing(session: Session, messages: Sequence[Outgoing], first_posit
                 OutboundMessage.reply_position == values["reply_position"],
             )
         ).scalar_one()
-        session.add(OutboxEntry(outbound_id=outbound_id, attempts=0, next_attempt_at=now, created_at=now))
+        session.add(
+            OutboxEntry(
+                outbound_id=outbound_id, attempts=0, next_attempt_at=now, created_at=now, priority=priority
+            )
+        )
         recorded.append(outbound_id)
     session.flush()
     return recorded

@@ -7,6 +7,7 @@ outbox             replies that could not be sent yet; retried by the outbox wor
 opt_out_events     BAJA / ALTA history per phone (the latest event counts)
 farmer_sequences   production mode: each phone's last inbound sequence number (revision 0009)
 partition_leases, worker_heartbeats  production mode: which Rasa worker owns which inbound queue
+sender_paces       when each Twilio sender is next free to send (bot/messaging/pacing.py, 0013)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -129,8 +131,14 @@ class MessageStatusEvent(Base):
 
 class OutboxEntry(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "done_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "done_at", "next_attempt_at"),
+        Index("ix_outbox_claim_order", "done_at", "priority", "next_attempt_at"),
+    )
     id = Column(Integer, primary_key=True)
+    # Claimed lower first: 0 a reply to a farmer who wrote, then notices by kind
+    # (bot/records/notices.py PRIORITIES), so a big batch of notices never holds a reply back.
+    priority = Column(Integer, nullable=False, default=0, server_default="0")
     outbound_id = Column(
         Integer, ForeignKey("outbound_messages.id", ondelete="CASCADE"), nullable=False, unique=True
     )
@@ -184,3 +192,12 @@ class WorkerHeartbeat(Base):
     worker_id = Column(String(80), primary_key=True)
     started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SenderPace(Base):
+    """When a Twilio sender (a From address or a Messaging Service SID) is next free to send,
+    in seconds since the epoch on the database's clock (bot/messaging/pacing.py)."""
+
+    __tablename__ = "sender_paces"
+    sender = Column(String(80), primary_key=True)
+    next_free_at = Column(Float, nullable=False)

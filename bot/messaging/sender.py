@@ -2,7 +2,9 @@
 
 Each send has a timeout and is retried with exponential back-off (and jitter) on 429, 5xx and
 connections that could not be made or were closed before any answer; other 4xx answers are final.
-A ``Retry-After`` header on 429 or 503 is obeyed: it pauses that sender (its From address or
+Each try first waits for its turn on its sender's pace, shared by every process that sends
+(bot/messaging/pacing.py), so together they stay under Twilio's rate. A ``Retry-After`` header on
+429 or 503 is obeyed: it pauses that sender (its From address or
 Messaging Service) in this process for that long, a wait up to ``backoff_max`` is waited here, and
 a longer one is left to the outbox, which will not try before it.
 
@@ -36,6 +38,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.messaging.config import TwilioSettings
+from bot.messaging.pacing import SharedPace, units_of
 from bot.phones import mask_phone
 from bot.timeutil import utcnow
 
@@ -217,9 +220,11 @@ class SenderPauses:
 class TwilioSender:
     """One per process and event loop; the aiohttp session is made on first use."""
 
-    def __init__(self, settings: TwilioSettings):
+    def __init__(self, settings: TwilioSettings, pace: SharedPace | None = None):
         self.settings = settings
         self.pauses = SenderPauses()
+        # Every try waits for its turn on its sender's pace, shared by all processes.
+        self.pace = pace or SharedPace(settings.sends_per_second)
         self._client: Client | None = None
         self._http: _HttpClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -270,6 +275,7 @@ class TwilioSender:
         if callback:
             params["status_callback"] = callback
         key = self.sender_key(medium)
+        units = units_of(medium, body, content_sid)
         who = message_ref(to_address, in_reply_to)
         last_exc: BaseException | None = None
         retry_after: float | None = None
@@ -284,10 +290,11 @@ class TwilioSender:
                 )
             if waiting:
                 await asyncio.sleep(waiting)
+            client = self._ensure_client()  # made before the turn, so making it does not use the turn up
+            await self.pace.wait(key, units)
             _retry_after.set(None)
             started = utcnow()
             try:
-                client = self._ensure_client()
                 message = await client.messages.create_async(**params)
                 return SendResult(True, attempt, sid=message.sid, status=message.status or "queued")
             except (TwilioException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:

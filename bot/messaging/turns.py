@@ -24,6 +24,7 @@ from bot.messaging import inbound_work, notices, optout, outbound, outbox, rate_
 from bot.messaging.inbound import NOTICE, Inbound
 from bot.messaging.inbound_work import Work
 from bot.phones import mask_phone
+from bot.records import notices as notice_records
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,12 @@ class Start:
 
 def _replies(session: Session, work: Work, bodies: list[str], first_position: int = 0) -> None:
     message = work.message
-    shaped = notices.outgoing_for(session, message, bodies) if message.kind == NOTICE else None
+    shaped, priority = None, outbound.REPLY_PRIORITY
+    if message.kind == NOTICE:
+        shaped = notices.outgoing_for(session, message, bodies)
+        priority = notice_records.priority_of(session, message.message_sid)
     if shaped is not None:
-        outbound.enqueue_outgoing(session, shaped, first_position)
+        outbound.enqueue_outgoing(session, shaped, first_position, priority)
     else:
         outbound.enqueue_replies(
             session,
@@ -61,6 +65,7 @@ def _replies(session: Session, work: Work, bodies: list[str], first_position: in
             texts=bodies,
             in_reply_to=message.message_sid,
             first_position=first_position,
+            priority=priority,
         )
     outbox.notify_due(session)  # the senders wake when this unit of work commits
 

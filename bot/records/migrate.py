@@ -8,8 +8,9 @@ find the database at head and do nothing. SQLite serialises writers by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -75,3 +76,37 @@ def create_database_if_missing(database_url: str) -> bool:
             return True
     finally:
         admin.dispose()
+
+
+def swap_check_constraints(op: Any, table: str, swaps: Mapping[str, tuple[str, str]]) -> None:
+    """For a revision: changes named CHECK constraints of ``table``, ``{name: (old, new)}`` as
+    SQL text. PostgreSQL drops and creates each. SQLite cannot alter a constraint, so the table is
+    rebuilt from its own CREATE statement with only those texts changed, its rows and indexes
+    kept (https://www.sqlite.org/lang_altertable.html section 7); a table other tables point to
+    with a foreign key must not be rebuilt this way."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        for name, (_old, new) in swaps.items():
+            op.drop_constraint(name, table, type_="check")
+            op.create_check_constraint(name, table, new)
+        return
+    table_sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar_one()
+    index_sqls = [
+        row[0]
+        for row in bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (table,),
+        )
+    ]
+    for old, new in swaps.values():
+        if old not in table_sql:
+            raise RuntimeError(f"{table}: a constraint is not the one this revision expects")
+        table_sql = table_sql.replace(old, new)
+    bind.exec_driver_sql(table_sql.replace(table, f"{table}_rebuilt", 1))
+    bind.exec_driver_sql(f"INSERT INTO {table}_rebuilt SELECT * FROM {table}")
+    bind.exec_driver_sql(f"DROP TABLE {table}")
+    bind.exec_driver_sql(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for index_sql in index_sqls:
+        bind.exec_driver_sql(index_sql)

@@ -30,9 +30,18 @@ from bot.timeutil import as_utc, utcnow
 
 # Invoice statuses a farmer is told about (received and in_review are not news).
 PAYMENT_EVENTS: tuple[str, ...] = ("scheduled", "paid", "on_hold", "rejected")
-# Lower goes first; a reply to a farmer who wrote comes before any notice (bot/messaging).
-PRIORITIES: dict[str, int] = {"payment": 1}
+# Released, and then sent, lower first (notices.priority, outbox.priority): a reply to a farmer
+# who wrote comes before any notice.
+PRIORITIES: dict[str, int] = {
+    "reply": 0,
+    "payment": 1,
+    "training_cancelled": 2,
+    "training_moved": 2,
+    "reminder": 2,
+}
 PAYMENTS_CURSOR = "payments"
+# Any fixed number the schedulers agree on ("ppwl", WhatsApp's messaging limit).
+WHATSAPP_LIMIT_LOCK_KEY = 0x7070776C
 # How far before its cursor a planner reads again: a unit of work that changed a row and
 # committed up to this late is still seen.
 REREAD = timedelta(minutes=5)
@@ -172,6 +181,25 @@ def mark_released(
     return notice.message_sid
 
 
+def opens_whatsapp_user_within(session: Session, phone: str, now: datetime, limit: int) -> bool:
+    """Whether a business-initiated WhatsApp message (a template, outside the customer-service
+    window) to this phone keeps the account under WhatsApp's messaging limit: at most ``limit``
+    unique users in a moving 24 hours (0: no limit). A phone already written to that way in the
+    24 hours is no new user. On PostgreSQL the count is taken under a transaction lock, so two
+    schedulers never both take the last place."""
+    if limit <= 0:
+        return True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
+    opened = (
+        select(Notice.phone)
+        .where(Notice.route == "whatsapp_template", Notice.released_at > now - timedelta(hours=24))
+        .distinct()
+    )
+    phones = set(session.execute(opened).scalars())
+    return phone in phones or len(phones) < limit
+
+
 def mark_skipped(notice: Notice, status: str, note: str) -> None:
     notice.status, notice.status_note = status, note
 
@@ -187,3 +215,10 @@ def notice_by_id(session: Session, notice_id: int) -> Notice | None:
 def notices_for_phone(session: Session, phone: str, limit: int = 50) -> list[Notice]:
     query = select(Notice).where(Notice.phone == phone).order_by(Notice.created_at.desc(), Notice.id.desc())
     return list(session.execute(query.limit(limit)).scalars())
+
+
+def priority_of(session: Session, message_sid: str) -> int:
+    """The priority of the notice a conversation's message carries (its replies are sent with
+    it); a reply's when no notice has that message (erased since)."""
+    found = session.execute(select(Notice.priority).where(Notice.message_sid == message_sid)).scalar()
+    return PRIORITIES["reply"] if found is None else int(found)

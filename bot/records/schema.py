@@ -198,6 +198,11 @@ class Enrolment(Base):
     status = Column(String(10), nullable=False, default="active")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     cancelled_at = Column(DateTime(timezone=True), nullable=True)
+    # What the farmer was last told of the session: when it moves, they are told again
+    # (bot/records/training_notices.py).
+    told_starts_at = Column(DateTime(timezone=True), nullable=True)
+    told_venue = Column(String(160), nullable=True)
+    confirmed_at = Column(DateTime(timezone=True), nullable=True)  # "1" to a reminder: they will go
 
     training = relationship("Training")
     farmer = relationship("Farmer")

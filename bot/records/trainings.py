@@ -140,12 +140,14 @@ def enrol(session: Session, training_id: int, farmer_id: int) -> EnrolResult:
     ).rowcount
     if not taken:
         return EnrolResult.FULL
+    told = {"told_starts_at": training.starts_at, "told_venue": training.venue}  # in the confirmation
     if existing is not None:
-        existing.status, existing.cancelled_at = "active", None
+        existing.status, existing.cancelled_at, existing.confirmed_at = "active", None, None
+        existing.told_starts_at, existing.told_venue = told["told_starts_at"], told["told_venue"]
     else:
         try:
             with session.begin_nested():
-                session.add(Enrolment(training_id=training_id, farmer_id=farmer_id))
+                session.add(Enrolment(training_id=training_id, farmer_id=farmer_id, **told))
         except IntegrityError:  # the same farmer enrolled from another phone at the same moment
             _release_seat(session, training_id)
             return EnrolResult.ALREADY
@@ -225,3 +227,13 @@ def enrolments_in(session: Session, training_id: int) -> list[Enrolment]:
             .order_by(Enrolment.status, Enrolment.created_at)
         ).scalars()
     )
+
+
+def confirm_attendance(session: Session, training_id: int, farmer_id: int) -> Enrolment | None:
+    """The farmer says they will go (their answer to a reminder): the active enrolment, marked
+    confirmed; None when there is none (cancelled since, or never enrolled)."""
+    enrolment = _enrolment(session, training_id, farmer_id)
+    if enrolment is None or enrolment.status != "active" or enrolment.training.cancelled:
+        return None
+    enrolment.confirmed_at = enrolment.confirmed_at or utcnow()
+    return enrolment

@@ -106,6 +106,16 @@ REQUEST_REASONS: dict[str, str] = {
 # What a notice tells a farmer without being asked (notices.kind), for staff.
 NOTICE_KINDS: dict[str, str] = {
     "payment": "aviso de pago",
+    "reminder": "recordatorio de capacitación",
+    "training_moved": "capacitación cambiada",
+    "training_cancelled": "capacitación cancelada",
+}
+# What a notice's subject is (notices.subject), by kind: an invoice's folio or a training's code.
+NOTICE_SUBJECTS: dict[str, str] = {
+    "payment": "factura",
+    "reminder": "capacitación",
+    "training_moved": "capacitación",
+    "training_cancelled": "capacitación",
 }
 # Where a notice stands (notices.status): waiting, handed to the conversation, or not sent and why.
 NOTICE_STATUSES: dict[str, str] = {
@@ -115,6 +125,7 @@ NOTICE_STATUSES: dict[str, str] = {
     "skipped_no_consent": "no enviado: sin consentimiento al aviso de privacidad",
     "skipped_opposed": "no enviado: el productor se opuso a los avisos",
     "skipped_no_phone": "no enviado: el productor no tiene teléfono",
+    "skipped_stale": "no enviado: la inscripción o la capacitación cambió antes",
 }
 # A notice's last word on how it goes out (notices.route), for staff.
 NOTICE_ROUTES: dict[str, str] = {

@@ -112,6 +112,21 @@ TEMPLATES: dict[str, str] = {
     "notice_paid_no_reference": "fue pagada el {date}",
     "notice_on_hold": "está retenida: {reason}. {what_to_do}",
     "notice_rejected": "fue rechazada: {reason}. {what_to_do}",
+    # Trainings. Their WhatsApp templates: {{1}} the title, {{2}} when, {{3}} the venue.
+    "notice_reminder": (
+        "Recordatorio del programa: su capacitación {title} es el {when}, en {venue}. "
+        "Responda 1 para confirmar que va."
+    ),
+    "notice_training_moved": (
+        "Aviso del programa: su capacitación {title} cambió. Ahora es el {when}, en {venue}. "
+        "Responda 1 para confirmar que va."
+    ),
+    "notice_training_cancelled": (
+        "Aviso del programa: se canceló la capacitación {title} del {when}, en {venue}. Disculpe. "
+        "Escriba TALLERES para ver otras fechas."
+    ),
+    "attendance_confirmed": "Gracias, le esperamos en {title}, {when}, en {venue}.",
+    "attendance_not_found": "Ya no tiene inscripción activa a esa capacitación. Escriba TALLERES para ver otras.",
     # payment history
     "history_last": "Su último pago: factura {folio}, {amount}, pagada el {date}.",
     "history_none": "Todavía no tiene pagos registrados en el programa.",

@@ -1,14 +1,15 @@
 """The sentence of a notice, from the facts it was planned with: the same words in the farmer's
 conversation (bot/assistant/notices.py) and in the approved WhatsApp template's variables
-(bot/messaging/notices.py), so the two never differ."""
+(bot/messaging/notices.py), so the two never differ. Payment notices name an invoice; training
+notices (reminder, training_moved, training_cancelled) a session."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.replies.catalog import render
-from bot.replies.spanish import short_date
+from bot.replies.spanish import local_datetime, short_date
 
 
 def payment_what(facts: dict[str, Any], reason: str = "", what_to_do: str = "") -> str:
@@ -29,3 +30,15 @@ def payment_notice(facts: dict[str, Any], reason: str = "", what_to_do: str = ""
     return render(
         "notice_payment", folio=facts.get("folio", ""), what=payment_what(facts, reason, what_to_do)
     )
+
+
+def training_variables(facts: dict[str, Any]) -> dict[str, str]:
+    """A training notice's template variables: {{1}} the title, {{2}} when (in the venue's
+    time), {{3}} the venue."""
+    when = local_datetime(datetime.fromisoformat(facts["starts_at"]), facts["timezone"])
+    return {"1": str(facts.get("title", "")), "2": when, "3": str(facts.get("venue", ""))}
+
+
+def training_notice(kind: str, facts: dict[str, Any]) -> str:
+    values = training_variables(facts)
+    return render(f"notice_{kind}", title=values["1"], when=values["2"], venue=values["3"])

@@ -59,6 +59,10 @@ class StandinClient:
         """When each POST to Messages.json reached the stand-in (epoch seconds)."""
         return _http_json("GET", f"{self.url}/_standin/messages")["attempt_times"]
 
+    def rate_limited(self) -> int:
+        """How many sends the stand-in refused with 429 for its ``rate_limit``."""
+        return _http_json("GET", f"{self.url}/_standin/messages")["rate_limited"]
+
     def callbacks(self) -> list[dict]:
         return _http_json("GET", f"{self.url}/_standin/callbacks")["callbacks"]
 

@@ -25,7 +25,7 @@ Inspection and control (for tests, the phone and the benchmark):
                                    "unsubscribed": ["+52..."], "callback_base": "http://127.0.0.1:5005",
                                    "templates": {"HX...": "text with {{1}}"},
                                    "enforce_window": true, "inbound": {"whatsapp:+52...": EPOCH},
-                                   "reset": true}
+                                   "rate_limit": 50, "reset": true}
 "fail_next" answers the next N sends with "fail_status" (429 or 5xx; "retry_after" adds the
 header), "fail_for" every send for that many seconds. "lose_answers" loses the answer of the next
 N sends: the connection is reset ("reset") or the answer held past the client's timeout
@@ -34,7 +34,10 @@ or without taking it. "Down" drops every connection without an answer, as an unr
 would (the list too). "templates" registers approved Content templates (a send with another
 ContentSid gets 21655; the recorded body is the filled template); with "enforce_window", free
 text to a WhatsApp address that has not written ("inbound": when each address last wrote) in 24
-hours is taken and then fails with 63016, as Twilio does.
+hours is taken and then fails with 63016, as Twilio does. "rate_limit" is Twilio's throughput per
+sender: a send that would put its From (or Messaging Service) over that many units in the last
+second (SMS: billed parts; WhatsApp: one a message) gets 429 (20429); GET /_standin/messages
+reports how many it refused (``rate_limited``).
 """
 
 from __future__ import annotations
@@ -151,6 +154,9 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         to.startswith("whatsapp:") and not content_sid and state.enforce_window
         and not state.in_window(to, time.time())
     )  # fmt: skip
+    units = 1 if to.startswith("whatsapp:") else max(1, _segments(body))
+    if state.over_rate(sender, units, time.time()):
+        return _error(429, 20429, "Too Many Requests")
     losing = state.losing()
     if losing and not state.lose_received:
         return await _lose_answer(request, state)
@@ -234,6 +240,7 @@ async def list_messages(request: web.Request) -> web.Response:
             "attempts": state.attempts,
             "attempt_times": state.attempt_times,
             "list_times": state.list_times,
+            "rate_limited": state.rate_limited,
         }
     )
 
@@ -277,6 +284,8 @@ async def control(request: web.Request) -> web.Response:
         state.templates.update({str(sid): str(text) for sid, text in (data["templates"] or {}).items()})
     if "enforce_window" in data:
         state.enforce_window = bool(data["enforce_window"])
+    if "rate_limit" in data:
+        state.rate_limit = float(data["rate_limit"] or 0)
     for address, at in (data.get("inbound") or {}).items():  # the farmer wrote from it then (epoch)
         state.last_inbound[str(address)] = float(at or time.time())
     return web.json_response(

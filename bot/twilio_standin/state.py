@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,9 +48,29 @@ class StandinState:
     # address that has not written in the last 24 hours is taken and then fails with 63016.
     enforce_window: bool = False
     last_inbound: dict[str, float] = field(default_factory=dict)  # address -> when it last wrote (epoch)
+    # Twilio's throughput per sender (a From or a Messaging Service): with ``rate_limit``, a send
+    # that would put its sender over that many units in the last second (SMS: billed parts;
+    # WhatsApp: one a message) is refused with 429 (20429), and counted in ``rate_limited``.
+    rate_limit: float = 0.0
+    rate_limited: int = 0
+    sender_units: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
 
     def in_window(self, to: str, now: float) -> bool:
         return now - self.last_inbound.get(to, float("-inf")) < WINDOW_SECONDS
+
+    def over_rate(self, sender: str, units: int, now: float) -> bool:
+        """Whether this send would exceed its sender's rate (counted when it does); else its
+        units are taken."""
+        if not self.rate_limit:
+            return False
+        taken = self.sender_units.setdefault(sender, deque())
+        while taken and taken[0][0] <= now - 1.0:
+            taken.popleft()
+        if sum(units for _at, units in taken) + units > self.rate_limit:
+            self.rate_limited += 1
+            return True
+        taken.append((now, units))
+        return False
 
     def record(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
@@ -92,3 +113,6 @@ class StandinState:
         self.templates.clear()
         self.enforce_window = False
         self.last_inbound.clear()
+        self.rate_limit = 0.0
+        self.rate_limited = 0
+        self.sender_units.clear()

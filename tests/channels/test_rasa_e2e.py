@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -23,12 +23,14 @@ from bot.records import consents
 from bot.records import notices as notice_records
 from bot.records.knowledge import explanation_by_code
 from bot.records.notice_schema import Notice
-from bot.records.schema import Farmer, FarmerPhone, Invoice
+from bot.records.schema import Enrolment, Farmer, FarmerPhone, Invoice, Training
+from bot.records.trainings import EnrolResult, enrol
 from bot.replies.catalog import render
-from bot.replies.notices import payment_notice
+from bot.replies.notices import payment_notice, training_notice
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL as PUBLIC_BASE_URL
 from tests.conftest import TWILIO_TEST_TOKEN as TOKEN
+from tests.support.records import new_training
 
 pytestmark = pytest.mark.rasa
 
@@ -172,6 +174,40 @@ def test_a_held_invoice_is_told_in_the_conversation_and_why_follows(twilio_stack
     assert (event["message_id"], event["parse_data"]["intent"]["name"]) == (notice.message_sid, "notice")
     _, replies = say(twilio_stack, phone, "whatsapp", "y eso por que")
     assert explanation.title in replies[0]["body"], replies  # the follow-up knows what was said
+
+
+def test_a_moved_training_is_told_and_1_confirms_the_farmer_will_go(twilio_stack, stack_env):
+    database_url = stack_env["database_url"]
+    phone = "+522441234579"
+    _farmer_with_invoice(database_url, phone)
+    say(twilio_stack, phone, "whatsapp", "hola")
+    say(twilio_stack, phone, "whatsapp", "1")  # accepts the privacy notice
+    with session_scope(database_url) as s:
+        farmer_id = s.execute(select(FarmerPhone.farmer_id).where(FarmerPhone.phone == phone)).scalar_one()
+    training_id = new_training(
+        database_url,
+        datetime.now(timezone.utc) + timedelta(days=20),
+        title="Poda de aguacate",
+        venue="Casa ejidal",
+    )
+    with session_scope(database_url) as s:
+        assert enrol(s, training_id, farmer_id) is EnrolResult.ENROLLED
+    address = twilio_address(phone, "whatsapp")
+    before = len(twilio_stack["standin"].messages(to=address))
+    with session_scope(database_url) as s:  # staff move it to another venue
+        s.get(Training, training_id).venue = "Auditorio municipal"
+    told = twilio_stack["standin"].wait_for(before + 1, to=address, timeout=60)[before:]
+    with session_scope(database_url) as s:
+        (notice,) = s.execute(
+            select(Notice).where(Notice.phone == phone, Notice.kind == "training_moved")
+        ).scalars()
+        expected = training_notice("training_moved", notice_records.variables_of(notice))
+    assert [m["body"] for m in told] == [expected] and "Auditorio municipal" in expected
+    _, replies = say(twilio_stack, phone, "whatsapp", "1")
+    assert "le esperamos en Poda de aguacate" in replies[0]["body"], replies
+    with session_scope(database_url) as s:
+        enrolment = s.execute(select(Enrolment).where(Enrolment.training_id == training_id)).scalar_one()
+        assert enrolment.confirmed_at is not None
 
 
 def test_a_typed_slash_intent_is_read_as_words(twilio_stack):

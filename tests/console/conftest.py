@@ -18,10 +18,8 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 
 from bot.db import session_scope
-from bot.records.migrate import upgrade
 from bot.records.schema import HumanRequest
-from bot.records.seed import seed_demo
-from tests.databases import ANCHOR, empty_database
+from tests.databases import empty_database, make_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "clave-de-prueba-123"
@@ -223,17 +221,10 @@ def console_env(request, tmp_path_factory):
     and the tracker store (written by Rasa)."""
     kind = request.param
     tmp = tmp_path_factory.mktemp(f"console-{kind}")
-    cleanups = []
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp / 'program.db'}"
-        tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
-    else:
-        url, drop = empty_database(kind, tmp, prefix="console_test")
-        tracker_url, drop_tracker = empty_database(kind, tmp, prefix="console_tracker")
-        cleanups += [drop, drop_tracker]
-    upgrade(url)  # every head (records, messaging, console)
+    url, drop = make_database(kind, tmp)  # migrated (records, messaging, console) and seeded
+    tracker_url, drop_tracker = empty_database(kind, tmp, prefix="console_tracker")
+    cleanups = [drop, drop_tracker]
     with session_scope(url) as session:
-        seed_demo(session, ANCHOR)
         session.add(
             HumanRequest(
                 phone=FAMILY,

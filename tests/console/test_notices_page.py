@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, select
 
-from bot.console.schema import ConsoleAudit
+from bot.console.queries.messages import last_user_messages
+from bot.console.schema import ConsoleAudit, ConsoleMessage
 from bot.console.vocabulary import ROLES, Role
 from bot.db import engine_for, session_scope
 from bot.messaging.schema import OutboundMessage
@@ -29,6 +30,7 @@ from tests.console.conftest import (
     _bot,
     _event_time,
     _user,
+    copy_tracker,
     counting,
     login,
     make_app,
@@ -189,6 +191,34 @@ def test_counts_labels_and_twilio_errors_in_plain_words(console_env, planned, cl
     assert re.search(r'href="/productores/\d+"', rows[-1])
 
 
+def test_a_notice_about_a_training_names_the_session_not_an_invoice(console_env, planned, client_for):
+    now = datetime.now(timezone.utc)
+    with session_scope(console_env.url) as session:
+        farmer_id = session.execute(select(FarmerPhone.farmer_id).where(FarmerPhone.phone == ROSA)).scalar()
+        reminder = Notice(
+            idempotency_key="test:reminder:CAP-0042",
+            kind="reminder",
+            priority=2,
+            farmer_id=farmer_id,
+            phone=ROSA,
+            subject="CAP-0042",
+            variables="{}",
+            due_at=now,
+            status="skipped_stale",
+            status_note="La inscripción se canceló antes de la hora del aviso.",
+            created_at=now,
+        )
+        session.add(reminder)
+    try:
+        rows = _rows(_page(client_for("officer")))
+        assert "recordatorio de capacitación" in rows[0] and "capacitación CAP-0042" in rows[0]
+        assert "la inscripción o la capacitación cambió antes" in rows[0]
+        assert all("factura" not in row for row in rows[:1])
+    finally:
+        with session_scope(console_env.url) as session:
+            session.execute(delete(Notice).where(Notice.idempotency_key == "test:reminder:CAP-0042"))
+
+
 def test_the_listing_is_audited(console_env, planned, client_for):
     _page(client_for("officer"), "?estado=released")
     with session_scope(console_env.url) as session:
@@ -267,6 +297,23 @@ def test_the_transcript_marks_the_notice_and_says_why_others_were_not_sent(plann
     assert "Aviso en espera" in html and WAIT_NOTE in html
     # another farmer's notices are not in her conversation
     assert "F-300001" not in html and "F-300005" not in html
+
+
+def test_the_console_copies_a_notice_as_a_notice_never_as_the_farmers_message(console_env, planned):
+    """Classified once, where the console copies Rasa's events: the notice's user event is of
+    kind "notice", the assistant's message that said it answers the notice, and the farmer's own
+    last message is still hers."""
+    rosa_sid = notice_records.message_sid_for(planned["F-204518"])
+    copy_tracker(console_env)
+    with session_scope(console_env.url) as session:
+        rows = session.execute(select(ConsoleMessage).where(ConsoleMessage.sender_id == ROSA)).scalars().all()
+        notice = next(r for r in rows if r.message_id == rosa_sid)
+        said = [r for r in rows if r.kind == "bot" and r.text == NOTICE_TEXT]
+        farmers = last_user_messages(session, [ROSA])
+    assert notice.kind == "notice" and notice.intent == "notice"
+    assert [r.kind for r in rows if r.message_id and r.message_id.startswith("SM")] == ["user", "user"]
+    assert [r.in_reply_to for r in said] == [rosa_sid]
+    assert farmers[ROSA].message_id == "SMrosa0002"
 
 
 def test_a_notice_not_said_yet_shows_its_failed_delivery(planned, client_for):

@@ -139,6 +139,60 @@ def test_codes_a_farmer_types_are_masked_in_the_copy_and_everywhere_staff_read_i
     assert "- mi codigo es ••••" in exported and "8204" not in exported
 
 
+NOTICE_PHONE = "+524431000078"
+
+
+def test_a_user_event_is_the_farmers_unless_it_carried_a_notice():
+    from bot.console.tracker import user_event_kind
+    from bot.records.notices import message_sid_for
+
+    assert user_event_kind("greet", "SMabc") == "user"
+    assert user_event_kind(None, None) == "user"
+    assert user_event_kind("notice", "SMabc") == "notice"
+    assert user_event_kind(None, message_sid_for(12)) == "notice"
+
+
+def test_a_reply_copied_in_the_batch_after_its_notice_still_answers_the_notice(console_env):
+    """A sync's batch starts from each sender's last copied message that came in: a notice too,
+    not only what the farmer wrote, as within a batch."""
+    from bot.records.notices import message_sid_for
+    from tests.console.conftest import _action, _bot, _event_time, _user, copy_tracker, write_events
+
+    sid = message_sid_for(990_001)
+    write_events(
+        console_env.tracker_url,
+        {
+            NOTICE_PHONE: [
+                _user("hola", "greet", 0.99, _event_time(3), "sms", "SMntc0001"),
+                _user("", "notice", 1.0, _event_time(2), "whatsapp", sid),
+            ]
+        },
+    )
+    copy_tracker(console_env)
+    write_events(
+        console_env.tracker_url,
+        {
+            NOTICE_PHONE: [
+                _action("action_notice", _event_time(2, 1)),
+                _bot("Aviso del programa.", _event_time(2, 1)),
+            ]
+        },
+    )
+    copy_tracker(console_env)
+    with session_scope(console_env.url) as session:
+        rows = (
+            session.execute(
+                select(ConsoleMessage)
+                .where(ConsoleMessage.sender_id == NOTICE_PHONE)
+                .order_by(ConsoleMessage.event_id)
+            )
+            .scalars()
+            .all()
+        )
+    assert [r.kind for r in rows] == ["user", "notice", "action", "bot"]
+    assert [(r.in_reply_to, r.medium) for r in rows[2:]] == [(sid, "whatsapp"), (sid, "whatsapp")]
+
+
 def test_migration_0005_masks_the_codes_copied_before(tmp_path):
     """Rows copied (and corrected) before revision 0005 are masked by its data step."""
     from alembic import command

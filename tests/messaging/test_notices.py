@@ -95,7 +95,7 @@ def _change(url: str, folio: str, **values) -> None:
 
 def _plan(url: str, now: datetime) -> int:
     with session_scope(url) as s:
-        return notices.plan(s, now)
+        return notices.plan(s, now, NoticeSettings())
 
 
 def _start_cursor(url: str) -> None:
@@ -225,6 +225,35 @@ def test_outside_the_window_without_a_template_it_goes_by_sms_and_staff_see_why(
         shaped = notices.outgoing_for(s, message, ["Aviso del programa: su factura pagada, número 1."])
     assert shaped and all(o.proactive and o.medium == "sms" and not o.content_sid for o in shaped)
     assert all("ú" not in o.body for o in shaped)  # SMS in GSM-7
+
+
+def _business_initiated_phones(url: str, now: datetime) -> int:
+    with session_scope(url) as s:
+        opened = select(Notice.phone).where(
+            Notice.route == "whatsapp_template", Notice.released_at > now - timedelta(hours=24)
+        )
+        return len(set(s.execute(opened).scalars()))
+
+
+def test_over_whatsapps_messaging_limit_a_new_farmer_gets_sms_and_one_already_written_to_whatsapp(database):
+    _release(database, DAYTIME)  # what earlier tests left scheduled
+    limit = _business_initiated_phones(database, DAYTIME) + 1
+    settings = replace(TEMPLATES, whatsapp_daily_users=limit)
+    first_id, first, first_folio = _paid(database)
+    _, second, _ = _paid(database)
+    _release(database, DAYTIME, settings)
+    assert [n.route for n in _notices_of(database, first)] == ["whatsapp_template"]
+    (over,) = _notices_of(database, second)
+    assert over.route == "sms" and f"{limit} productores" in over.status_note
+    # the first farmer is no new user: a second notice to them keeps to WhatsApp
+    _change(database, first_folio, status="on_hold", paid_on=None, status_reason_code="missing_cfdi_xml")
+    _plan(database, DAYTIME + timedelta(minutes=1))
+    _release(database, DAYTIME + timedelta(minutes=1), settings)
+    assert [n.route for n in _notices_of(database, first)] == ["whatsapp_template", "whatsapp_template"]
+    # a day later the place is free again
+    _, third, _ = _paid(database)
+    _release(database, DAYTIME + timedelta(hours=25), settings)
+    assert [n.route for n in _notices_of(database, third)] == ["whatsapp_template"]
 
 
 def test_a_farmer_who_prefers_sms_gets_sms(database):

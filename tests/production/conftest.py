@@ -16,8 +16,7 @@ from sqlalchemy import delete
 from bot.db import session_scope
 from bot.messaging.broker import BrokerSettings
 from bot.messaging.schema import FarmerSequence, PartitionLease, WorkerHeartbeat
-from bot.records.migrate import upgrade
-from tests.databases import fresh_postgres, postgres_admin_url
+from tests.databases import make_database, postgres_admin_url
 from tests.production.rabbit import delete_topology, rabbit_reachable
 from tests.support.messaging_db import clean_messaging_tables
 
@@ -25,13 +24,11 @@ RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1
 
 
 @pytest.fixture(scope="session")
-def production_db():
+def production_db(tmp_path_factory):
     """A migrated PostgreSQL database for the production tests."""
-    admin = postgres_admin_url()
-    if admin is None:
+    if postgres_admin_url() is None:
         pytest.skip("PostgreSQL is not reachable at TEST_POSTGRES_URL (the production mode runs on it)")
-    url, drop = fresh_postgres(admin, "pp_production")
-    upgrade(url)
+    url, drop = make_database("postgresql", tmp_path_factory.mktemp("production"), seeded=False)
     yield url
     drop()
 

@@ -6,60 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from functools import partial
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.messaging import inbound_work, notices
+from bot.messaging import inbound_work
 from bot.messaging.broker import Publisher
 from bot.messaging.notice_loop import NoticeLoop, publish_released, store_in_queue_order
 from bot.messaging.notices import NoticeSettings
 from bot.messaging.partitions import partition_of
 from bot.messaging.schema import InboundMessage
-from bot.records import consents
-from bot.records.notice_schema import Notice, NoticeCursor
-from bot.records.schema import Farmer, FarmerPhone, Invoice
+from bot.records.notice_schema import Notice
 from bot.timeutil import utcnow
 from tests.messaging.conftest import inbound_message
 from tests.production.rabbit import queued
-
-
-def _farmer_with_changed_invoice(url: str) -> str:
-    phone = "+52443" + str(uuid.uuid4().int)[:7]
-    with session_scope(url) as s:
-        s.execute(delete(NoticeCursor))
-        farmer = Farmer(
-            folio=f"PP-{uuid.uuid4().hex[:6]}", name="Productora", state="Michoacán", municipality="Uruapan"
-        )
-        s.add(farmer)
-        s.flush()
-        s.add(FarmerPhone(farmer_id=farmer.id, phone=phone))
-        s.add(
-            Invoice(
-                folio=f"F-{uuid.uuid4().hex[:6]}",
-                farmer_id=farmer.id,
-                amount_mxn=100,
-                status="in_review",
-                issued_on=date(2026, 11, 1),
-            )
-        )
-        consents.record_consent(s, phone, True)
-    with session_scope(url) as s:  # notices turned on: the cursor starts here
-        notices.plan(s, utcnow())
-    with session_scope(url) as s:
-        invoice = s.execute(
-            select(Invoice)
-            .join(FarmerPhone, FarmerPhone.farmer_id == Invoice.farmer_id)
-            .where(FarmerPhone.phone == phone)
-        ).scalar_one()
-        invoice.status, invoice.scheduled_on = "scheduled", date(2026, 12, 12)
-    return phone
+from tests.production.support import farmers_with_changed_invoices
 
 
 def test_a_notice_is_published_to_the_farmers_queue_in_sequence_once_by_two_schedulers(pg, broker):
-    phone = _farmer_with_changed_invoice(pg)
+    (phone,) = farmers_with_changed_invoices(pg, 1)
     with session_scope(pg) as s:  # the farmer wrote first: sequence 1
         first = inbound_work.store_in_sequence(s, inbound_message("SM" + uuid.uuid4().hex, phone=phone), 0)
 

@@ -69,6 +69,10 @@ def stack_environment(work: Path, extra: Mapping[str, str] | None = None) -> Ite
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"),
         NOTICE_INTERVAL="1",  # the embedded notice scheduler's rounds (tests/channels/test_rasa_e2e.py)
+        # The stack's scheduler runs on the real clock: no quiet hours, so a run at any hour gets
+        # its notices (quiet hours are tested on a clock of their own, tests/messaging/test_notices.py).
+        NOTICE_QUIET_START="24",
+        NOTICE_QUIET_END="0",
         **{stack.ACTION_TOKEN: action_token},
     )
     env.update(rasa_env(twilio.url, TWILIO_PUBLIC_BASE_URL, auth_token=TWILIO_TEST_TOKEN))

@@ -1,5 +1,6 @@
 """Queries on console_messages: the console's parsed copy of Rasa's user, bot and action events
-(see tracker.py), one conversation per phone (sender_id)."""
+(see tracker.py), one conversation per phone (sender_id). Kind "user" is what the farmer wrote;
+a notice the scheduler released into the conversation has its own kind, "notice"."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from bot.assistant import intents
 from bot.console.domain import assistant_names
 from bot.console.schema import ConsoleMessage as M
 from bot.console.vocabulary import FALLBACK_ACTION, OUT_OF_SCOPE_INTENT
@@ -19,9 +19,15 @@ from bot.timeutil import as_utc
 
 
 def farmer_wrote() -> ColumnElement[bool]:
-    """A message the farmer wrote: a user event that is not a notice the scheduler released
-    into the conversation (it opens no WhatsApp window and says nothing of the farmer)."""
-    return and_(M.kind == "user", or_(M.intent.is_(None), M.intent != intents.NOTICE))
+    """A message the farmer wrote (a notice, of its own kind, opens no WhatsApp window and says
+    nothing of the farmer)."""
+    return M.kind == "user"
+
+
+def came_in() -> ColumnElement[bool]:
+    """A message that came into the conversation for the assistant to answer: the farmer's, or a
+    notice the scheduler released."""
+    return M.kind.in_(("user", "notice"))
 
 
 def not_understood() -> ColumnElement[bool]:
@@ -84,11 +90,16 @@ def newest_message_at(session: Session, sender_id: str) -> datetime | None:
 
 
 def last_user_messages(
-    session: Session, senders: Iterable[str], *conditions: Any, in_arrival_order: bool = False
+    session: Session,
+    senders: Iterable[str],
+    *conditions: Any,
+    in_arrival_order: bool = False,
+    with_notices: bool = False,
 ) -> dict[str, Any]:
-    """Each sender's newest user message (text, medium, message_id) among those meeting the
-    conditions; one query for all senders. The newest is the latest in time, or the last copied
-    from the tracker with ``in_arrival_order``."""
+    """Each sender's newest message the farmer wrote (text, medium, message_id) among those
+    meeting the conditions, or the newest that came in, notices too, ``with_notices``; one query
+    for all senders. The newest is the latest in time, or the last copied from the tracker with
+    ``in_arrival_order``."""
     wanted = sorted(set(senders))
     if not wanted:
         return {}
@@ -101,7 +112,7 @@ def last_user_messages(
             M.message_id,
             func.row_number().over(partition_by=M.sender_id, order_by=newest_first).label("position"),
         )
-        .where(M.sender_id.in_(wanted), farmer_wrote(), *conditions)
+        .where(M.sender_id.in_(wanted), came_in() if with_notices else farmer_wrote(), *conditions)
         .subquery()
     )
     rows = session.execute(

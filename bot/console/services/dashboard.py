@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from bot.assistant.intents import NOTICE as NOTICE_INTENT
 from bot.console import charts
 from bot.console.local_time import start_of
 from bot.console.queries.messages import messages_between
@@ -102,7 +101,7 @@ def _messages(rows: list[Any], days: _Days) -> dict[str, Any]:
         if kind == "action":
             fallbacks += action == FALLBACK_ACTION
             continue
-        if kind == "user" and intent == NOTICE_INTENT:
+        if kind == "notice":
             continue  # released by the scheduler, not written by the farmer
         i = days.index(ts)
         if i is not None:

@@ -22,7 +22,7 @@ from bot.records.farmers import farmers_by_id
 from bot.records.notice_schema import Notice
 from bot.records.notices import notices_for_phone
 from bot.records.schema import Farmer
-from bot.records.vocabulary import NOTICE_KINDS, NOTICE_ROUTES, NOTICE_STATUSES, label
+from bot.records.vocabulary import NOTICE_KINDS, NOTICE_ROUTES, NOTICE_STATUSES, NOTICE_SUBJECTS, label
 from bot.timeutil import as_utc
 
 ALL = ""  # the status filter: every notice
@@ -72,6 +72,11 @@ class NoticeMark:
     route_label: str | None
     deliveries: list[Delivery] = field(default_factory=list)
     farmer: Farmer | None = None
+
+    @property
+    def subject_label(self) -> str:
+        """What it is about: "factura F-204518", "capacitación CAP-0042"."""
+        return f"{label(NOTICE_SUBJECTS, self.notice.kind)} {self.notice.subject}"
 
     @property
     def sent(self) -> bool:

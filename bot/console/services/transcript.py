@@ -3,8 +3,9 @@ was delivered, the officers' replies, the program's notices (issue 14), who the 
 its review, its requests for a person, and whether WhatsApp's 24-hour window is open.
 
 A notice enters the conversation as a message of its own (a Rasa user event with intent "notice",
-no text, its id NT...): it is shown as the program's, never as something the farmer wrote, and the
-assistant's reply to it (what went out, proactive) is marked as the notice. A notice that was not
+no text, its id NT..., which the console copies as kind "notice"): it is shown as the program's,
+never as something the farmer wrote, and the assistant's reply to it (what went out, proactive) is
+marked as the notice. A notice that was not
 sent, still waits, or was not said yet gets a line of its own with why."""
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.assistant import intents
 from bot.console.auth import StaffUser
 from bot.console.config import ConsoleSettings
 from bot.console.domain import assistant_names
@@ -28,7 +28,6 @@ from bot.console.services.replies import whatsapp_window_open
 from bot.console.services.review import split_tags
 from bot.messaging.outbound import statuses_by_reply, statuses_by_sid
 from bot.records.farmers import farmers_by_phone
-from bot.records.notices import notice_id_in
 from bot.records.requests import requests_for_phone
 from bot.records.schema import Farmer, HumanRequest
 from bot.timeutil import as_utc
@@ -97,11 +96,6 @@ def _message_item(
     return item
 
 
-def _is_notice(row: ConsoleMessage) -> bool:
-    """The event that carried a notice into the conversation: the scheduler's, not the farmer's."""
-    return row.intent == intents.NOTICE or notice_id_in(row.message_id) is not None
-
-
 def _with_notices(
     rows: list[ConsoleMessage], items: list[TranscriptItem], found: PhoneNotices
 ) -> list[TranscriptItem]:
@@ -110,8 +104,7 @@ def _with_notices(
     conversation."""
     said: set[int] = set()
     for row, item in zip(rows, items, strict=True):
-        if row.kind == "user" and _is_notice(row):
-            item.kind, item.intent, item.confidence, item.entities = "notice", None, None, []
+        if row.kind == "notice":
             item.notice = found.by_sid.get(row.message_id or "")
         elif row.kind == "bot" and row.in_reply_to in found.by_sid:
             item.notice = found.by_sid[row.in_reply_to]

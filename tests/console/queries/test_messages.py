@@ -66,3 +66,45 @@ def test_newest_user_message_per_sender(console_env):
             "SMa0",
         )
         assert last_user_messages(session, []) == {}
+
+
+def test_a_notice_is_not_a_message_the_farmer_wrote(console_env):
+    """A notice (kind "notice") opens no WhatsApp window and is not the farmer's last message or
+    medium; what came in last, for the tracker's copy, counts it."""
+    from bot.console.queries.messages import last_medium, last_user_message_at
+    from bot.records.notices import message_sid_for
+
+    now = datetime.now(timezone.utc)
+    phone, sid = "+525588800003", message_sid_for(880_003)
+    with session_scope(console_env.url) as session:
+        session.add_all(
+            [
+                ConsoleMessage(
+                    event_id=8_000_011,
+                    sender_id=phone,
+                    ts=now - timedelta(hours=30),
+                    kind="user",
+                    text="hola",
+                    medium="sms",
+                    message_id="SMc1",
+                ),
+                ConsoleMessage(
+                    event_id=8_000_012,
+                    sender_id=phone,
+                    ts=now - timedelta(hours=1),
+                    kind="notice",
+                    text="",
+                    intent="notice",
+                    medium="whatsapp",
+                    message_id=sid,
+                ),
+            ]
+        )
+    with session_scope(console_env.url) as session:
+        assert last_user_messages(session, [phone])[phone].message_id == "SMc1"
+        assert (
+            last_user_messages(session, [phone], in_arrival_order=True, with_notices=True)[phone].message_id
+            == sid
+        )
+        assert last_medium(session, phone) == "sms"
+        assert last_user_message_at(session, phone, "whatsapp") is None

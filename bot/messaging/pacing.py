@@ -1,0 +1,126 @@
+"""Keeping each Twilio sender under its throughput, across every process and machine that sends.
+
+Twilio takes about ``sends_per_second`` units a second from one sender (a From address or a
+Messaging Service; an SMS counts its billed parts, a WhatsApp message one) and answers 429 beyond
+it. Every try of a send first reserves its units on its sender's pace (the generic cell rate
+algorithm): a row of ``sender_paces`` holds when the sender is next free; a reservation moves it
+on by units / rate in one statement under the row's lock, and says how long to wait before the
+try. Any number of senders' processes share the pace, so together they never go faster than the
+rate, and none waits for another's answer from Twilio.
+
+On PostgreSQL the time is the database server's clock, so the machines' clocks need not agree.
+When the database cannot be reached the process paces itself alone (and says so in the log): its
+replies still go, as the channels' inbound spool lets farmers' messages still come in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.logs import failure
+from bot.messaging.formatting import sms_parts
+from bot.messaging.schema import SenderPace
+from bot.messaging.work import in_session
+
+logger = logging.getLogger(__name__)
+# A send that was held back past its turn (the process busy, the answer slow to come back) takes
+# a new turn rather than go at once with the turns after it, which would make a burst; this many
+# times at most.
+RESERVATIONS_PER_SEND = 3
+
+
+def units_of(medium: str, body: str, content_sid: str | None) -> int:
+    """What one send counts against its sender's rate: an SMS its billed parts, else one."""
+    if medium == "sms" and body and not content_sid:
+        return sms_parts(body).parts
+    return 1
+
+
+def reserve(session: Session, sender: str, units: int, per_second: float) -> float:
+    """Takes the sender's next ``units`` / ``per_second`` seconds; returns how many seconds from
+    now this send must wait for them to begin (0 when the sender is free now)."""
+    step = units / per_second
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        now = float(session.execute(select(func.extract("epoch", func.clock_timestamp()))).scalar_one())
+    else:
+        now = time.time()
+    insert = postgresql.insert if postgres else sqlite.insert
+    greatest = func.greatest if postgres else func.max
+    session.execute(
+        insert(SenderPace)
+        .values(sender=sender, next_free_at=now + step)
+        .on_conflict_do_update(
+            index_elements=[SenderPace.sender],
+            set_={"next_free_at": greatest(SenderPace.next_free_at, now) + step},
+        )
+    )  # the row stays locked (SQLite: the database) until the caller's unit of work ends
+    next_free = session.execute(
+        select(SenderPace.next_free_at).where(SenderPace.sender == sender)
+    ).scalar_one()
+    return max(0.0, float(next_free) - step - now)
+
+
+def _deadline(session: Session, sender: str, units: int, per_second: float) -> float:
+    """When this send may begin, on this process's monotonic clock: read just before the
+    reservation's own clock, so the time it took to get the answer back is not waited again."""
+    asked_at = time.monotonic()
+    return asked_at + reserve(session, sender, units, per_second)
+
+
+class LocalPace:
+    """The same reservation, in this process only: while the database cannot be reached."""
+
+    def __init__(self) -> None:
+        self._next_free: dict[str, float] = {}
+
+    def deadline(self, sender: str, units: int, per_second: float) -> float:
+        """When this send may begin, on the monotonic clock."""
+        now = time.monotonic()
+        start = max(self._next_free.get(sender, now), now)
+        self._next_free[sender] = start + units / per_second
+        return start
+
+
+class SharedPace:
+    """A process's way to its senders' shared pace (one per TwilioSender)."""
+
+    def __init__(self, per_second: float):
+        self.per_second = per_second
+        self.local = LocalPace()
+        self._alone = False
+
+    async def wait(self, sender: str, units: int) -> float:
+        """Waits until this send may begin; returns how long it waited. A rate of 0 or less
+        turns pacing off."""
+        if self.per_second <= 0:
+            return 0.0
+        waited = 0.0
+        for _ in range(RESERVATIONS_PER_SEND):
+            deadline = await self._reserve(sender, units)
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                waited += delay
+            if time.monotonic() - deadline <= units / self.per_second:
+                break  # on time; a send held back past its turn takes a new one, not a burst
+        return waited
+
+    async def _reserve(self, sender: str, units: int) -> float:
+        try:
+            deadline = await in_session(_deadline, sender, units, self.per_second)
+        except Exception as exc:  # the database is away: pace this process alone
+            if not self._alone:
+                logger.warning("sender pace kept in this process only: %s", failure(exc))
+            self._alone = True
+            return self.local.deadline(sender, units, self.per_second)
+        if self._alone:
+            logger.info("sender pace shared again through the database")
+        self._alone = False
+        return deadline
