@@ -1,7 +1,8 @@
 """A notice in the farmer's conversation (issue 14): the scheduler released it into the farmer's
 stream of messages (bot/messaging/notices.py), and its turn says it, so what follows is answered
 knowing what was just said: after a payment notice "¿por qué?" and "PAGOS"; after a reminder or
-a moved session "1" (or "sí") confirms the farmer will go; "BAJA" always. A notice never carries
+a moved session "1" (or "sí") confirms the farmer will go; after news of a new session "1" asks
+to confirm the enrolment; "BAJA" always. A notice never carries
 an amount: the check still guards the detail."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from bot.replies.notices import payment_notice, training_notice
 log = logging.getLogger(__name__)
 # What a farmer answers to a reminder or a moved session with "1": they will go.
 ATTENDING = "Sí voy"
+# ... and to news of a new session: enrol (asked to confirm, as any enrolment).
+ENROLLING = "Inscribirme"
 
 
 def deliver_notice(ctx: Context, _arg: str | None = None) -> Reply:
@@ -51,6 +54,9 @@ def _training(notice: Notice) -> Reply:
     text = training_notice(notice.kind, facts)
     if notice.kind == "training_cancelled":
         return Reply(messages=[text])
+    if notice.kind == "training_new":
+        enrol = Option(ENROLLING, steps.with_arg(intents.ENROL_TRAINING, facts["training_id"]))
+        return Reply(messages=[text], remember={SLOT_OPTIONS: [enrol.to_dict()]})
     attending = Option(
         ATTENDING, steps.with_arg(steps.ATTENDANCE_CONFIRMED, f"{facts['training_id']}:{notice.farmer_id}")
     )

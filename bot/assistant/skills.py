@@ -84,6 +84,8 @@ STEPS: dict[str, Handler] = {
     steps.ENROL_CONFIRMED: trainings.confirm_enrol,
     steps.CANCEL_CONFIRMED: trainings.confirm_cancel,
     steps.ATTENDANCE_CONFIRMED: trainings.confirm_attendance,
+    steps.NEWS_YES: trainings.news_yes,
+    steps.NEWS_NO: trainings.news_no,
     steps.QUALITY_DETAIL: standards.quality_detail,
     steps.DISMISS: conversation.fixed("ok"),
     steps.EXPLAIN: knowledge.ask_explanation,

@@ -9,6 +9,8 @@ FARMER_CHOSEN = "farmer_chosen"  # on a shared phone, with the farmer's id
 ENROL_CONFIRMED = "enrol_confirmed"  # with the training's id
 CANCEL_CONFIRMED = "cancel_confirmed"  # with the training's id
 ATTENDANCE_CONFIRMED = "attendance_confirmed"  # with "training id:farmer id" (a reminder's "1")
+NEWS_YES = "news_yes"  # yes to news of new trainings near the farmer
+NEWS_NO = "news_no"
 QUALITY_DETAIL = "quality_detail"  # with "product:grade"
 DISMISS = "dismiss"
 EXPLAIN = "explain"  # with an explanation's code
@@ -23,10 +25,11 @@ ANSWERED_BY_YES = (
     ENROL_CONFIRMED,
     CANCEL_CONFIRMED,
     ATTENDANCE_CONFIRMED,
+    NEWS_YES,
     QUALITY_DETAIL,
     REVOKE_CONFIRMED,
 )
-ANSWERED_BY_NO = (CONSENT_NO, DISMISS)
+ANSWERED_BY_NO = (CONSENT_NO, NEWS_NO, DISMISS)
 
 
 def with_arg(step: str, arg: object) -> str:

@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 from bot.assistant import identity, intents, steps
 from bot.assistant.choices import pick_option, words_of
 from bot.assistant.turn import SLOT_CONTEXT, Context, Option, Reply
+from bot.records import news
 from bot.records.farmers import farmers_for_phone
 from bot.records.schema import Training
 from bot.records.trainings import (
@@ -281,7 +282,27 @@ def confirm_enrol(ctx: Context, training_id: str | None) -> Reply:
         EnrolResult.ALREADY: "enrol_already",
         EnrolResult.FULL: "enrol_full",
     }[result]
-    return Reply.say(template, **_training_values(training))
+    said = Reply.say(template, **_training_values(training))
+    if result is EnrolResult.ENROLLED and not news.was_asked(ctx.session, ctx.phone):
+        return said.then(_ask_news())
+    return said
+
+
+def _ask_news() -> Reply:
+    """Asked once, after the farmer's first enrolment: news of new sessions near them is a
+    voluntary purpose of its own (bot/records/news.py)."""
+    options = [Option.named("yes", steps.NEWS_YES), Option.named("no", steps.NEWS_NO)]
+    return Reply.say("news_ask", options=options)
+
+
+def news_yes(ctx: Context, _arg: str | None = None) -> Reply:
+    news.record_choice(ctx.session, ctx.phone, True)
+    return Reply.say("news_yes")
+
+
+def news_no(ctx: Context, _arg: str | None = None) -> Reply:
+    news.record_choice(ctx.session, ctx.phone, False)
+    return Reply.say("news_no")
 
 
 def ask_cancel(ctx: Context, training_id: str | None = None) -> Reply:

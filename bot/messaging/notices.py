@@ -5,7 +5,8 @@ Releasing a due notice, in one unit of work with its claim:
 
 1. Not to a number that opted out (BAJA), nor one without consent to the privacy notice (payment
    notices and reminders of a session the farmer enrolled in are service messages that consent
-   covers), nor a farmer who opposed notices (ARCO), nor about a session that changed since the
+   covers; news of a new session needs the farmer's yes to news, bot/records/news.py), nor a
+   farmer who opposed notices (ARCO), nor about a session that changed since the
    notice was planned (bot/records/training_notices.py): skipped, with the reason for staff.
    The sender checks BAJA again when it sends.
 2. Not at night where the farmer lives (their state's zone, bot/records/state_zones.py): between
@@ -38,7 +39,7 @@ from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
 from bot.messaging.outbound import Outgoing
-from bot.records import consents, notices, oppositions, training_notices
+from bot.records import consents, news, notices, oppositions, training_notices
 from bot.records.notice_schema import Notice
 from bot.records.schema import Farmer
 from bot.records.state_zones import zone_of
@@ -56,6 +57,7 @@ NOTES = {
     "no_consent": "El número no ha aceptado el aviso de privacidad.",
     "opposed": "El productor se opuso a recibir avisos.",
     "stale": "La inscripción se canceló, o la capacitación cambió o se canceló, antes de la hora del aviso.",
+    "no_news": "El número ya no quiere avisos de capacitaciones nuevas.",
     "quiet": "Espera a las {hour}:00, hora del productor: no se envían avisos de noche.",
     "no_template": "Fuera de las 24 horas de WhatsApp y sin plantilla aprobada para este aviso: va por SMS.",
     "whatsapp_limit": (
@@ -140,6 +142,8 @@ def _refusal(session: Session, notice: Notice) -> tuple[str, str] | None:
         return "skipped_stale", NOTES["stale"]
     if optout.is_opted_out(session, notice.phone):
         return "skipped_opt_out", NOTES["opted_out"]
+    if notice.kind == "training_new" and not news.wants_news(session, notice.phone):
+        return "skipped_no_news", NOTES["no_news"]
     if not consents.has_consented(session, notice.phone):
         return "skipped_no_consent", NOTES["no_consent"]
     if notice.farmer_id and oppositions.excluded(session, notice.farmer_id, "notices", notice.phone):

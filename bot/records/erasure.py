@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
 from bot.records.arco_schema import ArcoRequest, ArcoStep, PurposeOpposition
-from bot.records.notice_schema import Notice
+from bot.records.notice_schema import NewsChoice, Notice
 from bot.records.schema import (
     Consent,
     Delivery,
@@ -79,6 +79,9 @@ def erase_farmer_records(
     )
     counts["consents"] = _count(
         session.execute(_update(Consent).where(Consent.phone.in_(own)).values(phone=token))
+    )
+    counts["news_choices"] = _count(
+        session.execute(_update(NewsChoice).where(NewsChoice.phone.in_(own)).values(phone=token))
     )
     counts["payment_access_log"] = _count(
         session.execute(

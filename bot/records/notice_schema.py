@@ -4,11 +4,13 @@ notices         one notice to one phone about one event, planned once (its idemp
                 held while it is night where the farmer lives, then handed to the farmer's
                 conversation as a message of kind "notice" (bot/messaging/notices.py)
 notice_cursors  how far each planner has read its source (e.g. invoices by updated_at)
+news_choices    each phone's answers to "¿Quiere que le avisemos de capacitaciones nuevas cerca?"
+                (a voluntary purpose, asked once; the latest answer counts; revision 0015)
 """
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
 
 from bot.records.schema import Base, one_of
 from bot.records.vocabulary import NOTICE_KINDS, NOTICE_ROUTES, NOTICE_STATUSES, codes
@@ -51,3 +53,13 @@ class NoticeCursor(Base):
     __tablename__ = "notice_cursors"
     name = Column(String(40), primary_key=True)
     position = Column(DateTime(timezone=True), nullable=False)
+
+
+class NewsChoice(Base):
+    """A phone's answer on news of new trainings near the farmer, with its time."""
+
+    __tablename__ = "news_choices"
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False, index=True)
+    accepted = Column(Boolean, nullable=False)
+    recorded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -38,6 +38,7 @@ PRIORITIES: dict[str, int] = {
     "training_cancelled": 2,
     "training_moved": 2,
     "reminder": 2,
+    "training_new": 3,
 }
 PAYMENTS_CURSOR = "payments"
 # Any fixed number the schedulers agree on ("ppwl", WhatsApp's messaging limit).

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.records.arco_schema import ArcoRequest, PurposeOpposition
-from bot.records.notice_schema import Notice
+from bot.records.notice_schema import NewsChoice, Notice
 from bot.records.schema import (
     Consent,
     Delivery,
@@ -115,6 +115,12 @@ def farmer_records(
         "consents": _rows(
             session,
             select(Consent).where(Consent.phone.in_(list(phones))).order_by(Consent.recorded_at, Consent.id),
+        ),
+        "news_choices": _rows(
+            session,
+            select(NewsChoice)
+            .where(NewsChoice.phone.in_(list(phones)))
+            .order_by(NewsChoice.recorded_at, NewsChoice.id),
         ),
         "phone_verifications": _rows(
             session, select(PhoneVerification).where(PhoneVerification.farmer_id == farmer_id)

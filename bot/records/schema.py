@@ -181,6 +181,10 @@ class Training(Base):
     capacity = Column(Integer, nullable=False)
     seats_taken = Column(Integer, nullable=False, default=0)
     cancelled = Column(Boolean, nullable=False, default=False)
+    # When it was added (sessions older than revision 0015 have none), and when the farmers near
+    # it who asked for news were told of it (bot/records/training_notices.py): once.
+    created_at = Column(DateTime(timezone=True), nullable=True, default=utcnow)
+    announced_at = Column(DateTime(timezone=True), nullable=True)
 
     def starts_at_utc(self) -> datetime:
         return as_utc(self.starts_at)

@@ -14,6 +14,9 @@ medium) are bot/messaging/notices.py's; the sentences, bot/replies/notices.py's.
   new ones, once, and the enrolment remembers them.
 - **Cancelled**: every active enrolment of a cancelled session that has not started yet is told,
   once.
+- **New**: a session added since revision 0015, with seats, starting in more than a day, is
+  announced once to every phone in its municipality or state whose farmer asked for news
+  (bot/records/news.py) and is not enrolled in it; then the session is marked announced.
 
 The planner reads the active enrolments of sessions to come (a few thousand rows at most), not a
 cursor: what a farmer must hear depends on the session as it stands, whoever changed it (the
@@ -29,21 +32,24 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignoring_conflict
+from bot.records import news
 from bot.records.notice_schema import Notice
 from bot.records.notices import PRIORITIES, variables_of
-from bot.records.schema import Enrolment, FarmerPhone, Training
+from bot.records.schema import Enrolment, Farmer, FarmerPhone, Training
 from bot.timeutil import as_utc
 
-TRAINING_KINDS = ("reminder", "training_moved", "training_cancelled")
+TRAINING_KINDS = ("reminder", "training_moved", "training_cancelled", "training_new")
 # A reminder closer than this to the session's start is too late to be of use.
 LAST_USEFUL_REMINDER = timedelta(hours=1)
 # A reminder whose time passed longer ago than this when it is planned (the session was moved
 # to an earlier date, which its own notice tells) is not sent.
 LATE_REMINDER = timedelta(hours=1)
+# A new session starting sooner than this is not announced: too late to plan to go.
+ANNOUNCE_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -71,24 +77,71 @@ def plan_training_notices(session: Session, now: datetime, schedule: ReminderSch
         elif as_utc(training.starts_at) <= horizon:
             candidates += _reminder_rows(training, enrolment, phone, now, schedule)
     _remember_told(enrolment for enrolment, training, _ in rows if not training.cancelled)
-    return _plan_new(session, candidates)
+    return _plan_new(session, candidates + _announcement_rows(session, now))
+
+
+def _announcement_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Each new session with seats, starting after ``ANNOUNCE_AHEAD``, once: to every phone in
+    its municipality or state that asked for news and is not enrolled in it already."""
+    new = session.execute(
+        select(Training).where(
+            Training.created_at.is_not(None),
+            Training.announced_at.is_(None),
+            Training.cancelled.is_(False),
+            Training.starts_at > now + ANNOUNCE_AHEAD,
+            Training.seats_taken < Training.capacity,
+        )
+    ).scalars()
+    rows = []
+    for training in new:
+        nearby = session.execute(
+            select(Farmer.id, FarmerPhone.phone)
+            .join(FarmerPhone, FarmerPhone.farmer_id == Farmer.id)
+            .where(or_(Farmer.municipality == training.municipality, Farmer.state == training.state))
+        ).all()
+        enrolled = set(
+            session.execute(
+                select(Enrolment.farmer_id).where(
+                    Enrolment.training_id == training.id, Enrolment.status == "active"
+                )
+            ).scalars()
+        )
+        wanting = news.phones_wanting_news(session, [phone for _, phone in nearby])
+        rows += [
+            _row(
+                f"training_new:{training.code}:{phone}",
+                "training_new",
+                training,
+                farmer_id,
+                phone,
+                due_at=now,
+                now=now,
+            )
+            for farmer_id, phone in nearby
+            if phone in wanting and farmer_id not in enrolled
+        ]
+        training.announced_at = now
+    return rows
 
 
 def still_applies(session: Session, notice: Notice) -> bool:
     """Whether a notice about a training still says what is true when its time comes: the
-    enrolment active, and (for a reminder or a move) the session neither cancelled nor moved to
-    another date or venue since."""
+    enrolment active (an announcement: the session still open), and (but for a cancellation)
+    the session neither cancelled nor moved to another date or venue since."""
     if notice.kind not in TRAINING_KINDS:
         return True
     facts = variables_of(notice)
-    enrolment = session.execute(
-        select(Enrolment).where(
-            Enrolment.training_id == facts.get("training_id"), Enrolment.farmer_id == notice.farmer_id
-        )
-    ).scalar_one_or_none()
-    if enrolment is None or enrolment.status != "active":
+    training = session.get(Training, facts.get("training_id"))
+    if training is None:
         return False
-    training = enrolment.training
+    if notice.kind != "training_new":
+        enrolment = session.execute(
+            select(Enrolment).where(
+                Enrolment.training_id == training.id, Enrolment.farmer_id == notice.farmer_id
+            )
+        ).scalar_one_or_none()
+        if enrolment is None or enrolment.status != "active":
+            return False
     if notice.kind == "training_cancelled":
         return bool(training.cancelled)
     as_planned = facts.get("starts_at") == _iso(training.starts_at) and facts.get("venue") == training.venue
@@ -151,7 +204,7 @@ def _reminder_rows(
             f"reminder:{training.code}:{_iso(training.starts_at)}:{days}:{phone}",
             "reminder",
             training,
-            enrolment,
+            enrolment.farmer_id,
             phone,
             due_at=at,
             now=now,
@@ -164,19 +217,19 @@ def _reminder_rows(
 
 def _moved_row(training: Training, enrolment: Enrolment, phone: str, now: datetime) -> dict[str, Any]:
     key = f"training_moved:{training.code}:{_iso(training.starts_at)}:{training.venue}:{phone}"[:200]
-    return _row(key, "training_moved", training, enrolment, phone, due_at=now, now=now)
+    return _row(key, "training_moved", training, enrolment.farmer_id, phone, due_at=now, now=now)
 
 
 def _cancelled_row(training: Training, enrolment: Enrolment, phone: str, now: datetime) -> dict[str, Any]:
     key = f"training_cancelled:{training.code}:{_iso(training.starts_at)}:{phone}"
-    return _row(key, "training_cancelled", training, enrolment, phone, due_at=now, now=now)
+    return _row(key, "training_cancelled", training, enrolment.farmer_id, phone, due_at=now, now=now)
 
 
 def _row(
     key: str,
     kind: str,
     training: Training,
-    enrolment: Enrolment,
+    farmer_id: int,
     phone: str,
     *,
     due_at: datetime,
@@ -188,7 +241,7 @@ def _row(
         "idempotency_key": key,
         "kind": kind,
         "priority": PRIORITIES[kind],
-        "farmer_id": enrolment.farmer_id,
+        "farmer_id": farmer_id,
         "phone": phone,
         "subject": training.code,
         "variables": json.dumps(facts, sort_keys=True),

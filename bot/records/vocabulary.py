@@ -109,6 +109,7 @@ NOTICE_KINDS: dict[str, str] = {
     "reminder": "recordatorio de capacitación",
     "training_moved": "capacitación cambiada",
     "training_cancelled": "capacitación cancelada",
+    "training_new": "capacitación nueva cerca",
 }
 # What a notice's subject is (notices.subject), by kind: an invoice's folio or a training's code.
 NOTICE_SUBJECTS: dict[str, str] = {
@@ -116,6 +117,7 @@ NOTICE_SUBJECTS: dict[str, str] = {
     "reminder": "capacitación",
     "training_moved": "capacitación",
     "training_cancelled": "capacitación",
+    "training_new": "capacitación",
 }
 # Where a notice stands (notices.status): waiting, handed to the conversation, or not sent and why.
 NOTICE_STATUSES: dict[str, str] = {
@@ -126,6 +128,7 @@ NOTICE_STATUSES: dict[str, str] = {
     "skipped_opposed": "no enviado: el productor se opuso a los avisos",
     "skipped_no_phone": "no enviado: el productor no tiene teléfono",
     "skipped_stale": "no enviado: la inscripción o la capacitación cambió antes",
+    "skipped_no_news": "no enviado: no pidió avisos de capacitaciones nuevas",
 }
 # A notice's last word on how it goes out (notices.route), for staff.
 NOTICE_ROUTES: dict[str, str] = {

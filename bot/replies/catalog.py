@@ -125,6 +125,14 @@ TEMPLATES: dict[str, str] = {
         "Aviso del programa: se canceló la capacitación {title} del {when}, en {venue}. Disculpe. "
         "Escriba TALLERES para ver otras fechas."
     ),
+    "notice_training_new": (
+        "Aviso del programa: hay una capacitación nueva cerca de usted: {title}, el {when}, en {venue}. "
+        "Responda 1 para inscribirse."
+    ),
+    # news of new trainings: a voluntary purpose, asked once (after an enrolment)
+    "news_ask": "¿Quiere que le avisemos cuando haya capacitaciones nuevas cerca de usted?",
+    "news_yes": "Listo, le avisaremos cuando haya una cerca de usted.",
+    "news_no": "Está bien, no le avisaremos de capacitaciones nuevas.",
     "attendance_confirmed": "Gracias, le esperamos en {title}, {when}, en {venue}.",
     "attendance_not_found": "Ya no tiene inscripción activa a esa capacitación. Escriba TALLERES para ver otras.",
     # payment history

@@ -17,7 +17,8 @@ from bot.records.schema import (
 from tests.assistant.phone import DEMO_PHONES
 
 
-def _reset_phone(url: str, number: str) -> None:
+def reset_phone(url: str, number: str) -> None:
+    """The phone as a new contact: no consent, check, payment view, request or kept reply."""
     with session_scope(url) as s:
         for model in (Consent, PhoneVerification, PaymentAccessLog, HumanRequest, HandledMessage):
             s.execute(delete(model).where(model.phone == number))
@@ -26,5 +27,5 @@ def _reset_phone(url: str, number: str) -> None:
 @pytest.fixture
 def db(seeded_db):
     for number in DEMO_PHONES:
-        _reset_phone(seeded_db, number)
+        reset_phone(seeded_db, number)
     return seeded_db

@@ -12,25 +12,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.assistant import intents
+from bot.assistant.trainings import _training_values as _values
+from bot.assistant.turn import SLOT_OPTIONS
 from bot.db import engine_for, session_scope
 from bot.messaging import notices
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.inbound import Inbound
 from bot.messaging.notices import NoticeSettings
-from bot.records import consents
+from bot.records import consents, news
 from bot.records.farmers import farmers_for_phone
 from bot.records.migrate import alembic_config
-from bot.records.notice_schema import Notice
+from bot.records.notice_schema import NewsChoice, Notice
 from bot.records.schema import Enrolment, FarmerPhone, Training
 from bot.records.training_notices import ReminderSchedule, reminder_times, training_facts
-from bot.records.trainings import EnrolResult, enrol
+from bot.records.trainings import EnrolResult, cancel_enrolment, enrol
 from bot.replies.catalog import render
 from bot.replies.notices import training_notice
 from bot.timeutil import as_utc
-from tests.assistant.phone import ROSA, Phone, accepted
+from tests.assistant.conftest import reset_phone
+from tests.assistant.phone import DEMO_PHONES, ROSA, Phone, accepted
 from tests.databases import make_database
 from tests.support.records import new_training
 
@@ -40,6 +43,9 @@ SETTINGS = NoticeSettings()
 
 @pytest.fixture
 def db(seeded_db):
+    """The seeded database, with the demo phones' consent, checks and requests cleared."""
+    for number in DEMO_PHONES:
+        reset_phone(seeded_db, number)
     return seeded_db
 
 
@@ -216,7 +222,7 @@ def test_a_cancelled_session_offers_other_dates_and_nothing_to_confirm(db):
 
 def test_the_templates_in_the_docs_say_what_the_conversation_says():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "twilio.md").read_text()
-    for kind in ("reminder", "training_moved", "training_cancelled"):
+    for kind in ("reminder", "training_moved", "training_cancelled", "training_new"):
         assert render(f"notice_{kind}", title="{{1}}", when="{{2}}", venue="{{3}}") in docs
 
 
@@ -226,7 +232,7 @@ def test_a_notice_about_any_seeded_training_fits_two_sms_parts(db):
         assert trainings
         for training in trainings:
             facts = training_facts(training)
-            for kind in ("reminder", "training_moved", "training_cancelled"):
+            for kind in ("reminder", "training_moved", "training_cancelled", "training_new"):
                 bodies = pack_for_medium("sms", [training_notice(kind, facts)])
                 assert len(bodies) == 1 and sms_parts(bodies[0]).parts <= 2, (kind, training.title)
 
@@ -254,3 +260,98 @@ def test_revision_0013_goes_back_and_forth_and_enrolments_learn_what_was_told(ki
     finally:
         engine_for(url).dispose()
         cleanup()
+
+
+# -- news of new sessions: asked once, a voluntary purpose, then each new session near once --------
+
+
+def _news(url: str, phone: str, accepted: bool | None) -> None:
+    with session_scope(url) as s:
+        s.execute(delete(NewsChoice).where(NewsChoice.phone == phone))
+        if accepted is not None:
+            news.record_choice(s, phone, accepted)
+
+
+def _announced(url: str, training_id: int) -> bool:
+    with session_scope(url) as s:
+        return s.get(Training, training_id).announced_at is not None
+
+
+def test_a_new_session_is_announced_once_to_farmers_near_it_who_asked_for_news(db):
+    _news(db, ROSA, True)
+    _plan(db, _local(0, 9))  # sessions already there are announced (or not) before this test's
+    training_id = _training(db, _local(10, 11), title="Injertos")
+    _plan(db, _local(0, 10))
+    _plan(db, _local(0, 10, 5))
+    assert [n.kind for n in _notices(db, training_id)] == ["training_new"]
+    assert _announced(db, training_id)
+    with session_scope(db) as s:  # nobody else near it asked for news
+        code = s.get(Training, training_id).code
+        assert s.execute(select(func.count()).select_from(Notice).where(Notice.subject == code)).scalar() == 1
+
+
+def test_no_news_without_a_yes_nor_for_a_session_too_soon_or_from_before(db):
+    _news(db, ROSA, False)
+    later = _training(db, _local(10, 11))
+    _plan(db, _local(0, 10))
+    assert _notices(db, later) == [] and _announced(db, later)  # announced to nobody: said no
+    _news(db, ROSA, True)
+    soon = _training(db, _local(0, 18))  # this evening: too late to plan to go
+    with session_scope(db) as s:
+        before = s.get(Training, _training(db, _local(12, 11)))
+        before.created_at = None  # a session from before revision 0015
+        before_id = before.id
+    _plan(db, _local(0, 10, 5))
+    assert _notices(db, soon) == [] and _notices(db, before_id) == []
+
+
+def test_news_refused_after_it_was_planned_is_not_sent(db):
+    _news(db, ROSA, True)
+    with session_scope(db) as s:
+        consents.record_consent(s, ROSA, True)
+    training_id = _training(db, _local(10, 11))
+    _plan(db, _local(0, 10))
+    _news(db, ROSA, False)
+    _release(db, _local(0, 10, 1))
+    assert [n.status for n in _notices(db, training_id)] == ["skipped_no_news"]
+
+
+def test_asked_once_after_the_first_enrolment_and_1_to_news_enrols_after_a_yes(db):
+    _news(db, ROSA, None)
+    phone = accepted(Phone(ROSA, medium="whatsapp"))
+    first = _training(db, _local(8, 11), title="Poda de aguacate")
+    with session_scope(db) as s:
+        farmer_id = farmers_for_phone(s, ROSA)[0].id
+    # as if a listing had offered it as option 1
+    phone.slots[SLOT_OPTIONS] = [{"label": "Poda de aguacate", "key": f"{intents.ENROL_TRAINING}:{first}"}]
+    assert "¿Confirma su inscripción a Poda de aguacate" in phone.send(intents.INFORM_NUMBER, "1")
+    enrolled = phone.send(intents.AFFIRM, "si")
+    assert "quedó inscrito" in enrolled and "capacitaciones nuevas cerca de usted" in enrolled
+    assert "1. Sí" in enrolled and "2. No" in enrolled
+    assert "le avisaremos" in phone.send(intents.INFORM_NUMBER, "1")
+    with session_scope(db) as s:
+        assert news.wants_news(s, ROSA)
+        cancel_enrolment(s, first, farmer_id)
+    # news of a new session near her: "1" asks to confirm the enrolment, "sí" enrols
+    training_id = _training(db, _local(9, 11), title="Manejo del riego")
+    _plan(db, _local(0, 10))
+    _release(db, _local(0, 10, 1))
+    (announced,) = _notices(db, training_id)
+    told = phone.send(intents.NOTICE, "", message_id=announced.message_sid)
+    assert told.startswith("Aviso del programa: hay una capacitación nueva cerca de usted: Manejo del riego")
+    assert "Responda 1 para inscribirse." in told and "\n1." not in told
+    assert "¿Confirma su inscripción a Manejo del riego" in phone.send(intents.INFORM_NUMBER, "1")
+    assert "quedó inscrito" in (again := phone.send(intents.AFFIRM, "si"))
+    assert "capacitaciones nuevas" not in again  # asked once only
+
+
+def test_the_enrolment_and_the_news_question_fit_two_sms_parts(db):
+    with session_scope(db) as s:
+        for training in s.execute(select(Training)).scalars():
+            text = "\n".join(
+                [
+                    render("enrolled", **_values(training)),
+                    render("news_ask") + "\n1. Sí\n2. No",
+                ]
+            )
+            assert sum(sms_parts(b).parts for b in pack_for_medium("sms", [text])) <= 2, training.title
