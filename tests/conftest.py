@@ -47,6 +47,21 @@ def seeded_db(request, tmp_path_factory):
     cleanup()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def own_seeded_db(request, tmp_path_factory):
+    """A seeded database for one test module alone (a copy of the template, so cheap): for a
+    module whose tests change records other modules read. DATABASE_URL names it meanwhile."""
+    url, cleanup = make_database(request.param, tmp_path_factory.mktemp(f"own-{request.param}"))
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    cleanup()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db(request, tmp_path, monkeypatch):
     url, cleanup = make_database(request.param, tmp_path, seeded=False)

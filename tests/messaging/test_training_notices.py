@@ -42,11 +42,12 @@ SETTINGS = NoticeSettings()
 
 
 @pytest.fixture
-def db(seeded_db):
-    """The seeded database, with the demo phones' consent, checks and requests cleared."""
+def db(own_seeded_db):
+    """This module's own seeded database (it enrols Rosa and adds sessions), with the demo
+    phones' consent, checks and requests cleared before each test."""
     for number in DEMO_PHONES:
-        reset_phone(seeded_db, number)
-    return seeded_db
+        reset_phone(own_seeded_db, number)
+    return own_seeded_db
 
 
 def _local(day_offset: int, hour: int, minute: int = 0) -> datetime:

@@ -27,6 +27,12 @@ F-900006,PP-518204,1000,paid,,20/11/2026,,2026-11-27,1234
 """
 
 
+@pytest.fixture(scope="module")
+def seeded_db(own_seeded_db):
+    """This module's own: its imports add and change invoices the assistant's tests read."""
+    return own_seeded_db
+
+
 def run_cli(*args: str, env_url: str) -> subprocess.CompletedProcess:
     import os
 
