@@ -26,7 +26,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -62,9 +62,15 @@ class NoticeLoop:
         self.clock = clock
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
+        self._trainings_read_at: datetime | None = None
 
     def _round(self, session: Session, now: datetime) -> list[Any]:
-        planned = notices.plan(session, now, self.settings)
+        last = self._trainings_read_at
+        every = timedelta(seconds=self.settings.trainings_interval)
+        trainings = last is None or not timedelta(0) <= now - last < every
+        planned = notices.plan(session, now, self.settings, trainings=trainings)
+        if trainings:
+            self._trainings_read_at = now
         if planned:
             logger.info("%d notices planned", planned)
         return notices.release_due(session, self.settings, now, self.store)

@@ -73,6 +73,9 @@ class NoticeSettings:
     quiet_end: int = 9  # NOTICE_QUIET_END: ...until this one, nothing is released
     batch: int = 100  # NOTICE_BATCH: notices released per unit of work
     interval: float = 5.0  # NOTICE_INTERVAL: seconds between rounds
+    # NOTICE_TRAININGS_INTERVAL: seconds between readings of the enrolments of sessions to come
+    # (reminders are due at an hour, not a second; payments are read every round)
+    trainings_interval: float = 60.0
     embedded: bool = True  # NOTICE_EMBEDDED=0: the channels' process runs no scheduler
     # NOTICE_WHATSAPP_DAILY_USERS: WhatsApp's messaging limit of the account's business portfolio,
     # unique users written to outside the customer-service window in a moving 24 hours (250 for a
@@ -96,6 +99,7 @@ class NoticeSettings:
             quiet_end=int(number("NOTICE_QUIET_END", cls.quiet_end)),
             batch=int(number("NOTICE_BATCH", cls.batch)),
             interval=number("NOTICE_INTERVAL", cls.interval),
+            trainings_interval=number("NOTICE_TRAININGS_INTERVAL", cls.trainings_interval),
             embedded=env.get("NOTICE_EMBEDDED", "1").strip() not in ("0", "false", "no"),
             whatsapp_daily_users=int(number("NOTICE_WHATSAPP_DAILY_USERS", cls.whatsapp_daily_users)),
             reminders=ReminderSchedule(
@@ -129,11 +133,13 @@ class Route:
     note: str | None = None
 
 
-def plan(session: Session, now: datetime, settings: NoticeSettings) -> int:
+def plan(session: Session, now: datetime, settings: NoticeSettings, trainings: bool = True) -> int:
     """Plans the notices of what changed since the last round (one per farmer's phone and event)
-    and the reminders of the sessions to come."""
-    payments = notices.plan_payment_notices(session, now)
-    return payments + training_notices.plan_training_notices(session, now, settings.reminders)
+    and, with ``trainings``, those about the sessions to come."""
+    planned = notices.plan_payment_notices(session, now)
+    if trainings:
+        planned += training_notices.plan_training_notices(session, now, settings.reminders)
+    return planned
 
 
 def _refusal(session: Session, notice: Notice) -> tuple[str, str] | None:

@@ -1,11 +1,13 @@
 """Notices about trainings (issue 14): reminders at their offsets in the venue's time zone, a word
 to everyone enrolled when a session moves or is cancelled, reminders that no longer apply dropped
-when their time comes, and the farmer's "1" after a reminder confirming they will go. On the
-seeded SQLite and PostgreSQL databases, through the scheduler's plan and release and the
-assistant's own turn (tests/assistant/phone.py)."""
+when their time comes, and the farmer's "1" after a reminder confirming they will go; news of new
+sessions asked once and announced once. On a seeded SQLite and PostgreSQL database of the
+module's own, through the scheduler's plan and release and the assistant's own turn
+(tests/assistant/phone.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +23,7 @@ from bot.db import engine_for, session_scope
 from bot.messaging import notices
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.inbound import Inbound
+from bot.messaging.notice_loop import NoticeLoop
 from bot.messaging.notices import NoticeSettings
 from bot.records import consents, news
 from bot.records.farmers import farmers_for_phone
@@ -356,3 +359,22 @@ def test_the_enrolment_and_the_news_question_fit_two_sms_parts(db):
                 ]
             )
             assert sum(sms_parts(b).parts for b in pack_for_medium("sms", [text])) <= 2, training.title
+
+
+def test_the_scheduler_reads_the_sessions_once_a_minute(db):
+    training_id = _training(db, _local(5, 11))
+    _rosa_enrolled(db, training_id)
+    clock = [_local(0, 10)]
+
+    async def handed_on(_message) -> None:
+        return None
+
+    loop = NoticeLoop(SETTINGS, notices.store_embedded, handed_on, clock=lambda: clock[0])
+    asyncio.run(loop.run_once())
+    _change(db, training_id, venue="Auditorio municipal")
+    clock[0] += timedelta(seconds=30)
+    asyncio.run(loop.run_once())
+    assert "training_moved" not in [n.kind for n in _notices(db, training_id)]
+    clock[0] += timedelta(seconds=31)
+    asyncio.run(loop.run_once())
+    assert "training_moved" in [n.kind for n in _notices(db, training_id)]

@@ -69,6 +69,7 @@ def stack_environment(work: Path, extra: Mapping[str, str] | None = None) -> Ite
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TWILIO_INBOUND_SPOOL=str(work / "inbound_spool.jsonl"),
         NOTICE_INTERVAL="1",  # the embedded notice scheduler's rounds (tests/channels/test_rasa_e2e.py)
+        NOTICE_TRAININGS_INTERVAL="1",
         # The stack's scheduler runs on the real clock: no quiet hours, so a run at any hour gets
         # its notices (quiet hours are tested on a clock of their own, tests/messaging/test_notices.py).
         NOTICE_QUIET_START="24",
