@@ -19,7 +19,7 @@ from bot.db import session_scope
 from bot.messaging.formatting import is_gsm7
 from bot.messaging.schema import OutboundMessage
 from bot.phones import twilio_address
-from bot.records import consents
+from bot.records import consents, news
 from bot.records import notices as notice_records
 from bot.records.knowledge import explanation_by_code
 from bot.records.notice_schema import Notice
@@ -208,6 +208,26 @@ def test_a_moved_training_is_told_and_1_confirms_the_farmer_will_go(twilio_stack
     with session_scope(database_url) as s:
         enrolment = s.execute(select(Enrolment).where(Enrolment.training_id == training_id)).scalar_one()
         assert enrolment.confirmed_at is not None
+
+
+def test_after_a_first_enrolment_news_is_asked_once_and_a_yes_recorded(twilio_stack, stack_env):
+    database_url = stack_env["database_url"]
+    phone = "+522441234581"
+    _farmer_with_invoice(database_url, phone)  # in Atlixco, Puebla
+    say(twilio_stack, phone, "sms", "hola")
+    say(twilio_stack, phone, "sms", "1")  # accepts the privacy notice
+    _, listing = say(twilio_stack, phone, "sms", "talleres")
+    assert "1." in listing[0]["body"], listing
+    _, confirm = say(twilio_stack, phone, "sms", "1")
+    assert "Confirma su inscripci" in confirm[0]["body"], confirm
+    _, enrolled = say(twilio_stack, phone, "sms", "si")
+    said = "\n".join(m["body"] for m in enrolled)
+    assert "inscrito" in said and "capacitaciones nuevas cerca de usted" in said, said
+    assert all(is_gsm7(m["body"]) for m in enrolled) and sum(m["num_segments"] for m in enrolled) <= 2
+    _, answered = say(twilio_stack, phone, "sms", "si")
+    assert "le avisaremos" in answered[0]["body"], answered
+    with session_scope(database_url) as s:
+        assert news.wants_news(s, phone)
 
 
 def test_a_typed_slash_intent_is_read_as_words(twilio_stack):
