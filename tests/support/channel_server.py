@@ -98,6 +98,11 @@ def channel_server(messaging_db, standin, tmp_path_factory):
     server.assistant = assistant
     server.runtime = whatsapp.runtime
     assert sms.runtime is whatsapp.runtime
+    # Its assistant echoes, so it has no notices to say; and its scheduler, like its outbox worker,
+    # reads DATABASE_URL as it is at each round, so it would release the notices of later tests
+    # (the production ones among them) from their databases. It does not run here.
+    if server.runtime.notices is not None:
+        server.call(server.runtime.notices.stop())
     yield server
     server.stop()
 
