@@ -71,7 +71,7 @@ def _farmer(
 
 
 def _invoice(url: str, farmer_id: int, status: str = "in_review", **values) -> str:
-    folio = f"F-{random.randint(100000, 999999)}"
+    folio = f"F-{random.randint(1000000, 9999999)}"  # 7 digits: never a seeded folio (6)
     with session_scope(url) as s:
         s.add(
             Invoice(
