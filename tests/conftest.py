@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,33 +35,35 @@ def pytest_sessionfinish(session, exitstatus):
     drop_templates()
 
 
+@contextmanager
+def seeded_database_named(kind: str, tmp_dir: Path) -> Iterator[str]:
+    """A seeded database that DATABASE_URL names while the block runs (then as it was before)."""
+    url, cleanup = make_database(kind, tmp_dir)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        cleanup()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def seeded_db(request, tmp_path_factory):
     """A seeded database shared by tests that only read, or that write on their own rows."""
-    url, cleanup = make_database(request.param, tmp_path_factory.mktemp(request.param))
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
-    cleanup()
+    with seeded_database_named(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def own_seeded_db(request, tmp_path_factory):
     """A seeded database for one test module alone (a copy of the template, so cheap): for a
     module whose tests change records other modules read. DATABASE_URL names it meanwhile."""
-    url, cleanup = make_database(request.param, tmp_path_factory.mktemp(f"own-{request.param}"))
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
-    cleanup()
+    with seeded_database_named(request.param, tmp_path_factory.mktemp(f"own-{request.param}")) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
