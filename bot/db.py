@@ -74,6 +74,18 @@ def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any
     return bool(result.rowcount == 1)
 
 
+def insert_many_ignoring_conflict(
+    session: Session, table: Any, rows: list[dict[str, Any]], unique: list[Any]
+) -> int:
+    """The same for many rows in one statement (they must share their columns); returns how many
+    were inserted."""
+    if not rows:
+        return 0
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
+    result = session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=unique))
+    return int(result.rowcount)
+
+
 def watch_writes(session: Session) -> Callable[[], bool]:
     """From now on, whether the session's unit of work changes anything: a flush that writes
     objects, or a statement other than a SELECT run through the session (an ``update()``, an

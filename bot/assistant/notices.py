@@ -2,7 +2,7 @@
 stream of messages (bot/messaging/notices.py), and its turn says it, so what follows is answered
 knowing what was just said: after a payment notice "¿por qué?" and "PAGOS"; after a reminder or
 a moved session "1" (or "sí") confirms the farmer will go; after news of a new session "1" asks
-to confirm the enrolment; "BAJA" always. A notice never carries
+to confirm the enrolment; after a broadcast, whatever the farmer asks next; "BAJA" always. A notice never carries
 an amount: the check still guards the detail."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.assistant import intents, steps
 from bot.assistant.turn import SLOT_CONTEXT, SLOT_OPTIONS, Context, Option, Reply
 from bot.records import notices
 from bot.records.notice_schema import Notice
-from bot.replies.notices import payment_notice, training_notice
+from bot.replies.notices import broadcast_notice, payment_notice, training_notice
 
 log = logging.getLogger(__name__)
 # What a farmer answers to a reminder or a moved session with "1": they will go.
@@ -32,6 +32,8 @@ def deliver_notice(ctx: Context, _arg: str | None = None) -> Reply:
     log.info("notice %d said in the conversation", notice.id)
     if notice.kind == "payment":
         return _payment(ctx, notice)
+    if notice.kind == "broadcast":
+        return Reply(messages=[broadcast_notice(notices.variables_of(notice))])
     return _training(notice)
 
 

@@ -7,7 +7,8 @@ Releasing a due notice, in one unit of work with its claim:
    notices and reminders of a session the farmer enrolled in are service messages that consent
    covers; news of a new session needs the farmer's yes to news, bot/records/news.py), nor a
    farmer who opposed notices (ARCO), nor about a session that changed since the
-   notice was planned (bot/records/training_notices.py): skipped, with the reason for staff.
+   notice was planned (bot/records/training_notices.py): skipped, with the reason for staff. A
+   broadcast needs a yes to news that covers broadcasts, and no opposition to broadcasts.
    The sender checks BAJA again when it sends.
 2. Not at night where the farmer lives (their state's zone, bot/records/state_zones.py): between
    ``quiet_start`` and ``quiet_end`` it waits for the morning.
@@ -39,7 +40,7 @@ from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
 from bot.messaging.outbound import Outgoing
-from bot.records import consents, news, notices, oppositions, training_notices
+from bot.records import broadcasts, consents, news, notices, oppositions, training_notices
 from bot.records.notice_schema import Notice
 from bot.records.schema import Farmer
 from bot.records.state_zones import zone_of
@@ -57,7 +58,7 @@ NOTES = {
     "no_consent": "El número no ha aceptado el aviso de privacidad.",
     "opposed": "El productor se opuso a recibir avisos.",
     "stale": "La inscripción se canceló, o la capacitación cambió o se canceló, antes de la hora del aviso.",
-    "no_news": "El número ya no quiere avisos de capacitaciones nuevas.",
+    "no_news": "El número no pidió noticias del programa, o ya no las quiere.",
     "quiet": "Espera a las {hour}:00, hora del productor: no se envían avisos de noche.",
     "no_template": "Fuera de las 24 horas de WhatsApp y sin plantilla aprobada para este aviso: va por SMS.",
     "whatsapp_limit": (
@@ -136,7 +137,7 @@ class Route:
 def plan(session: Session, now: datetime, settings: NoticeSettings, trainings: bool = True) -> int:
     """Plans the notices of what changed since the last round (one per farmer's phone and event)
     and, with ``trainings``, those about the sessions to come."""
-    planned = notices.plan_payment_notices(session, now)
+    planned = notices.plan_payment_notices(session, now) + broadcasts.plan_broadcast_notices(session, now)
     if trainings:
         planned += training_notices.plan_training_notices(session, now, settings.reminders)
     return planned
@@ -150,11 +151,18 @@ def _refusal(session: Session, notice: Notice) -> tuple[str, str] | None:
         return "skipped_opt_out", NOTES["opted_out"]
     if notice.kind == "training_new" and not news.wants_news(session, notice.phone):
         return "skipped_no_news", NOTES["no_news"]
+    if notice.kind == "broadcast" and not news.wants_broadcasts(session, notice.phone):
+        return "skipped_no_news", NOTES["no_news"]
     if not consents.has_consented(session, notice.phone):
         return "skipped_no_consent", NOTES["no_consent"]
-    if notice.farmer_id and oppositions.excluded(session, notice.farmer_id, "notices", notice.phone):
+    if notice.farmer_id and _opposed(session, notice):
         return "skipped_opposed", NOTES["opposed"]
     return None
+
+
+def _opposed(session: Session, notice: Notice) -> bool:
+    purposes = ("notices", "broadcasts") if notice.kind == "broadcast" else ("notices",)
+    return any(oppositions.excluded(session, notice.farmer_id, p, notice.phone) for p in purposes)
 
 
 def route_for(
@@ -240,8 +248,10 @@ def store_embedded(session: Session, message: Inbound) -> Inbound | None:
 def template_variables(session: Session, notice: Notice) -> dict[str, str]:
     """The approved template's variables, the same words as the text in the conversation
     (bot/replies/notices.py): for a payment {{1}} the folio and {{2}} what happened; for a
-    training {{1}} the title, {{2}} when and {{3}} the venue."""
+    training {{1}} the title, {{2}} when and {{3}} the venue; for a broadcast {{1}} its text."""
     facts = notices.variables_of(notice)
+    if notice.kind == "broadcast":
+        return {"1": str(facts.get("text", ""))}
     if notice.kind != "payment":
         return training_variables(facts)
     what = payment_what(facts, notices.reason_of(facts), notices.what_to_do_of(session, facts))

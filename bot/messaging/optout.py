@@ -52,3 +52,16 @@ def opted_out_since(session: Session, phone: str) -> datetime | None:
 
 def is_opted_out(session: Session, phone: str) -> bool:
     return opted_out_since(session, phone) is not None
+
+
+def opted_out_among(session: Session, phones: list[str]) -> set[str]:
+    """Of these phones, those whose latest BAJA/ALTA event is a BAJA (a query per thousand)."""
+    latest: dict[str, str] = {}
+    for start in range(0, len(phones), 1000):
+        rows = session.execute(
+            select(OptOutEvent.phone, OptOutEvent.action)
+            .where(OptOutEvent.phone.in_(phones[start : start + 1000]))
+            .order_by(OptOutEvent.phone, OptOutEvent.recorded_at, OptOutEvent.id)
+        )
+        latest.update((phone, action) for phone, action in rows)  # ordered: the last one stays
+    return {phone for phone, action in latest.items() if action == "opt_out"}

@@ -1,7 +1,8 @@
-"""The farmer's choice on news of new trainings near them: a voluntary purpose (separate from
-the payment notices and reminders the consent at first contact covers), asked once in a
-conversation and recorded with its time; the latest answer counts (bot/records/notice_schema.py,
-news_choices). Functions take the caller's Session."""
+"""The farmer's choice on the program's news (new trainings near them, and broadcasts): a
+voluntary purpose (separate from the payment notices and reminders the consent at first contact
+covers), asked once in a conversation and recorded with its time; the latest answer counts
+(bot/records/notice_schema.py, news_choices). A yes to the question asked before broadcasts
+existed (new trainings only) does not cover broadcasts. Functions take the caller's Session."""
 
 from __future__ import annotations
 
@@ -26,23 +27,30 @@ def wants_news(session: Session, phone: str) -> bool:
     return bool(choice and choice.accepted)
 
 
+def wants_broadcasts(session: Session, phone: str) -> bool:
+    choice = latest_choice(session, phone)
+    return bool(choice and choice.accepted and choice.covers_broadcasts)
+
+
 def was_asked(session: Session, phone: str) -> bool:
     return latest_choice(session, phone) is not None
 
 
 def record_choice(session: Session, phone: str, accepted: bool) -> None:
-    session.add(NewsChoice(phone=phone, accepted=accepted))
+    session.add(NewsChoice(phone=phone, accepted=accepted, covers_broadcasts=True))
     session.flush()
 
 
-def phones_wanting_news(session: Session, phones: list[str]) -> set[str]:
-    """Of these phones, those whose latest answer is yes (one query)."""
-    if not phones:
-        return set()
-    rows = session.execute(
-        select(NewsChoice.phone, NewsChoice.accepted)
-        .where(NewsChoice.phone.in_(phones))
-        .order_by(NewsChoice.phone, NewsChoice.recorded_at, NewsChoice.id)
-    ).all()
-    latest: dict[str, bool] = dict(rows)  # ordered by time: the last answer of each phone stays
-    return {phone for phone, accepted in latest.items() if accepted}
+def phones_wanting_news(session: Session, phones: list[str], *, broadcasts: bool = False) -> set[str]:
+    """Of these phones, those whose latest answer is yes (with ``broadcasts``, a yes that covers
+    broadcasts); one query per thousand phones."""
+    latest: dict[str, bool] = {}
+    for start in range(0, len(phones), 1000):
+        rows = session.execute(
+            select(NewsChoice.phone, NewsChoice.accepted, NewsChoice.covers_broadcasts)
+            .where(NewsChoice.phone.in_(phones[start : start + 1000]))
+            .order_by(NewsChoice.phone, NewsChoice.recorded_at, NewsChoice.id)
+        ).all()
+        # ordered by time: the last answer of each phone stays
+        latest.update((phone, accepted and (covers or not broadcasts)) for phone, accepted, covers in rows)
+    return {phone for phone, yes in latest.items() if yes}

@@ -6,14 +6,35 @@ notices         one notice to one phone about one event, planned once (its idemp
 notice_cursors  how far each planner has read its source (e.g. invoices by updated_at)
 news_choices    each phone's answers to "¿Quiere que le avisemos de capacitaciones nuevas cerca?"
                 (a voluntary purpose, asked once; the latest answer counts; revision 0015)
+broadcasts      a message an officer wrote for an audience (state, municipality, crop,
+                organisation, medium), sent once an admin other than its author approved it:
+                one notice of kind "broadcast" per phone (bot/records/broadcasts.py; revision 0016)
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 
 from bot.records.schema import Base, one_of
-from bot.records.vocabulary import NOTICE_KINDS, NOTICE_ROUTES, NOTICE_STATUSES, codes
+from bot.records.vocabulary import (
+    BROADCAST_STATUSES,
+    MEDIA,
+    NOTICE_KINDS,
+    NOTICE_ROUTES,
+    NOTICE_STATUSES,
+    codes,
+)
 from bot.timeutil import utcnow
 
 
@@ -62,4 +83,34 @@ class NewsChoice(Base):
     id = Column(Integer, primary_key=True)
     phone = Column(String(20), nullable=False, index=True)
     accepted = Column(Boolean, nullable=False)
+    # The question asked since revision 0016 names the program's news (broadcasts) as well as new
+    # trainings; an earlier yes was to new trainings only.
+    covers_broadcasts = Column(Boolean, nullable=False, default=False, server_default=false())
     recorded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Broadcast(Base):
+    """What an officer wrote, for whom, and who decided on it. The audience is each filter given
+    (None: everyone); it is read when the scheduler plans the broadcast's notices, after the
+    approval, and the notices (kind "broadcast", subject the broadcast's id) say how it went."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint(one_of("status", codes(BROADCAST_STATUSES)), name="ck_broadcast_status"),
+        CheckConstraint(f"medium IS NULL OR {one_of('medium', codes(MEDIA))}", name="ck_broadcast_medium"),
+    )
+    id = Column(Integer, primary_key=True)
+    text = Column(Text, nullable=False)  # as the officer wrote it; each medium's form is derived
+    state = Column(String(60), nullable=True)
+    municipality = Column(String(100), nullable=True)
+    product = Column(String(40), nullable=True)  # a crop the farmer grows (farmer_crops.product)
+    organisation_id = Column(Integer, ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True)
+    medium = Column(String(10), nullable=True)  # the farmer's preferred medium
+    status = Column(String(20), nullable=False, default="pending")
+    composed_by = Column(String(80), nullable=False)  # staff usernames: the records know no accounts
+    composed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    decided_by = Column(String(80), nullable=True)
+    decided_at = Column(DateTime(timezone=True), nullable=True)
+    decision_note = Column(Text, nullable=True)  # why it was rejected
+    planned_at = Column(DateTime(timezone=True), nullable=True)  # when its notices were planned
+    planned = Column(Integer, nullable=True)  # how many notices (phones) it was planned for

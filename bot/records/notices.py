@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import insert_ignoring_conflict
+from bot.db import insert_ignoring_conflict, insert_many_ignoring_conflict
 from bot.records.knowledge import explanation_by_code
 from bot.records.notice_schema import Notice, NoticeCursor
 from bot.records.schema import FarmerPhone, Invoice
@@ -39,6 +39,7 @@ PRIORITIES: dict[str, int] = {
     "training_moved": 2,
     "reminder": 2,
     "training_new": 3,
+    "broadcast": 3,
 }
 PAYMENTS_CURSOR = "payments"
 # Any fixed number the schedulers agree on ("ppwl", WhatsApp's messaging limit).
@@ -158,6 +159,22 @@ def _payment_notice_row(invoice: Invoice, phone: str, now: datetime) -> dict[str
         "status": "scheduled",
         "created_at": now,
     }
+
+
+def plan_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Inserts the notice rows whose idempotency key is not taken yet, 500 to a statement (read
+    first, so a round that finds nothing new writes nothing); a second scheduler racing for one
+    is stopped by the key. Returns how many were new."""
+    planned = 0
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        keys = [row["idempotency_key"] for row in chunk]
+        taken = set(
+            session.execute(select(Notice.idempotency_key).where(Notice.idempotency_key.in_(keys))).scalars()
+        )
+        new = [row for row in chunk if row["idempotency_key"] not in taken]
+        planned += insert_many_ignoring_conflict(session, Notice.__table__, new, [Notice.idempotency_key])
+    return planned
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[Notice]:

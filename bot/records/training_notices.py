@@ -35,10 +35,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.db import insert_ignoring_conflict
 from bot.records import news
 from bot.records.notice_schema import Notice
-from bot.records.notices import PRIORITIES, variables_of
+from bot.records.notices import PRIORITIES, plan_rows, variables_of
 from bot.records.schema import Enrolment, Farmer, FarmerPhone, Training
 from bot.timeutil import as_utc
 
@@ -77,7 +76,7 @@ def plan_training_notices(session: Session, now: datetime, schedule: ReminderSch
         elif as_utc(training.starts_at) <= horizon:
             candidates += _reminder_rows(training, enrolment, phone, now, schedule)
     _remember_told(enrolment for enrolment, training, _ in rows if not training.cancelled)
-    return _plan_new(session, candidates + _announcement_rows(session, now))
+    return plan_rows(session, candidates + _announcement_rows(session, now))
 
 
 def _announcement_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
@@ -249,21 +248,3 @@ def _row(
         "status": "scheduled",
         "created_at": now,
     }
-
-
-def _plan_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Inserts the rows whose idempotency key is not taken yet (read first, so a round that finds
-    nothing new writes nothing); a second scheduler racing for one is stopped by the key."""
-    planned = 0
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        keys = [row["idempotency_key"] for row in chunk]
-        taken = set(
-            session.execute(select(Notice.idempotency_key).where(Notice.idempotency_key.in_(keys))).scalars()
-        )
-        for row in chunk:
-            if row["idempotency_key"] not in taken:
-                planned += int(
-                    insert_ignoring_conflict(session, Notice.__table__, row, [Notice.idempotency_key])
-                )
-    return planned

@@ -110,6 +110,7 @@ NOTICE_KINDS: dict[str, str] = {
     "training_moved": "capacitación cambiada",
     "training_cancelled": "capacitación cancelada",
     "training_new": "capacitación nueva cerca",
+    "broadcast": "mensaje de difusión",
 }
 # What a notice's subject is (notices.subject), by kind: an invoice's folio or a training's code.
 NOTICE_SUBJECTS: dict[str, str] = {
@@ -118,6 +119,7 @@ NOTICE_SUBJECTS: dict[str, str] = {
     "training_moved": "capacitación",
     "training_cancelled": "capacitación",
     "training_new": "capacitación",
+    "broadcast": "difusión",
 }
 # Where a notice stands (notices.status): waiting, handed to the conversation, or not sent and why.
 NOTICE_STATUSES: dict[str, str] = {
@@ -125,10 +127,16 @@ NOTICE_STATUSES: dict[str, str] = {
     "released": "entregado a la conversación",
     "skipped_opt_out": "no enviado: el número pidió BAJA",
     "skipped_no_consent": "no enviado: sin consentimiento al aviso de privacidad",
-    "skipped_opposed": "no enviado: el productor se opuso a los avisos",
+    "skipped_opposed": "no enviado: el productor se opuso a los avisos o a la difusión",
     "skipped_no_phone": "no enviado: el productor no tiene teléfono",
     "skipped_stale": "no enviado: la inscripción o la capacitación cambió antes",
-    "skipped_no_news": "no enviado: no pidió avisos de capacitaciones nuevas",
+    "skipped_no_news": "no enviado: no pidió noticias del programa",
+}
+# Where a broadcast stands (broadcasts.status): an admin other than its author decides.
+BROADCAST_STATUSES: dict[str, str] = {
+    "pending": "espera aprobación",
+    "approved": "aprobada",
+    "rejected": "rechazada",
 }
 # A notice's last word on how it goes out (notices.route), for staff.
 NOTICE_ROUTES: dict[str, str] = {

@@ -129,10 +129,13 @@ TEMPLATES: dict[str, str] = {
         "Aviso del programa: hay una capacitación nueva cerca de usted: {title}, el {when}, en {venue}. "
         "Responda 1 para inscribirse."
     ),
+    # A broadcast: {text} is what the officer wrote and an admin approved (its WhatsApp template
+    # is this sentence with {{1}} for the text; docs/twilio.md).
+    "notice_broadcast": "Mensaje del programa: {text}",
     # news of new trainings: a voluntary purpose, asked once (after an enrolment)
-    "news_ask": "¿Quiere que le avisemos cuando haya capacitaciones nuevas cerca de usted?",
-    "news_yes": "Listo, le avisaremos cuando haya una cerca de usted.",
-    "news_no": "Está bien, no le avisaremos de capacitaciones nuevas.",
+    "news_ask": "¿Quiere recibir noticias del programa, como capacitaciones nuevas cerca de usted?",
+    "news_yes": "Listo, le enviaremos noticias del programa y capacitaciones nuevas cerca de usted.",
+    "news_no": "Está bien, no le enviaremos noticias del programa.",
     "attendance_confirmed": "Gracias, le esperamos en {title}, {when}, en {venue}.",
     "attendance_not_found": "Ya no tiene inscripción activa a esa capacitación. Escriba TALLERES para ver otras.",
     # payment history

@@ -42,3 +42,8 @@ def training_variables(facts: dict[str, Any]) -> dict[str, str]:
 def training_notice(kind: str, facts: dict[str, Any]) -> str:
     values = training_variables(facts)
     return render(f"notice_{kind}", title=values["1"], when=values["2"], venue=values["3"])
+
+
+def broadcast_notice(facts: dict[str, Any]) -> str:
+    """A broadcast as the farmer reads it: the program's heading, then the officer's text."""
+    return render("notice_broadcast", text=str(facts.get("text", "")).strip())

@@ -225,7 +225,7 @@ def test_after_a_first_enrolment_news_is_asked_once_and_a_yes_recorded(twilio_st
     assert "inscrito" in said and "capacitaciones nuevas cerca de usted" in said, said
     assert all(is_gsm7(m["body"]) for m in enrolled) and sum(m["num_segments"] for m in enrolled) <= 2
     _, answered = say(twilio_stack, phone, "sms", "si")
-    assert "le avisaremos" in answered[0]["body"], answered
+    assert "le enviaremos noticias" in answered[0]["body"], answered
     with session_scope(database_url) as s:
         assert news.wants_news(s, phone)
 

@@ -158,7 +158,7 @@ def test_counts_labels_and_twilio_errors_in_plain_words(console_env, planned, cl
     assert _count(html, "entregados a la conversación") == 4
     assert _count(html, "no enviados: el número pidió BAJA") == 1
     assert _count(html, "no enviados: sin consentimiento al aviso de privacidad") == 1
-    assert _count(html, "no enviados: el productor se opuso a los avisos") == 1
+    assert _count(html, "no enviados: el productor se opuso a los avisos o a la difusión") == 1
     assert _count(html, "enviados") == 1
     assert _count(html, "entregados") == 1
     assert _count(html, "leídos") == 1

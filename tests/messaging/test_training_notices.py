@@ -332,7 +332,7 @@ def test_asked_once_after_the_first_enrolment_and_1_to_news_enrols_after_a_yes(d
     enrolled = phone.send(intents.AFFIRM, "si")
     assert "quedó inscrito" in enrolled and "capacitaciones nuevas cerca de usted" in enrolled
     assert "1. Sí" in enrolled and "2. No" in enrolled
-    assert "le avisaremos" in phone.send(intents.INFORM_NUMBER, "1")
+    assert "le enviaremos noticias" in phone.send(intents.INFORM_NUMBER, "1")
     with session_scope(db) as s:
         assert news.wants_news(s, ROSA)
         cancel_enrolment(s, first, farmer_id)

@@ -51,6 +51,11 @@ SAMPLES: dict[str, str] = {
         "Un aguacate de 200 g queda entre calibre 50 (cerca de 218 g) y calibre 60 (cerca de "
         "167 g). El programa compra los dos calibres."
     ),
+    # a broadcast's text: the longest an officer can write fits 2 SMS parts (the composer checks)
+    "text": (
+        "La bodega de Uruapan recibe aguacate el sábado 12 de 7:00 a 14:00. Traiga su folio y "
+        "sus cajas limpias."
+    ),
     "title": "Facturación electrónica (CFDI) para productores",
     "when": "sáb 13 dic, 10:00 (hora del centro)",
     "venue": "Parcela demostrativa Chilpancingo de los Bravo",

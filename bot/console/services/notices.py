@@ -32,8 +32,9 @@ STATUS_COUNT_LABELS: dict[str, str] = {
     "released": "entregados a la conversación",
     "skipped_opt_out": "no enviados: el número pidió BAJA",
     "skipped_no_consent": "no enviados: sin consentimiento al aviso de privacidad",
-    "skipped_opposed": "no enviados: el productor se opuso a los avisos",
+    "skipped_opposed": "no enviados: el productor se opuso a los avisos o a la difusión",
     "skipped_no_phone": "no enviados: el productor no tiene teléfono",
+    "skipped_no_news": "no enviados: no pidieron noticias del programa",
 }
 # How the notices' messages went, by Twilio's latest status: (label, statuses counted).
 DELIVERY_COUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
