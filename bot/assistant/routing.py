@@ -106,6 +106,15 @@ MY_ENROLMENTS = re.compile(
 )
 # "¿Ese sí lo compran?" after a calibre: whether the program buys it.
 BUYS = re.compile(r"\b(?:compran|pagan|reciben|aceptan)\b")
+# The program's news (new trainings, broadcasts), a voluntary purpose: stopped or asked for in
+# words at any time ("NO NOTICIAS", "ya no quiero noticias" / "sí quiero noticias"); BAJA stops
+# every message, these only the news.
+NEWS_STOP = re.compile(
+    r"\b(?:no|sin)\s+(?:quiero\s+(?:recibir\s+)?|me\s+(?:manden|envien)\s+)?(?:las\s+|mas\s+)?noticias\b"
+)
+NEWS_START = re.compile(
+    r"^\W*(?:si\s+)?(?:quiero|mandenme|envienme)\s+(?:recibir\s+)?(?:las\s+)?noticias\b|^\W*noticias\s+si\b"
+)
 # The words of the privacy notice for taking consent back: always a revocation.
 REVOKE = re.compile(r"^\W*revoco\b|\b(?:borr|elimin)\w* (?:mis|todos mis) datos\b")
 
@@ -132,6 +141,10 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         return intents.SEND_MEDIA
     if MORE.match(text) and "more" in (ctx.turn.slots.get(SLOT_CONTEXT) or {}):  # a list was paged
         return steps.MORE
+    if NEWS_STOP.search(text):  # "sí quiero noticias" names what the yes is to
+        return steps.NEWS_NO
+    if NEWS_START.search(text):
+        return steps.NEWS_YES
     yes_or_no = _yes_or_no(ctx, text)
     if yes_or_no is not None:
         return yes_or_no

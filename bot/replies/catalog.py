@@ -131,11 +131,17 @@ TEMPLATES: dict[str, str] = {
     ),
     # A broadcast: {text} is what the officer wrote and an admin approved (its WhatsApp template
     # is this sentence with {{1}} for the text; docs/twilio.md).
-    "notice_broadcast": "Mensaje del programa: {text}",
+    "notice_broadcast": "Mensaje del programa: {text} Para ya no recibir noticias, escriba NO NOTICIAS.",
     # news of new trainings: a voluntary purpose, asked once (after an enrolment)
     "news_ask": "¿Quiere recibir noticias del programa, como capacitaciones nuevas cerca de usted?",
-    "news_yes": "Listo, le enviaremos noticias del programa y capacitaciones nuevas cerca de usted.",
-    "news_no": "Está bien, no le enviaremos noticias del programa.",
+    "news_yes": (
+        "Listo, le enviaremos noticias del programa y capacitaciones nuevas cerca de usted. "
+        "Para dejarlas, escriba NO NOTICIAS."
+    ),
+    "news_no": (
+        "Está bien, no le enviaremos noticias del programa. Los avisos de sus pagos y sus "
+        "capacitaciones siguen. Si cambia de opinión, escriba QUIERO NOTICIAS."
+    ),
     "attendance_confirmed": "Gracias, le esperamos en {title}, {when}, en {venue}.",
     "attendance_not_found": "Ya no tiene inscripción activa a esa capacitación. Escriba TALLERES para ver otras.",
     # payment history

@@ -293,8 +293,31 @@ def test_the_farmers_conversation_says_the_broadcast_and_goes_on(db):
     _release(db)
     (notice,) = [n for n in _notices(db, broadcast_id) if n.phone == ROSA]
     said = phone.send(intents.NOTICE, "", message_id=notice.message_sid)
-    assert said == render("notice_broadcast", text=TEXT) == f"Mensaje del programa: {TEXT}"
+    assert said == render("notice_broadcast", text=TEXT)
+    assert said.startswith(f"Mensaje del programa: {TEXT}") and "NO NOTICIAS" in said
     assert "Aviso de privacidad" not in phone.send(intents.GREET, "hola")  # the conversation goes on
+
+
+@pytest.mark.parametrize(
+    ("stop", "start"),
+    [
+        ("NO NOTICIAS", "QUIERO NOTICIAS"),
+        ("ya no quiero recibir noticias", "si quiero noticias"),
+        ("sin noticias porfa", "noticias si"),
+    ],
+)
+def test_a_farmer_stops_and_restarts_the_news_in_words_and_keeps_the_payment_notices(db, stop, start):
+    phone = accepted(Phone(ROSA, medium="whatsapp"))
+    with session_scope(db) as s:
+        news.record_choice(s, ROSA, True)
+    stopped = phone.send(intents.OUT_OF_SCOPE, stop)
+    assert stopped == render("news_no") and "pagos" in stopped
+    with session_scope(db) as s:
+        assert not news.wants_broadcasts(s, ROSA) and not news.wants_news(s, ROSA)
+        assert not optout.is_opted_out(s, ROSA)  # only the news: not BAJA
+    assert phone.send(intents.OUT_OF_SCOPE, start) == render("news_yes")
+    with session_scope(db) as s:
+        assert news.wants_broadcasts(s, ROSA)
 
 
 def test_the_template_in_the_docs_says_what_the_conversation_says():
