@@ -33,9 +33,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import inbound, optout
+from bot.messaging import inbound, optout, outbound
 from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
@@ -51,6 +52,8 @@ from bot.timeutil import as_utc
 logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+# Any fixed number the schedulers agree on ("ppwl", WhatsApp's messaging limit).
+WHATSAPP_LIMIT_LOCK_KEY = 0x7070776C
 # The approved Content template of each kind of notice: NOTICE_TEMPLATE_<KIND>=HX...
 TEMPLATE_ENV = "NOTICE_TEMPLATE_"
 NOTES = {
@@ -177,7 +180,7 @@ def route_for(
         template = settings.templates.get(notice.kind)
         if not template:
             return Route("sms_no_template", "sms", notice.phone, note=NOTES["no_template"])
-        if not notices.opens_whatsapp_user_within(session, notice.phone, now, settings.whatsapp_daily_users):
+        if not opens_whatsapp_user_within(session, notice.phone, now, settings.whatsapp_daily_users):
             return Route(
                 "sms",
                 "sms",
@@ -186,6 +189,24 @@ def route_for(
             )
         return Route("whatsapp_template", "whatsapp", address, content_sid=template)
     return Route("sms", "sms", notice.phone)
+
+
+def opens_whatsapp_user_within(session: Session, phone: str, now: datetime, limit: int) -> bool:
+    """Whether a business-initiated WhatsApp message (a template, outside the customer-service
+    window) to this phone keeps the account under WhatsApp's messaging limit: at most ``limit``
+    unique users in a moving 24 hours (0: no limit). They are the notices released as a template
+    and every template sent (an officer's reply from the console too); a phone already written
+    to that way in the 24 hours is no new user. On PostgreSQL the count is taken under a
+    transaction lock, so two schedulers never both take the last place."""
+    if limit <= 0:
+        return True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
+    since = now - WHATSAPP_WINDOW
+    phones = notices.whatsapp_template_phones_since(session, since) | outbound.template_phones_since(
+        session, since
+    )
+    return phone in phones or len(phones) < limit
 
 
 def _release(

@@ -18,7 +18,7 @@ from bot.db import insert_ignoring_conflict
 from bot.messaging.delivery_status import adopt_early_events
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.schema import InboundMessage, OutboundMessage, OutboxEntry
-from bot.messaging.statuses import OUTBOUND_STATUSES
+from bot.messaging.statuses import FAILED_STATUSES, OUTBOUND_STATUSES
 from bot.records.notices import PRIORITIES
 from bot.timeutil import as_utc, utcnow
 
@@ -300,6 +300,17 @@ def statuses_by_sid(session: Session, twilio_sids: Iterable[str]) -> dict[str, s
         select(OutboundMessage.twilio_sid, OutboundMessage.status).where(OutboundMessage.twilio_sid.in_(sids))
     )
     return {sid: status for sid, status in rows}  # noqa: C416 - dict(result) would read it as a mapping
+
+
+def template_phones_since(session: Session, since: datetime) -> set[str]:
+    """The phones sent a WhatsApp template since then (not refused, not skipped for BAJA)."""
+    query = select(OutboundMessage.phone).where(
+        OutboundMessage.medium == "whatsapp",
+        OutboundMessage.content_sid.is_not(None),
+        OutboundMessage.created_at > since,
+        OutboundMessage.status.not_in(("skipped_opt_out", "canceled", *FAILED_STATUSES)),
+    )
+    return set(session.execute(query.distinct()).scalars())
 
 
 def created_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str]]:

@@ -42,8 +42,6 @@ PRIORITIES: dict[str, int] = {
     "broadcast": 3,
 }
 PAYMENTS_CURSOR = "payments"
-# Any fixed number the schedulers agree on ("ppwl", WhatsApp's messaging limit).
-WHATSAPP_LIMIT_LOCK_KEY = 0x7070776C
 # How far before its cursor a planner reads again: a unit of work that changed a row and
 # committed up to this late is still seen.
 REREAD = timedelta(minutes=5)
@@ -199,23 +197,10 @@ def mark_released(
     return notice.message_sid
 
 
-def opens_whatsapp_user_within(session: Session, phone: str, now: datetime, limit: int) -> bool:
-    """Whether a business-initiated WhatsApp message (a template, outside the customer-service
-    window) to this phone keeps the account under WhatsApp's messaging limit: at most ``limit``
-    unique users in a moving 24 hours (0: no limit). A phone already written to that way in the
-    24 hours is no new user. On PostgreSQL the count is taken under a transaction lock, so two
-    schedulers never both take the last place."""
-    if limit <= 0:
-        return True
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
-    opened = (
-        select(Notice.phone)
-        .where(Notice.route == "whatsapp_template", Notice.released_at > now - timedelta(hours=24))
-        .distinct()
-    )
-    phones = set(session.execute(opened).scalars())
-    return phone in phones or len(phones) < limit
+def whatsapp_template_phones_since(session: Session, since: datetime) -> set[str]:
+    """The phones notices were released to as a WhatsApp template since then."""
+    query = select(Notice.phone).where(Notice.route == "whatsapp_template", Notice.released_at > since)
+    return set(session.execute(query.distinct()).scalars())
 
 
 def mark_skipped(notice: Notice, status: str, note: str) -> None:

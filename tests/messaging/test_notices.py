@@ -18,11 +18,13 @@ from alembic import command
 from sqlalchemy import func, select
 
 from bot.db import session_scope
-from bot.messaging import inbound, inbound_work, notices, optout
+from bot.messaging import inbound, inbound_work, notices, optout, outbound
 from bot.messaging.inbound import NOTICE, Inbound
 from bot.messaging.notice_loop import NoticeLoop, store_in_queue_order
 from bot.messaging.notices import NoticeSettings
-from bot.messaging.schema import InboundMessage
+from bot.messaging.outbound import Outgoing
+from bot.messaging.schema import InboundMessage, OutboundMessage
+from bot.messaging.sender import SendResult
 from bot.records import consents, oppositions
 from bot.records import notices as notice_records
 from bot.records.migrate import alembic_config
@@ -232,7 +234,29 @@ def _business_initiated_phones(url: str, now: datetime) -> int:
         opened = select(Notice.phone).where(
             Notice.route == "whatsapp_template", Notice.released_at > now - timedelta(hours=24)
         )
-        return len(set(s.execute(opened).scalars()))
+        templates = select(OutboundMessage.phone).where(
+            OutboundMessage.content_sid.is_not(None),
+            OutboundMessage.created_at > now - timedelta(hours=24),
+            OutboundMessage.status != "failed",
+        )
+        return len(set(s.execute(opened).scalars()) | set(s.execute(templates).scalars()))
+
+
+def _officer_sent_a_template(url: str, phone: str, at: datetime, status: str = "queued") -> None:
+    """An officer's reply from the console outside the window, as bot/messaging/delivery.py
+    records it (the console sends it at once, not through the notices)."""
+    template = Outgoing(
+        "whatsapp",
+        phone,
+        f"whatsapp:{phone}",
+        proactive=True,
+        content_sid="HX" + "c" * 32,
+        content_variables='{"1": "Buen día, le llamo mañana."}',
+    )
+    sent = SendResult(ok=status != "failed", attempts=1, sid="SM" + uuid.uuid4().hex, status=status)
+    with session_scope(url) as s:
+        row_id = outbound.record_outbound(s, template, sent)
+        s.get(OutboundMessage, row_id).created_at = at
 
 
 def test_over_whatsapps_messaging_limit_a_new_farmer_gets_sms_and_one_already_written_to_whatsapp(database):
@@ -254,6 +278,22 @@ def test_over_whatsapps_messaging_limit_a_new_farmer_gets_sms_and_one_already_wr
     _, third, _ = _paid(database)
     _release(database, DAYTIME + timedelta(hours=25), settings)
     assert [n.route for n in _notices_of(database, third)] == ["whatsapp_template"]
+
+
+def test_an_officers_template_reply_takes_a_place_under_whatsapps_messaging_limit(database):
+    _release(database, DAYTIME)  # what earlier tests left scheduled
+    limit = _business_initiated_phones(database, DAYTIME) + 2
+    settings = replace(TEMPLATES, whatsapp_daily_users=limit)
+    _, refused = _farmer(database)
+    _officer_sent_a_template(database, refused, DAYTIME - timedelta(hours=1), status="failed")
+    _, written_to = _farmer(database)
+    _officer_sent_a_template(database, written_to, DAYTIME - timedelta(hours=1))
+    _, last_place, _ = _paid(database)  # the officer's template took one place; a refused one none
+    _, over_it, _ = _paid(database)
+    _release(database, DAYTIME, settings)
+    assert [n.route for n in _notices_of(database, last_place)] == ["whatsapp_template"]
+    (over,) = _notices_of(database, over_it)
+    assert over.route == "sms" and f"{limit} productores" in over.status_note
 
 
 def test_a_farmer_who_prefers_sms_gets_sms(database):
