@@ -153,6 +153,20 @@ def unfinished_inbound(
     return [inbound_of(row) for row in rows]
 
 
+# A notice not answered in this long is a fault for the recovery loops, no longer a backlog.
+BACKLOG_WINDOW = timedelta(hours=1)
+
+
+def unanswered_notices(session: Session) -> int:
+    """Notices handed to farmers' conversations in the last hour whose turn has not run yet."""
+    query = select(func.count(InboundMessage.id)).where(
+        InboundMessage.status.in_(("received", "processing")),
+        InboundMessage.kind == NOTICE,
+        InboundMessage.received_at >= utcnow() - BACKLOG_WINDOW,
+    )
+    return int(session.execute(query).scalar() or 0)
+
+
 def inbound_of(row: InboundMessage) -> Inbound:
     """A stored message as the channel parsed it (without the raw form)."""
     return Inbound(

@@ -16,7 +16,8 @@ releases it, and published to the farmer's queue, so the worker that owns the fa
 order with the farmer's own messages; one not published waits for that worker's recovery loop.
 SIGTERM stops it between rounds. Settings: DATABASE_URL, RABBITMQ_URL, INBOUND_PARTITIONS,
 INBOUND_QUEUE_PREFIX, NOTICE_INTERVAL [5] seconds, NOTICE_BATCH [100], NOTICE_QUIET_START [21],
-NOTICE_QUIET_END [9], NOTICE_TEMPLATE_PAYMENT (the approved Content template's ContentSid).
+NOTICE_QUIET_END [9], NOTICE_BACKLOG [200], NOTICE_TEMPLATE_<KIND> (each approved Content
+template's ContentSid; docs/twilio.md, *Notices*).
 """
 
 from __future__ import annotations

@@ -85,6 +85,10 @@ class NoticeSettings:
     # unique users written to outside the customer-service window in a moving 24 hours (250 for a
     # new portfolio; 2,000, 10,000 and 100,000 as Meta raises it; 0 for unlimited).
     whatsapp_daily_users: int = 250
+    # NOTICE_BACKLOG: news and broadcasts are released only while fewer notices than this wait to
+    # be answered in the farmers' conversations (their queues), so a broadcast of thousands never
+    # stands between a farmer and the answer to what they wrote; payments and reminders go anyway.
+    backlog: int = 200
     # NOTICE_REMINDER_DAYS ("2,0": two days before and the same day) at NOTICE_REMINDER_HOUR (9),
     # in the venue's time zone
     reminders: ReminderSchedule = field(default_factory=ReminderSchedule)
@@ -106,6 +110,7 @@ class NoticeSettings:
             trainings_interval=number("NOTICE_TRAININGS_INTERVAL", cls.trainings_interval),
             embedded=env.get("NOTICE_EMBEDDED", "1").strip() not in ("0", "false", "no"),
             whatsapp_daily_users=int(number("NOTICE_WHATSAPP_DAILY_USERS", cls.whatsapp_daily_users)),
+            backlog=int(number("NOTICE_BACKLOG", cls.backlog)),
             reminders=ReminderSchedule(
                 days_before=tuple(
                     int(day) for day in env.get("NOTICE_REMINDER_DAYS", "2,0").split(",") if day.strip()
@@ -248,9 +253,11 @@ def release_due(
 ) -> list[Any]:
     """Releases the notices due by ``now`` that every rule allows; ``store`` puts each in the
     farmer's conversation inside this unit of work and returns what the caller needs to run it
-    (the message, or its place in the farmer's sequence). Returns those, in order."""
+    (the message, or its place in the farmer's sequence). Returns those, in order. News and
+    broadcasts only fill the room the backlog leaves."""
     released = []
-    for notice in notices.claim_due(session, now, settings.batch):
+    room = max(0, settings.backlog - inbound.unanswered_notices(session))
+    for notice in notices.claim_due(session, now, settings.batch, bulk_limit=room):
         stored = _release(session, notice, settings, now, store)
         if stored is not None:
             released.append(stored)

@@ -41,6 +41,9 @@ PRIORITIES: dict[str, int] = {
     "training_new": 3,
     "broadcast": 3,
 }
+# From this priority on (news of new sessions, broadcasts), notices wait while the farmers'
+# conversations have more than NOTICE_BACKLOG notices still to answer; the more urgent never wait.
+BULK_PRIORITY = 3
 PAYMENTS_CURSOR = "payments"
 # How far before its cursor a planner reads again: a unit of work that changed a row and
 # committed up to this late is still seen.
@@ -175,17 +178,24 @@ def plan_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     return planned
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[Notice]:
+def claim_due(session: Session, now: datetime, limit: int, bulk_limit: int | None = None) -> list[Notice]:
     """Scheduled notices due by ``now``, most urgent first, locked for this unit of work (on
-    PostgreSQL another scheduler skips them; SQLite has one writer)."""
+    PostgreSQL another scheduler skips them; SQLite has one writer); of the bulk ones (news,
+    broadcasts) at most ``bulk_limit`` when given."""
     query = (
         select(Notice)
         .where(Notice.status == "scheduled", Notice.due_at <= now)
         .order_by(Notice.priority, Notice.due_at, Notice.id)
-        .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.execute(query).scalars())
+    if bulk_limit is None:
+        return list(session.execute(query.limit(limit)).scalars())
+    urgent = list(session.execute(query.where(Notice.priority < BULK_PRIORITY).limit(limit)).scalars())
+    room = min(limit - len(urgent), bulk_limit)
+    if room <= 0:
+        return urgent
+    bulk = session.execute(query.where(Notice.priority >= BULK_PRIORITY).limit(room)).scalars()
+    return urgent + list(bulk)
 
 
 def mark_released(

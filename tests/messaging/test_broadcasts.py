@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.assistant import intents
 from bot.db import engine_for, session_scope
@@ -23,6 +23,7 @@ from bot.messaging import notices, optout
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.inbound import Inbound
 from bot.messaging.notices import NoticeSettings
+from bot.messaging.schema import InboundMessage
 from bot.records import broadcasts, consents, news, oppositions
 from bot.records import notices as notice_records
 from bot.records.broadcasts import Audience, NotAllowed
@@ -243,23 +244,27 @@ def test_a_payment_notice_goes_before_the_broadcast_planned_earlier(db):
     farmers = [_farmer(db, place) for _ in range(3)]
     _approved(db, Audience(municipality=place))
     _plan(db)
-    with session_scope(db) as s:
-        s.add(
-            Invoice(
-                folio=f"F-{uuid.uuid4().int % 9000000 + 1000000}",
-                farmer_id=farmers[0][0],
-                amount_mxn=1000,
-                status="paid",
-                issued_on=date(2026, 11, 20),
-                paid_on=date(2026, 12, 1),
-            )
-        )
+    _paid_invoice(db, farmers[0][0])
     _plan(db)
     with session_scope(db) as s:
         first = notices.release_due(s, replace(SETTINGS, batch=1), DAYTIME, notices.store_embedded)
         told = [s.get(Notice, notice_records.notice_id_in(m.message_sid)) for m in first]
         assert [(n.kind, n.phone) for n in told] == [("payment", farmers[0][1])]
     _release(db)
+
+
+def _paid_invoice(url: str, farmer_id: int) -> None:
+    with session_scope(url) as s:
+        s.add(
+            Invoice(
+                folio=f"F-{uuid.uuid4().int % 9000000 + 1000000}",  # 7 digits: never a seeded one
+                farmer_id=farmer_id,
+                amount_mxn=1000,
+                status="paid",
+                issued_on=date(2026, 11, 20),
+                paid_on=date(2026, 12, 1),
+            )
+        )
 
 
 # -- what goes out ------------------------------------------------------------------------------
@@ -345,3 +350,27 @@ def test_revision_0016_goes_back_and_forth_and_an_earlier_yes_covers_no_broadcas
     finally:
         engine_for(url).dispose()
         cleanup()
+
+
+def test_a_broadcast_fills_only_the_room_the_backlog_leaves_and_payments_never_wait(db):
+    with session_scope(db) as s:  # earlier tests' notices are answered: no backlog to start with
+        s.execute(update(InboundMessage).where(InboundMessage.kind == "notice").values(status="processed"))
+    _release(db)
+    place = _place()
+    farmers = [_farmer(db, place) for _ in range(5)]
+    broadcast_id = _approved(db, Audience(municipality=place))
+    _plan(db)
+    tight = replace(SETTINGS, backlog=2)
+    first = _release(db, settings=tight)
+    assert len(first) == 2  # two turns wait in the conversations: the room is full
+    paid = next(f for f in farmers if f[1] not in {m.phone for m in first})
+    _paid_invoice(db, paid[0])
+    _plan(db)
+    assert [m.phone for m in _release(db, settings=tight)] == [paid[1]]  # the payment goes anyway
+    with session_scope(db) as s:  # the farmers' turns ran
+        answered = [m.message_sid for m in first]
+        s.execute(
+            update(InboundMessage).where(InboundMessage.message_sid.in_(answered)).values(status="processed")
+        )
+    assert len(_release(db, settings=tight)) == 1  # the payment's turn still waits: room for one
+    assert sum(n.status == "scheduled" for n in _notices(db, broadcast_id)) == 2
