@@ -14,6 +14,7 @@ from wtforms import (
     PasswordField,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
@@ -21,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from bot.console.schema import ConsoleReview, ConsoleUser
 from bot.console.services.accounts import MIN_PASSWORD
 from bot.console.vocabulary import ROLES, UPLOAD_KINDS
+from bot.records.broadcasts import Audience, AudienceChoices
 from bot.records.schema import Explanation, FaqEntry, HumanRequest
 from bot.records.vocabulary import MEDIA, REQUEST_STATUSES
 
@@ -29,6 +31,7 @@ REQUEST_STATUS_CHOICES = list(REQUEST_STATUSES.items())
 MEDIUM_CHOICES = list(MEDIA.items())
 UPLOAD_KIND_CHOICES = list(UPLOAD_KINDS.items())
 UNASSIGNED = ("", "sin asignar")
+ANY = ""  # a broadcast's audience filter: everyone
 
 
 class LoginForm(FlaskForm):
@@ -137,6 +140,48 @@ class EditUserForm(FlaskForm):
     password = PasswordField("Nueva contraseña (opcional)", validators=[Optional(), Length(max=200)])
 
 
+# A municipality's choice names its state too ("Michoacán|Uruapan"): names repeat across states.
+PLACE_SEPARATOR = "|"
+
+
+class BroadcastForm(FlaskForm):
+    """A broadcast's text and audience: one button previews, the other sends it for approval. The
+    service checks the text (services/broadcasts.py); the choices come from the records
+    (broadcast_form), so an option that is not there is refused here."""
+
+    text = TextAreaField("Mensaje", validators=[Length(max=1600)])
+    state = SelectField("Estado", choices=[])
+    municipality = SelectField("Municipio", choices=[])
+    product = SelectField("Cultivo", choices=[])
+    organisation_id = SelectField("Organización", choices=[])
+    medium = SelectField("Medio preferido", choices=[(ANY, "Todos"), *MEDIUM_CHOICES])
+    preview = SubmitField("Ver vista previa")
+    send = SubmitField("Enviar a aprobación")
+
+    def audience(self) -> Audience:
+        """The audience as chosen (validated: each value is one of the choices)."""
+        organisation = self.organisation_id.data or ANY
+        state, _, municipality = (self.municipality.data or "").rpartition(PLACE_SEPARATOR)
+        return Audience(
+            state=self.state.data or state or None,  # a municipality is in its state
+            municipality=municipality or None,
+            product=self.product.data or None,
+            organisation_id=int(organisation) if organisation != ANY else None,
+            medium=self.medium.data or None,
+        )
+
+
+class ApproveBroadcastForm(FlaskForm):
+    pass
+
+
+class RejectBroadcastForm(FlaskForm):
+    note = TextAreaField(
+        "Nota para quien la escribió (opcional): por qué se rechaza",
+        validators=[Optional(), Length(max=1000)],
+    )
+
+
 # --- forms built from records -------------------------------------------------------------------
 
 
@@ -207,3 +252,17 @@ def faq_form(entry: FaqEntry) -> FaqForm:
         answer=entry.answer,
         source=entry.source,
     )
+
+
+def broadcast_form(choices: AudienceChoices) -> BroadcastForm:
+    """The composer, as submitted (or empty), with each filter's choices as the records are now.
+    Municipalities are grouped by state: a name may repeat in another state."""
+    form = BroadcastForm()
+    form.state.choices = [(ANY, "Todos"), *((s, s) for s in choices.states)]
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for state, municipality in choices.municipalities:
+        grouped.setdefault(state, []).append((f"{state}{PLACE_SEPARATOR}{municipality}", municipality))
+    form.municipality.choices = {"": [(ANY, "Todos")], **grouped}
+    form.product.choices = [(ANY, "Todos"), *((p, p) for p in choices.products)]
+    form.organisation_id.choices = [(ANY, "Todas"), *((str(i), name) for i, name in choices.organisations)]
+    return form

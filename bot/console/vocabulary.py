@@ -22,7 +22,7 @@ class Role(NamedTuple):
 # assistant answers with (everyone reads them); privacy: record and answer farmers' ARCO requests
 # (access, rectification, cancellation, opposition), of which viewers see nothing.
 _OFFICER = frozenset(
-    {"read", "amounts", "folios", "reply", "review", "edit", "unlock", "knowledge", "privacy"}
+    {"read", "amounts", "folios", "reply", "review", "edit", "unlock", "knowledge", "privacy", "broadcast"}
 )
 
 ROLES: dict[str, Role] = {
@@ -30,7 +30,11 @@ ROLES: dict[str, Role] = {
         "consulta", "lee conversaciones sin montos de pago ni folios completos", frozenset({"read"})
     ),
     "officer": Role("técnico(a) de campo", "lee todo, responde a productores y edita registros", _OFFICER),
-    "admin": Role("administración", "además maneja las cuentas", _OFFICER | {"accounts"}),
+    "admin": Role(
+        "administración",
+        "además maneja las cuentas y aprueba la difusión de otros",
+        _OFFICER | {"accounts", "approve_broadcasts"},
+    ),
 }
 
 # How an officer's reply from the console went.

@@ -97,6 +97,15 @@ def organisation_name(session: Session, organisation_id: int) -> str | None:
     return session.execute(select(Organisation.name).where(Organisation.id == organisation_id)).scalar()
 
 
+def organisation_names(session: Session, organisation_ids: list[int]) -> dict[int, str]:
+    if not organisation_ids:
+        return {}
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(organisation_ids)))
+    )
+    return {org_id: name for org_id, name in rows}  # noqa: C416 - dict(result) would read it as a mapping
+
+
 def audience_of(broadcast: Broadcast) -> Audience:
     return Audience(
         state=broadcast.state,
@@ -214,11 +223,16 @@ def _row(broadcast: Broadcast, farmer_id: int, phone: str, now: datetime) -> dic
     }
 
 
-def notice_counts(session: Session, broadcast_id: int) -> dict[str, int]:
-    """How many of the broadcast's notices are in each status."""
+def notice_counts_by_subject(session: Session, subjects: list[str]) -> dict[str, dict[str, int]]:
+    """For each broadcast's subject, how many of its notices are in each status (one query)."""
+    found: dict[str, dict[str, int]] = {}
+    if not subjects:
+        return found
     rows = session.execute(
-        select(Notice.status, func.count(Notice.id))
-        .where(Notice.kind == "broadcast", Notice.subject == subject_of(broadcast_id))
-        .group_by(Notice.status)
+        select(Notice.subject, Notice.status, func.count(Notice.id))
+        .where(Notice.kind == "broadcast", Notice.subject.in_(subjects))
+        .group_by(Notice.subject, Notice.status)
     )
-    return {status: n for status, n in rows}  # noqa: C416 - dict(result) would read it as a mapping
+    for subject, status, n in rows:
+        found.setdefault(subject, {})[status] = n
+    return found

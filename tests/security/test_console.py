@@ -29,7 +29,10 @@ from bot.console.schema import ConsoleLogin, ConsoleMessage, ConsoleReply, Conso
 from bot.console.services.accounts import create_account
 from bot.console.vocabulary import ROLES
 from bot.db import session_scope
+from bot.records import broadcasts
+from bot.records.broadcasts import Audience
 from bot.records.schema import Farmer, FarmerPhone, Training
+from bot.timeutil import utcnow
 from tests.console import conftest as console
 from tests.console.conftest import FAMILY, PASSWORD, ROSA, csrf_from, login, token_of
 
@@ -53,10 +56,15 @@ def _required(app, endpoint: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def ids(console_env):
-    """Real ids for the routes' arguments: Rosa's farmer id, a training, a user message."""
+    """Real ids for the routes' arguments: Rosa's farmer id, a training, a user message, a
+    broadcast whose text names an amount (a viewer sees it masked like any other)."""
     console.copy_tracker(console_env)
     with session_scope(console_env.url) as session:
+        broadcast = broadcasts.compose(
+            session, "Prueba de difusión $500", Audience(state="Michoacán"), "officer", utcnow()
+        )
         return {
+            "broadcast_id": broadcast.id,
             "sender_id": ROSA,
             "farmer_id": session.execute(
                 select(FarmerPhone.farmer_id).where(FarmerPhone.phone == ROSA)

@@ -8,6 +8,7 @@ from flask import Flask
 from bot.console.views import (
     accounts,
     arco,
+    broadcasts,
     checks,
     conversations,
     dashboard,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     dashboard.bp,
     accounts.bp,
     notices.bp,
+    broadcasts.bp,
 )
 
 

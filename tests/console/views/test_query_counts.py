@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.console.schema import ConsoleCorrection, ConsoleLogin, ConsoleReply, ConsoleUser
 from bot.db import engine_for, session_scope
 from bot.messaging.schema import InboundMessage, OutboundMessage
+from bot.records.notice_schema import Broadcast, Notice
 from bot.records.schema import (
     Delivery,
     Enrolment,
@@ -26,6 +27,7 @@ from bot.records.schema import (
     FarmerPhone,
     HumanRequest,
     Invoice,
+    Organisation,
     PhoneVerification,
     Training,
 )
@@ -62,6 +64,7 @@ PAGES = {
     "corrections": "/correcciones",
     "explanations": "/explicaciones",
     "faq": "/preguntas-frecuentes",
+    "broadcasts": "/difusion",
 }
 
 
@@ -126,6 +129,7 @@ def more_records(url: str, first: int, n: int, rosa_id: int, training_id: int) -
             farmers.append(farmer)
         session.add_all(farmers)
         session.flush()
+        organisation_id = session.execute(select(Organisation.id).limit(1)).scalar()
         upcoming = []
         for i, farmer in enumerate(farmers, start=first):
             phone = farmer.phones[0].phone
@@ -256,6 +260,39 @@ def more_records(url: str, first: int, n: int, rosa_id: int, training_id: int) -
                     answer=f"Respuesta {i}." + (" Llame al [POR LLENAR: teléfono]." if i % 2 else ""),
                     source="Prueba",
                     updated_by="officer" if i % 3 else None,
+                )
+            )
+            broadcast = Broadcast(
+                text=f"Difusión de prueba {i}",
+                state="Michoacán",
+                organisation_id=organisation_id,
+                status="approved",
+                composed_by="officer",
+                decided_by="admin",
+            )
+            session.add(broadcast)
+            session.flush()
+            session.add(
+                Notice(
+                    idempotency_key=f"broadcast:{broadcast.id}:{phone}",
+                    kind="broadcast",
+                    priority=3,
+                    farmer_id=farmer.id,
+                    phone=phone,
+                    subject=f"#{broadcast.id}",
+                    variables="{}",
+                    due_at=now,
+                    status="released",
+                    message_sid=f"NT{broadcast.id:032d}",
+                )
+            )
+            session.add(
+                OutboundMessage(
+                    medium="sms",
+                    phone=phone,
+                    to_address=phone,
+                    in_reply_to=f"NT{broadcast.id:032d}",
+                    status="read",
                 )
             )
             session.add(
