@@ -28,7 +28,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys bench-pacing production chaos test clean
+.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys bench-pacing production chaos multi-host test clean
 
 setup: venv model db
 
@@ -104,6 +104,15 @@ production: venv model
 # (it never trains). Exit code 1 when a message was lost, duplicated or answered out of order.
 chaos: venv
 	@$(PY) bench/chaos.py
+
+# The gateway and a Rasa worker as separate hosts (issue 13; not part of `make test`; needs root):
+# each in a network namespace of its own (ip netns, veth), reaching private PostgreSQL, RabbitMQ
+# and Redis over the veth with credentials of their own (no trust, no guest), the stand-in and
+# the action server on the services' side; signed webhooks from outside, every answer counted
+# (bench/multi_host.py, about a minute). It deletes the namespaces, links and folder
+# after. Exit code 1 when a check failed or a message was not answered once, in order.
+multi-host: venv
+	@$(PY) bench/multi_host.py
 
 test: setup browser
 	@TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" RASA_MODEL="$(MODEL)" $(PY) -m pytest $(PYTEST_ARGS)
