@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import inbound, optout, outbound
+from bot.messaging import inbound, optout, outbox
 from bot.messaging.delivery import address_for
 from bot.messaging.formatting import pack_for_medium
 from bot.messaging.inbound import Inbound
@@ -208,7 +208,7 @@ def opens_whatsapp_user_within(session: Session, phone: str, now: datetime, limi
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
     since = now - WHATSAPP_WINDOW
-    phones = notices.whatsapp_template_phones_since(session, since) | outbound.template_phones_since(
+    phones = notices.whatsapp_template_phones_since(session, since) | outbox.template_phones_since(
         session, since
     )
     return phone in phones or len(phones) < limit

@@ -18,7 +18,7 @@ from bot.db import insert_ignoring_conflict
 from bot.messaging.delivery_status import adopt_early_events
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.schema import InboundMessage, OutboundMessage, OutboxEntry
-from bot.messaging.statuses import FAILED_STATUSES, OUTBOUND_STATUSES
+from bot.messaging.statuses import OUTBOUND_STATUSES
 from bot.records.notices import PRIORITIES
 from bot.timeutil import as_utc, utcnow
 
@@ -146,7 +146,13 @@ class OutboxItem:
         return f"outbound {self.outbound_id} (in_reply_to {self.in_reply_to or '-'})"
 
 
-def _item(entry: OutboxEntry, out: OutboundMessage, inbound_kind: str | None) -> OutboxItem:
+def _item(
+    entry: OutboxEntry, out: OutboundMessage, inbound_kind: str | None, lapsed_since: datetime | None = None
+) -> OutboxItem:
+    """``lapsed_since``: an earlier claim of this entry ran out unreleased (its sender died, or
+    the database went away before the send was recorded), so Twilio may have the message: it is
+    looked up from then, like an uncertain send, before it is sent."""
+    uncertain_since = as_utc(out.status_at) if out.status == "uncertain" else lapsed_since
     return OutboxItem(
         outbox_id=entry.id,
         outbound_id=out.id,
@@ -160,7 +166,7 @@ def _item(entry: OutboxEntry, out: OutboundMessage, inbound_kind: str | None) ->
         content_variables=out.content_variables,
         proactive=out.proactive,
         in_reply_to=out.in_reply_to,
-        uncertain_since=as_utc(out.status_at) if out.status == "uncertain" else None,
+        uncertain_since=uncertain_since,
         answers_opt=inbound_kind in ("opt_out", "opt_in"),
         claimed_until=as_utc(entry.locked_until),
     )
@@ -193,8 +199,15 @@ def _claimable() -> Select:
     )
 
 
+def _lapsed_since(locked_until: datetime | None, lock_seconds: int) -> datetime | None:
+    """When a claim that ran out unreleased may have sent: no later than a lease before its end
+    (each send renews the lease just before it goes)."""
+    return as_utc(locked_until) - timedelta(seconds=lock_seconds) if locked_until is not None else None
+
+
 def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) -> OutboxItem | None:
     """Locks one entry for this worker; None when another worker holds it or it is done."""
+    lapsed = session.execute(select(OutboxEntry.locked_until).where(OutboxEntry.id == entry_id)).scalar()
     claimed = session.execute(
         update(OutboxEntry)
         .where(
@@ -207,7 +220,7 @@ def _claim(session: Session, entry_id: int, now: datetime, lock_seconds: int) ->
     if claimed.rowcount != 1:
         return None
     entry, out, kind = session.execute(_claimable().where(OutboxEntry.id == entry_id)).one()
-    return _item(entry, out, kind)
+    return _item(entry, out, kind, _lapsed_since(lapsed, lock_seconds))
 
 
 def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[OutboxItem]:
@@ -226,10 +239,13 @@ def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[Ou
             .limit(limit)
             .with_for_update(skip_locked=True, of=OutboxEntry)
         ).all()
+        lapsed = [_lapsed_since(entry.locked_until, lock_seconds) for entry, _out, _kind in rows]
         for entry, _out, _kind in rows:
             entry.locked_until = now + timedelta(seconds=lock_seconds)
         session.flush()
-        return [_item(entry, out, kind) for entry, out, kind in rows]
+        return [
+            _item(entry, out, kind, since) for (entry, out, kind), since in zip(rows, lapsed, strict=True)
+        ]
     due = (
         session.execute(
             select(OutboxEntry.id)
@@ -300,17 +316,6 @@ def statuses_by_sid(session: Session, twilio_sids: Iterable[str]) -> dict[str, s
         select(OutboundMessage.twilio_sid, OutboundMessage.status).where(OutboundMessage.twilio_sid.in_(sids))
     )
     return {sid: status for sid, status in rows}  # noqa: C416 - dict(result) would read it as a mapping
-
-
-def template_phones_since(session: Session, since: datetime) -> set[str]:
-    """The phones sent a WhatsApp template since then (not refused, not skipped for BAJA)."""
-    query = select(OutboundMessage.phone).where(
-        OutboundMessage.medium == "whatsapp",
-        OutboundMessage.content_sid.is_not(None),
-        OutboundMessage.created_at > since,
-        OutboundMessage.status.not_in(("skipped_opt_out", "canceled", *FAILED_STATUSES)),
-    )
-    return set(session.execute(query.distinct()).scalars())
 
 
 def created_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str]]:

@@ -1,7 +1,8 @@
 """Queries on the outbox for the senders, beside the claims and retries of outbound.py: what
 became of a claimed entry (not sent to a number that opted out, uncertain, waiting out a
-sender's pause), claims given back, Twilio SIDs we know, the outbox's depth and lag, and the
-wake-up call to the sender processes. Functions take the caller's Session; the caller owns the
+sender's pause), claims given back, Twilio SIDs we know, the phones sent a WhatsApp template
+lately (WhatsApp's messaging limit), the outbox's depth and lag, and the wake-up call to the
+sender processes. Functions take the caller's Session; the caller owns the
 unit of work."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging.outbound import reschedule_outbox
 from bot.messaging.schema import OutboundMessage, OutboxEntry
+from bot.messaging.statuses import FAILED_STATUSES
 from bot.timeutil import as_utc, utcnow
 
 # PostgreSQL's NOTIFY channel the sender processes LISTEN on (bot/messaging/send_loop.py).
@@ -79,6 +81,17 @@ def release_claims(session: Session, claims: Iterable[tuple[int, datetime | None
             )
             .values(locked_until=None)
         )
+
+
+def template_phones_since(session: Session, since: datetime) -> set[str]:
+    """The phones sent a WhatsApp template since then (not refused, not skipped for BAJA)."""
+    query = select(OutboundMessage.phone).where(
+        OutboundMessage.medium == "whatsapp",
+        OutboundMessage.content_sid.is_not(None),
+        OutboundMessage.created_at > since,
+        OutboundMessage.status.not_in(("skipped_opt_out", "canceled", *FAILED_STATUSES)),
+    )
+    return set(session.execute(query.distinct()).scalars())
 
 
 def known_sids(session: Session, twilio_sids: Iterable[str]) -> set[str]:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.messaging import dispatch, inbound, optout, outbound
+from bot.messaging import dispatch, inbound, optout, outbound, outbox
 from bot.messaging.delivery import OutboxWorker, deliver
 from bot.messaging.dispatch import Outcome
 from bot.messaging.outbound import Outgoing
@@ -229,3 +229,37 @@ def test_an_entry_whose_lease_ran_out_and_was_claimed_again_is_sent_once(api):
     late, fresh = asyncio.run(both())
     assert (late.outcome, fresh.outcome) == (Outcome.CLAIM_LOST, Outcome.SENT)
     assert len(received(api, "siete")) == 1 and api.attempts() == 1
+
+
+def test_a_send_whose_record_was_lost_with_its_sender_is_looked_up_not_sent_again(api):
+    """A sender claimed an entry, Twilio took the message, and then the sender died (or the
+    database went away) before the send was recorded: the claim runs out unreleased. The sender
+    that claims it next looks it up in Twilio's list first, and sends nothing again."""
+    body = "Su pago de la factura F-300102 está programado."
+    outbound_id = queue(new_phone(), body, in_reply_to=sid())
+    sender = TwilioSender(settings_for(api))
+    with session_scope() as session:
+        (lost,) = outbound.claim_due_outbox(session, 10, 0)  # a lease that has run out already
+    assert lost.uncertain_since is None  # a first claim: nothing can have gone out yet
+
+    async def sent_and_died() -> SendResult:
+        try:
+            return await sender.send_message(lost)  # never recorded
+        finally:
+            await sender.close()
+
+    assert asyncio.run(sent_and_died()).ok and len(received(api, body)) == 1
+    results = drain(TwilioSender(settings_for(api)))
+    assert [r.outcome for r in results] == [Outcome.RECONCILED]
+    assert len(received(api, body)) == 1 and api.attempts() == 1
+    assert message(outbound_id).twilio_sid == received(api, body)[0]["sid"]
+
+
+def test_a_claim_given_back_untried_is_not_looked_up(api):
+    queue(new_phone(), "ocho")
+    with session_scope() as session:
+        (given_back,) = outbound.claim_due_outbox(session, 10, 60)
+    with session_scope() as session:
+        outbox.release_claims(session, [(given_back.outbox_id, given_back.claimed_until)])
+    results = drain(TwilioSender(settings_for(api)))
+    assert [r.outcome for r in results] == [Outcome.SENT] and not api.state.list_times
