@@ -25,7 +25,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import settings as program_settings
 from bot.logs import failure
+from bot.messaging import credentials
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{TOKEN_ENV} is not set: the action server does not start without its secret.", file=sys.stderr
         )
         return 2
+    if not credentials.fit_for_production({"DATABASE_URL": program_settings().database_url}):
+        return 2  # on PostgreSQL, a user with a password of its own (SQLite: the embedded default)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     utils.update_sanic_log_level()
     app = create_app(token, args.actions)

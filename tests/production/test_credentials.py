@@ -91,6 +91,7 @@ def _start(argv: list[str], **settings: str) -> subprocess.CompletedProcess:
         (["bot.gateway", "--port", "9"], "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
         (["bot.worker", "--model", "none.tar.gz"], "REDIS_URL", "redis://127.0.0.1:6379/1"),
         (["bot.messaging.send_loop"], "DATABASE_URL", "postgresql://postgres:s3cr%40t@127.0.0.1/pp"),
+        (["bot.action_server", "--port", "9"], "DATABASE_URL", "postgresql://pp_actions@127.0.0.1/pp"),
     ],
 )
 def test_a_production_process_given_shared_or_no_credentials_exits_2_naming_the_variable(argv, variable, url):
