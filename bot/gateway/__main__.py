@@ -2,7 +2,9 @@
 
 Settings from the environment (deploy/production.env.example): DATABASE_URL, RABBITMQ_URL,
 INBOUND_PARTITIONS, INBOUND_QUEUE_PREFIX, TWILIO_AUTH_TOKEN, TWILIO_PUBLIC_BASE_URL,
-TWILIO_MAX_BODY_BYTES; GATEWAY_HOST and GATEWAY_PORT for the address. It refuses to start (exit
+TWILIO_MAX_BODY_BYTES; GATEWAY_HOST and GATEWAY_PORT for the address; GATEWAY_SPOOL and
+GATEWAY_SPOOL_MAX_BYTES for the spool that takes messages while the database is down
+(bot/messaging/gateway_spool.py). It refuses to start (exit
 code 2) on PostgreSQL or RabbitMQ without credentials of their own (bot/messaging/credentials.py)."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.logs import configure_process
 from bot.messaging import credentials
 from bot.messaging.broker import BrokerSettings
 from bot.messaging.config import TwilioSettings
+from bot.messaging.gateway_spool import SpoolSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if not value:  # every webhook would get 403
             logging.getLogger(__name__).error("gateway misconfigured: %s is not set", name)
-    app = create_app(Gateway(twilio, broker))
+    app = create_app(Gateway(twilio, broker, SpoolSettings.from_env(args.port)))
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

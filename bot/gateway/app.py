@@ -9,8 +9,10 @@
     GET  /metrics   Prometheus
 
 Each webhook: 413 over the size limit (unread), 403 without a valid signature, 400 without a
-Twilio MessageSid, then bot.messaging.intake: stored (503 when the database cannot), published,
-answered with empty TwiML.
+Twilio MessageSid, then bot.messaging.intake: stored, published, answered with empty TwiML; while
+the database cannot store it, spooled to the gateway's disk and answered the same
+(bot/messaging/gateway_spool.py; 503 only when the spool cannot take it either). /readyz stays
+200 while the spool can take messages, and says what waits in it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.messaging import status_callbacks, webhook_checks
 from bot.messaging.broker import BrokerSettings, Publisher
 from bot.messaging.config import TwilioSettings
+from bot.messaging.gateway_spool import Spool, SpoolSettings
 from bot.messaging.intake import Intake, Taken
 from bot.messaging.twilio_form import FormParams, parse_form, parse_inbound
 from bot.messaging.work import in_session
@@ -57,10 +60,11 @@ def _select_one(session: object) -> None:
 
 
 class Gateway:
-    def __init__(self, twilio: TwilioSettings, broker: BrokerSettings):
+    def __init__(self, twilio: TwilioSettings, broker: BrokerSettings, spool: SpoolSettings):
         self.twilio = twilio
         self.publisher = Publisher(broker)
         self.intake = Intake(self.publisher)
+        self.spool = Spool(spool.path, self.intake, spool.max_bytes)
 
     async def read_form(self, request: Request) -> FormParams | None:
         """The signed form, or None when the body is over the limit (Sanic streams these routes,
@@ -102,7 +106,7 @@ class Gateway:
         if not webhook_checks.looks_like_message_sid(message.message_sid):
             logger.warning("%s webhook refused with 400: not a Twilio MessageSid", medium)
             return response.text("", status=webhook_checks.BAD_REQUEST)
-        taken = await self.intake.take(message)
+        taken = await self.spool.take(message)
         WEBHOOKS.labels(medium, taken.value).inc()
         if taken is Taken.UNAVAILABLE:
             return response.text("", status=webhook_checks.UNAVAILABLE)
@@ -119,13 +123,16 @@ class Gateway:
         return response.text("", status=await status_callbacks.take_status(medium, params))
 
     async def ready(self) -> tuple[bool, dict[str, str]]:
+        """Ready while it can take messages: the database answers, or its spool takes them."""
         checks = {"broker": "ok" if self.publisher.ready else "unavailable"}
         try:
             await asyncio.wait_for(in_session(_select_one), timeout=3)
             checks["database"] = "ok"
         except (SQLAlchemyError, OSError, asyncio.TimeoutError):
             checks["database"] = "unavailable"
-        return all(v == "ok" for v in checks.values()), checks
+        waiting = self.spool.waiting()
+        checks["spool"] = f"{waiting} waiting" if waiting else "empty"
+        return checks["broker"] == "ok" and (checks["database"] == "ok" or self.spool.writable()), checks
 
 
 def create_app(gateway: Gateway) -> Sanic:
@@ -134,8 +141,10 @@ def create_app(gateway: Gateway) -> Sanic:
 
     async def _connect(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         gateway.publisher.start_in_background()  # not ready (/readyz) until it is connected
+        gateway.spool.start()  # what a restart found in the spool goes first
 
     async def _close(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+        await gateway.spool.stop()
         await gateway.intake.drain()
         await gateway.publisher.close()
 

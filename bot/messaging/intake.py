@@ -7,8 +7,9 @@ answer Twilio.
 * Stored but not published (the broker down, or no confirm in time): answered all the same; the
   message waits in the database and the recovery loop of the worker that owns its partition takes
   it (bot/messaging/inbound_work.py ``claim_due``).
-* Not stored (the database down): 503, and Twilio's retry of it, when the webhook URL asks for
-  retries, is taken later (docs/twilio.md, *Retries*).
+* Not stored (the database down): the gateway spools it to its disk and answers 200
+  (bot/messaging/gateway_spool.py); when the spool cannot take it either, 503, and Twilio's retry
+  of it, when the webhook URL asks for retries, is taken later (docs/twilio.md, *Retries*).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ logger = logging.getLogger(__name__)
 class Taken(enum.Enum):
     NEW = "new"  # stored, and published or left to the recovery loop
     REPEAT = "repeat"  # that MessageSid was stored already: acknowledged, nothing else
-    UNAVAILABLE = "unavailable"  # the database did not take it: 503
+    UNAVAILABLE = "unavailable"  # the database (nor, at the gateway, its spool) did not take it: 503
+    SPOOLED = "spooled"  # the database did not take it, the gateway's spool did (gateway_spool.py)
 
 
 class Intake:

@@ -62,7 +62,9 @@ def gateways(count: int, database_url: str, broker: BrokerSettings, log_dir: Pat
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot.gateway", "--port", str(port)],
                 cwd=ROOT,
-                env=gateway_env(database_url, broker),
+                env=dict(
+                    gateway_env(database_url, broker), GATEWAY_SPOOL=str(log_dir / f"gateway{index}.spool")
+                ),
                 stdout=log.open("w"),
                 stderr=subprocess.STDOUT,
             )
