@@ -55,6 +55,7 @@ from bench.chaos_services import PrivatePostgres, PrivateRabbit, Proc, private_r
 from bot.messaging.broker import BrokerSettings  # noqa: E402
 from bot.stack import free_port  # noqa: E402
 from bot.twilio_standin.client import StandinClient  # noqa: E402
+from bot.worker.rollout import WorkerRef, roll_out  # noqa: E402
 from tests.production.processes import AUTH_TOKEN, gateway_env, gateways  # noqa: E402
 
 WAIT_FOR_REPLIES = 90.0  # seconds a scenario waits for its answers after its last message
@@ -157,15 +158,32 @@ class Production:
         proc.wait_ready(f"http://127.0.0.1:{self.actions_port}/health", 120)
         return proc
 
-    def new_worker(self) -> str:
-        self.worker_count += 1
-        worker_id, port = f"chaos-worker{self.worker_count}", free_port()
+    @property
+    def model_link(self) -> Path:
+        """What the workers load, as in production (MODEL=models/current.tar.gz): a link the
+        model-rollout scenario points at a new model."""
+        link = self.folder / "current.tar.gz"
+        if not link.is_symlink():
+            link.symlink_to(Path(self.model).resolve())
+        return link
+
+    def new_worker(self, worker_id: str | None = None, port: int | None = None) -> str:
+        if worker_id is None:
+            self.worker_count += 1
+            worker_id = f"chaos-worker{self.worker_count}"
+        port = port or free_port()
         env = dict(self.env, WORKER_ID=worker_id, WORKER_HTTP_PORT=str(port))
-        proc = python(worker_id, ["bot.worker", "--model", self.model], env, self.logs).start()
+        proc = python(worker_id, ["bot.worker", "--model", str(self.model_link)], env, self.logs).start()
         self.worker_ports[worker_id] = port
         self.stack.callback(proc.stop)
         self.workers[worker_id] = proc
         return worker_id
+
+    def restart_worker(self, worker_id: str) -> None:
+        """As `systemctl restart pp-worker@N`: stopped (SIGTERM: it finishes its turn and hands
+        its partitions over), then started again with the same id and port."""
+        self.workers.pop(worker_id).stop()
+        self.new_worker(worker_id, self.worker_ports[worker_id])
 
     def wait_worker(self, worker_id: str) -> None:
         self.workers[worker_id].wait_ready(f"http://127.0.0.1:{self.worker_ports[worker_id]}/readyz", 240)
@@ -283,6 +301,21 @@ def one_farmer(prod: Production, ledger: Ledger) -> str:
     return f"10 messages in {time.monotonic() - began:.1f} s, workers {', '.join(live)}"
 
 
+def model_rollout(prod: Production, ledger: Ledger) -> str:
+    """A new model across the workers with bot/worker/rollout.py, one at a time, while farmers
+    write: the same model's bytes under a new file name, so the workers' /readyz shows the change."""
+    new = prod.folder / f"model-rollout-{Path(prod.model).name}"
+    shutil.copyfile(prod.model, new)
+    threads = farmers(prod, ledger, "model-rollout", phones(8, 6), 4, 2.0)
+    refs = [WorkerRef(w, f"http://127.0.0.1:{prod.worker_ports[w]}/readyz") for w in list(prod.workers)]
+    said: list[str] = []
+    code = roll_out(refs, lambda ref: prod.restart_worker(ref.name), new, prod.model_link, 240, said.append)
+    join(threads)
+    for line in said:
+        log(line)
+    return f"exit {code}; {said[-1].removeprefix('rollout: ') if said else 'nothing said'}"
+
+
 SCENARIOS: list[tuple[str, Callable[[Production, Ledger], str]]] = [
     ("worker-kill", worker_kill),
     ("postgres", postgres_restart),
@@ -291,6 +324,7 @@ SCENARIOS: list[tuple[str, Callable[[Production, Ledger], str]]] = [
     ("twilio-errors", twilio_errors),
     ("same-sid", same_sid),
     ("one-farmer", one_farmer),
+    ("model-rollout", model_rollout),
 ]
 
 

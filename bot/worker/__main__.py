@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import signal
+from pathlib import Path
 
 from bot.config import settings as program_settings
 from bot.logs import configure_process
@@ -38,7 +39,11 @@ async def _run(model: str, settings: WorkerSettings, broker: BrokerSettings) -> 
     logger.info("worker %s loading %s", settings.worker_id, model)
     assistant = await asyncio.get_running_loop().run_in_executor(None, load_assistant, model, settings)
     # the same Redis keys as the assistant's lock store: a taken-over turn's lock is deleted there
-    worker = Worker(settings, broker, assistant, lock_store=lock_store_for(settings.redis_url))
+    # the file itself (a link such as models/current.tar.gz names the one it pointed to at load)
+    loaded = Path(model).resolve().name
+    worker = Worker(
+        settings, broker, assistant, lock_store=lock_store_for(settings.redis_url), model_name=loaded
+    )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

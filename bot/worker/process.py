@@ -35,8 +35,10 @@ class Worker:
         assistant: Assistant,
         grace: Grace = Grace(),
         lock_store: RedisLockStore | None = None,
+        model_name: str = "",
     ):
         self.settings = settings
+        self.model_name = model_name  # the model file it loaded, shown on /readyz (a rollout checks it)
         self.broker = broker
         self.grace = grace
         self.handler = Handler(settings, assistant, lock_store)
@@ -165,6 +167,7 @@ class Worker:
                 "database": "ok" if self.last_heartbeat else "unavailable",
                 "broker": "ok" if self.consumers.connected else "unavailable",
                 "partitions": list(self.consumers.held),
+                "model": self.model_name,
             }
             return web.json_response(body, status=200 if self.ready else 503)
 
