@@ -25,9 +25,10 @@ from bot.records import news
 from bot.records import notices as notice_records
 from bot.records.broadcasts import plan_broadcast_notices, subject_of
 from bot.records.notice_schema import Broadcast, Notice
-from bot.records.schema import Farmer, FarmerCrop, FarmerPhone, Organisation
+from bot.records.schema import Organisation
 from bot.replies.catalog import render
 from tests.console.conftest import PASSWORD, login, token_of
+from tests.support.records import add_farmer
 
 STATE, PLACE = "Michoacán", "San Isidro de Prueba"  # a municipality only this module's farmers live in
 ORGANISATION = "Unión San Isidro de Prueba"
@@ -60,19 +61,16 @@ class People:
 
 
 def _farmer(session, name: str, phone: str, *, crop: str = "aguacate", medium: str = "whatsapp", org=None):
-    number = session.execute(select(func.count(Farmer.id))).scalar()
-    farmer = Farmer(
-        folio=f"PP-B{number:05d}",
+    add_farmer(
+        session,
+        phone,
         name=name,
         state=STATE,
         municipality=PLACE,
-        preferred_medium=medium,
+        crop=crop,
+        medium=medium,
         organisation_id=org,
     )
-    farmer.crops.append(FarmerCrop(product=crop))
-    session.add(farmer)
-    session.flush()
-    session.add(FarmerPhone(farmer_id=farmer.id, phone=phone))
 
 
 @pytest.fixture(scope="module")

@@ -30,12 +30,13 @@ from bot.records.broadcasts import Audience, NotAllowed
 from bot.records.farmers import farmers_for_phone
 from bot.records.migrate import alembic_config
 from bot.records.notice_schema import Broadcast, NewsChoice, Notice
-from bot.records.schema import Farmer, FarmerCrop, FarmerPhone, Invoice, Organisation
+from bot.records.schema import Invoice, Organisation
 from bot.replies.catalog import render
 from bot.timeutil import as_utc
 from tests.assistant.conftest import reset_phone
 from tests.assistant.phone import DEMO_PHONES, ROSA, Phone, accepted
 from tests.databases import make_database
+from tests.support.records import add_farmer
 
 DAYTIME = datetime(2026, 12, 2, 18, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
 NIGHT = datetime(2026, 12, 3, 4, 0, tzinfo=timezone.utc)  # 22:00 in Mexico City
@@ -68,25 +69,22 @@ def _farmer(
     news_yes: bool | None = True,
     phone: str | None = None,
 ) -> tuple[int, str]:
-    phone = phone or "+52443" + uuid.uuid4().int.__str__()[:7]
+    phone = phone or "+52443" + str(uuid.uuid4().int)[:7]
     with session_scope(url) as s:
-        farmer = Farmer(
-            folio=f"PP-{uuid.uuid4().hex[:8]}",
-            name="Productora de prueba",
+        farmer_id = add_farmer(
+            s,
+            phone,
             state=state,
             municipality=municipality,
-            preferred_medium=medium,
+            crop=crop,
+            medium=medium,
             organisation_id=organisation_id,
         )
-        farmer.crops.append(FarmerCrop(product=crop))
-        s.add(farmer)
-        s.flush()
-        s.add(FarmerPhone(farmer_id=farmer.id, phone=phone))
         if not consents.has_consented(s, phone):
             consents.record_consent(s, phone, True)
         if news_yes is not None:
             news.record_choice(s, phone, news_yes)
-        return farmer.id, phone
+        return farmer_id, phone
 
 
 def _approved(url: str, audience: Audience, text: str = TEXT) -> int:
