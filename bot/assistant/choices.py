@@ -17,7 +17,7 @@ ORDINALS: dict[str, int] = {
     "quinto": 5, "quinta": 5, "5to": 5, "5ta": 5, "cinco": 5,
 }  # fmt: skip
 LAST = ("ultimo", "ultima")
-GRADE_ORDINAL = re.compile(r"\bde (primera|segunda)\b")
+GRADE_ORDINAL = re.compile(r"\b(?:de|pa|para|en|calidad) (primera|segunda)\b")
 
 # Common Mexican nicknames, so a person on a shared phone can answer with the name they use.
 NICKNAMES: dict[str, str] = {

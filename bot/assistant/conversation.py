@@ -102,8 +102,16 @@ NOT_A_RUNNER_UP = frozenset({"affirm", "deny", "inform_number", "nlu_fallback", 
 MIN_WORDS_FOR_MORE_THAN_YES = 4
 
 
+# "Nel, es todo, gracias": a no that closes the conversation, not a question.
+CLOSING = re.compile(r"\b(?:gracias|es todo|seria todo|nada mas|eso es todo|ya es todo)\b")
+ASKS = re.compile(r"\?|pag|cobr|deposit|factur|entreg|curso|taller|calibre|calidad|cuando|cuanto")
+
+
 def _runner_up(ctx: Context) -> Reply | None:
-    if len(plain(ctx.turn.text).split()) < MIN_WORDS_FOR_MORE_THAN_YES:
+    said = plain(ctx.turn.text)
+    if CLOSING.search(said) and not ASKS.search(said):
+        return Reply.say("thanks_reply") if "gracias" in said else None
+    if len(said.split()) < MIN_WORDS_FOR_MORE_THAN_YES:
         return None
     following = next(
         (i for i in ctx.turn.ranking[1:] if i not in NOT_A_RUNNER_UP and i in ctx.handlers), None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.assistant import conversation, intents, steps
+from bot.assistant import conversation, intents, knowledge, steps
 from bot.assistant.choices import pick_option
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
 from bot.nlu.dates import month_asked, year_asked
@@ -26,7 +26,10 @@ HOW = re.compile(
 # "¿Y de dónde sacan ese dato?" after a requirement: its source.
 SOURCE = re.compile(r"de donde|fuente|quien (?:lo )?dice|donde (?:lo )?(?:saco|tramito|consigo)")
 # "¿por qué?", "¿y por qué?", "¿y eso por qué?", "eso porque"
-WHY = re.compile(r"^\W*(?:y\W+)?(?:(?:eso|esto)\W+)?(?:por ?que|porque|xq|pq|x que)\b")
+WHY = re.compile(
+    r"^\W*(?:(?:a poco|a+h+|aja|ok|oiga|oye|pero|bueno|entonces|mm+)\W+)*(?:y\W+)?(?:(?:eso|esto)\W+)?"
+    r"(?:por ?que|porque|xq|pq|x ?que)\b"
+)
 
 # What a follow-up may leave out and the last answer said: carried over unless the message
 # names it again.
@@ -37,6 +40,13 @@ THAT_INVOICE = ("esa factura", "esa", "la factura", "esa misma", "la misma")
 WHEN = ("cuando", "que dia", "fecha", "cuanto", "cuenta", "referencia")
 # Words that make "¿por qué …?" a new question, not "why" about the last answer's reasons.
 NEW_SUBJECT = re.compile(r"entreg|rechaz|descont|kilo|\bkg\b|factur|pag|calibre|curso|taller")
+# "¿Y cuánto pesa uno de esos?" after a calibre: its weight, or whether it is bought.
+SIZE_QUESTION = re.compile(r"\bpesa|\bpeso\b|gramos|compra|caja")
+# "¿Entonces esa ya no la cobro?" after a held or rejected invoice: what its status means.
+NO_LONGER_PAID = re.compile(r"\bya no (?:me |se )?(?:la |lo )?(?:cobro|cobra|pagan|pagaran|van a pagar)\b")
+EXPLAINED = ("on_hold", "rejected", "in_review")  # statuses the program explains (status_<status>)
+# "El de nutrición de aquí": the farmer's own town, not the last place named.
+HERE = re.compile(r"\b(?:aqui|aca|mi pueblo|mi rancho|mi comunidad)\b")
 
 
 def follow_up(ctx: Context, _arg: str | None = None) -> Reply:
@@ -53,17 +63,27 @@ def follow_up(ctx: Context, _arg: str | None = None) -> Reply:
     reasons = context.get("reasons") or []
     if skill == intents.ASK_EXPLANATION and explanation_for(ctx.session, said) is not None:
         return ctx.handlers[intents.ASK_EXPLANATION](ctx, None)  # "¿y la antracnosis?"
+    statuses = context.get("statuses") or []
+    if reasons and HOW.search(said) and statuses[:1] == ["rejected"]:
+        return knowledge.rejected_what_to_do(ctx, reasons[0])  # "¿entonces la vuelvo a hacer?"
     if reasons and (bare_why(said) or HOW.search(said)):
         step = steps.EXPLAIN if bare_why(said) else steps.WHAT_TO_DO  # "¿por qué?", "¿cómo la evito?"
         return ctx.run(steps.with_arg(step, reasons[0]))
     if skill == intents.ASK_QUALITY_STANDARD and SOURCE.search(said) and context.get("grade"):
         return ctx.run(steps.with_arg(steps.QUALITY_DETAIL, f"{context.get('product')}:{context['grade']}"))
+    by_calibre = skill != intents.ASK_AVOCADO_SIZE and not re.search(r"\d|cuales", said)
+    if context.get("calibre") and by_calibre and SIZE_QUESTION.search(said):
+        ctx.turn.entities["calibre"] = [str(context["calibre"])]  # "¿y cuánto pesa uno de esos?"
+        return ctx.handlers[intents.ASK_AVOCADO_SIZE](ctx, None)
     folios = context.get("folios") or []
     about_payments = skill in (intents.ASK_PAYMENT_STATUS, intents.ASK_PAYMENT_HISTORY) and folios
+    if about_payments and NO_LONGER_PAID.search(said) and statuses and statuses[0] in EXPLAINED:
+        return ctx.run(steps.with_arg(steps.EXPLAIN, f"status_{statuses[0]}"))
+    latest = re.search(r"\bultim[ao]\b", said) and not any(w in said.split() for w in ("esa", "ese"))
     that_one = any(words in said for words in THAT_INVOICE + WHEN) and not names_a_period(said)
-    if about_payments and that_one and not ctx.turn.entity("invoice_folio"):
+    if about_payments and that_one and not latest and not ctx.turn.entity("invoice_folio"):
         return ctx.handlers[intents.ASK_PAYMENT_STATUS](ctx, folios[0])
-    place_named = any(ctx.turn.entity(name) for name in PLACE)
+    place_named = any(ctx.turn.entity(name) for name in PLACE) or HERE.search(said)
     for name in CARRIED:
         if name in PLACE and place_named:
             continue  # "¿y en Jalisco?": the new place, not the last one's town

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.assistant import intents, steps
 from bot.assistant.conversation import human_request
 from bot.assistant.turn import SLOT_CONTEXT, Context, Option, Reply
+from bot.nlu.numbers import parse_calibre
 from bot.records.knowledge import explanation_by_code, explanation_for, faq_for, placeholders
 from bot.records.schema import Explanation
 from bot.replies.catalog import OPTION_LABELS, render
@@ -31,7 +32,11 @@ def ask_explanation(ctx: Context, code: str | None = None) -> Reply:
     entry = _asked(ctx, code)
     if entry is None:
         return Reply.say("explanation_which")
-    return _explain(entry)
+    reply = _explain(entry)
+    calibre = parse_calibre(ctx.turn.text) if entry.code == "calibre" and code is None else None
+    if calibre is not None:  # "¿qué quiere decir calibre 48?": "¿y cuánto pesa uno de esos?" follows
+        reply.remember[SLOT_CONTEXT]["calibre"] = f"calibre {calibre}"
+    return reply
 
 
 def _asked(ctx: Context, code: str | None) -> Explanation | None:
@@ -67,6 +72,19 @@ def what_to_do(ctx: Context, code: str | None) -> Reply:
     if entry is None:
         return Reply.say("explanation_which")
     return Reply.say("explanation_todo", what_to_do=entry.what_to_do)
+
+
+def rejected_what_to_do(ctx: Context, reason: str) -> Reply:
+    """ "¿Entonces la vuelvo a hacer?" about a rejected invoice: what rejected means, and what to
+    do about its reason."""
+    status, entry = (
+        explanation_by_code(ctx.session, "status_rejected"),
+        explanation_by_code(ctx.session, reason),
+    )
+    if status is None or entry is None:
+        return what_to_do(ctx, reason)
+    todo = render("explanation_todo", what_to_do=entry.what_to_do)
+    return Reply(messages=[f"{status.explanation} {todo}"])
 
 
 def ask_howto(ctx: Context, _arg: str | None = None) -> Reply:

@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.assistant import identity, intents
+from bot.assistant import identity, intents, invoice_refs
 from bot.assistant.deliveries import rejection_reasons
 from bot.assistant.knowledge import explain_options
 from bot.assistant.turn import SLOT_CONTEXT, Context, Reply
@@ -32,15 +32,17 @@ log = logging.getLogger(__name__)
 
 PAYMENT_TIME_FAQ = "payment_time"  # the FAQ entry that says how long payment takes
 PAYMENT_DAYS = 7  # the program pays smallholders in about 7 days (shared/domain/facts.md §6)
-FOLIO = re.compile(r"\b[Ff]\s?-?\s?(\d{6})\b|\bfactura\s+(?:no\.?\s*|numero\s*|#\s*)?(\d{6})\b", re.I)
 UNPAID_FIRST = {"on_hold": 0, "rejected": 1, "in_review": 2, "received": 3, "scheduled": 4, "paid": 5}
 
 
 def folio_in(ctx: Context, given: str | None = None) -> str | None:
+    """The folio given, or the one the message names (six digits alone, right after a payments
+    answer: "¿y la 570 811?")."""
+    bare = invoice_refs.about_payments(ctx.turn.slots.get(SLOT_CONTEXT) or {})
     for text in (given, ctx.turn.entity("invoice_folio"), ctx.turn.text):
-        match = FOLIO.search(text or "")
-        if match:
-            return f"F-{match.group(1) or match.group(2)}"
+        folio = invoice_refs.folio_named(text or "", bare=bare and text == ctx.turn.text)
+        if folio:
+            return folio
     return None
 
 
@@ -60,9 +62,16 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
             return Reply.say("invoice_not_found", folio=folio)
         invoices = [invoice]
     else:
-        recent = recent_invoices(ctx.session, farmer.id, limit=6)
-        invoices = _of_last_delivery(recent, ctx.turn.text) or _most_relevant(
-            recent, weekday_asked(ctx.turn.text)
+        recent = recent_invoices(ctx.session, farmer.id, limit=24)
+        today, context = local_today(ctx.config.timezone), ctx.turn.slots.get(SLOT_CONTEXT) or {}
+        named = invoice_refs.described(ctx.turn.text, recent, today)
+        if named == []:  # "la de 9450 pesos": none of the farmer's is
+            return Reply.say("invoice_not_described")
+        invoices = (
+            _most_relevant(named)
+            if named
+            else invoice_refs.of_delivery(ctx.turn.text, recent, today, context)
+            or _most_relevant(recent[:6], weekday_asked(ctx.turn.text))
         )
     if not invoices:
         return Reply.say("no_invoices").then(_payment_time(ctx))
@@ -74,7 +83,12 @@ def show_payments(ctx: Context, farmer: Farmer, folio: str | None) -> Reply:
     tail = [] if brief else [render("payments_more")] + ([] if farmer.pin_hash else [render("pin_offer")])
     reasons = [i.status_reason_code for i in invoices if i.status_reason_code]
     reasons += [r.reason for i in invoices if i.delivery is not None for r in i.delivery.rejections]
-    context = {"skill": intents.ASK_PAYMENT_STATUS, "folios": [i.folio for i in invoices], "reasons": reasons}
+    context = {
+        "skill": intents.ASK_PAYMENT_STATUS,
+        "folios": [i.folio for i in invoices],
+        "statuses": [i.status for i in invoices],
+        "reasons": reasons,
+    }
     return Reply(
         messages=["\n".join(head + lines + tail)], remember={"farmer_id": farmer.id, SLOT_CONTEXT: context}
     )
@@ -97,17 +111,6 @@ def _most_relevant(invoices: list[Invoice], weekday: int | None = None) -> list[
     on_that_day = [i for i in invoices if i.status != "paid" and _expected(i).weekday() == weekday]
     chosen = on_that_day or invoices
     return sorted(chosen, key=lambda i: (UNPAID_FIRST[i.status], -i.issued_on.toordinal()))[:2]
-
-
-LAST_DELIVERY = re.compile(r"ultim[ao] (?:entrega|corte|cosecha)")
-
-
-def _of_last_delivery(invoices: list[Invoice], text: str) -> list[Invoice]:
-    """ "¿Cuánto me toca de la última entrega?": the invoice of the latest delivery, if any."""
-    delivered = [i for i in invoices if i.delivery is not None]
-    if not LAST_DELIVERY.search(plain(text)) or not delivered:
-        return []
-    return [max(delivered, key=lambda i: i.delivery.delivered_on)]
 
 
 def _expected(invoice: Invoice) -> date:
@@ -163,7 +166,7 @@ def _rejection(invoice: Invoice) -> str | None:
 PENDING_WORDS = (
     "falta", "pendiente", "debe", "deben", "por cobrar", "no me han", "nunca", "sin pagar",
     "sin pagarse", "sigue sin", "sin cobrar", "no me la pagaron", "no me lo pagaron", "colgad",
-    "liquidaron todo", "quedo algo",
+    "liquidaron todo", "quedo algo", "facturas detenidas", "facturas retenidas", "atorad",
 )  # fmt: skip
 
 
@@ -213,6 +216,7 @@ def _shown(
     reply.remember[SLOT_CONTEXT] = {
         "skill": intents.ASK_PAYMENT_HISTORY,
         "folios": [i.folio for i in invoices] + (keep or []),
+        "statuses": [i.status for i in invoices],
         "reasons": reasons,
     }
     reply.remember["farmer_id"] = farmer.id
@@ -236,10 +240,17 @@ def _paid_this_year(ctx: Context, farmer: Farmer, first: date, last: date) -> Re
     return _shown(ctx, farmer, invoices, Reply(messages=[text]))
 
 
+# "Me da la referencia", "¿a qué cuenta llegó?": each payment with its deposit reference.
+REFERENCE = re.compile(r"referencia|a (?:que|q) cuenta|en (?:que|q) cuenta|no lo veo en el banco")
+
+
 def _paid_in(ctx: Context, farmer: Farmer, first: date, last: date) -> Reply:
     invoices = paid_between(ctx.session, farmer.id, first, last)
     if not invoices:
         return Reply.say("history_month_none", month=month_name(first))
+    if REFERENCE.search(plain(ctx.turn.text)):  # "el de octubre no lo veo en el banco"
+        latest = invoices[-2:][::-1]
+        return _shown(ctx, farmer, latest, Reply(messages=["\n".join(describe(i) for i in latest)]))
     items = [
         render("history_item", folio=i.folio, amount=money(i.amount_mxn), date=short_date(i.paid_on or first))
         for i in invoices[:4]

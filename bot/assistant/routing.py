@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from bot.assistant import conversation, follow_up, intents, payments, steps
+from bot.assistant import conversation, follow_up, intents, invoice_refs, payments, standards, steps
 from bot.assistant.choices import NO_WORDS, THUMBS_UP, YES_WORDS, pick_option, words_of
 from bot.assistant.turn import MAIN_MENU, SLOT_CONTEXT, Context
 from bot.nlu.dates import month_asked, year_asked
@@ -20,7 +20,7 @@ from bot.nlu.numbers import parse_grams
 from bot.opt_words import OPT_OUT_SENTENCE
 from bot.records.knowledge import explanation_for, faq_for
 from bot.records.schema import FaqEntry
-from bot.text import plain
+from bot.text import MONTH_NAMES, plain
 from bot.timeutil import local_today
 
 # Words that name a topic. A follow-up ("y …", "¿y …?") that names none of its intent's topic
@@ -86,7 +86,24 @@ FIRST_PERSON = frozenset({"me", "mi", "mis", "yo", "mio", "mia"})
 # Money words that make a question about a delivery one about its payment ("¿cuánta feria me
 # toca de la última entrega?").
 MONEY = re.compile(r"feria|dinero|lana|\bpag|\bdeposit|cuanto me (?:toca|dan|van)|me toca|factur")
-FOLIO = re.compile(r"\bf ?-? ?\d{6}\b")
+# A card, a CLABE or an account number (a phone number has 10 digits: only beside bank words).
+ACCOUNT_NUMBER = re.compile(
+    r"(?<!\d)(?:\d[ -]?){15,17}\d(?!\d)|(?:cuenta|clabe|tarjeta|banco).*(?<!\d)\d{10,11}(?!\d)"
+)
+# What makes a question naming a folio one about its delivery's kilos rather than its payment.
+DELIVERY_DETAIL = re.compile(r"rechaz|kilo|\bkg\b|fruta|regres|calibre")
+KILO_WORDS = re.compile(r"kilo|\bkg\b|fruta|regres")
+# "¿Y una de agosto que me rechazaron?" after invoices were shown: one of them, by its month.
+ONE_OF_A_MONTH = re.compile(rf"\b(?:una|la|esa|otra) (?:factura )?de (?:{'|'.join(MONTH_NAMES)})\b")
+# "¿Y la otra que dice rechazada?": the farmer's own invoice in that status.
+OTHER_INVOICE = re.compile(
+    r"\blas? otras? (?:(?:que|q) (?:dice|dicen|esta|estan|salio|sale) )?(?:rechazad|retenid|detenid)"
+)
+# "¿Cuánto me salió de extra?": the grades of the farmer's own delivery, not the requirement.
+OWN_GRADE = re.compile(r"\bcuant\w* (?:me |le )?sali\w* de (?:extra|primera|segunda)")
+WHY_ANYWHERE = re.compile(r"\b(?:por ?que|porque|xq|pq|x ?q)\b")
+# Words about fruit sizes that make "el 60" a calibre.
+CALIBRE_TALK = re.compile(r"calibre|chic|grand|\bpesa|\bpeso\b|compra|caja|taman")
 GRAMS = re.compile(r"\b\d{2,4}\s*(?:g|gr|grs|gramos)\b")  # a fruit's weight, never kilos delivered
 ASKS_WHEN = re.compile(r"\b(?:(?:que|q|k) (?:fecha|dia)|cuando)\b")
 SHORT = 5  # words: a message this short, right after an answer, usually follows on from it
@@ -139,6 +156,8 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         return intents.INFORM_NUMBER
     if ctx.turn.metadata.get("media"):
         return intents.SEND_MEDIA
+    if ACCOUNT_NUMBER.search(text):
+        return steps.ACCOUNT_NUMBER  # "le paso la clabe? es 0121…": never in a chat
     if MORE.match(text) and "more" in (ctx.turn.slots.get(SLOT_CONTEXT) or {}):  # a list was paged
         return steps.MORE
     if NEWS_STOP.search(text):  # "sí quiero noticias" names what the yes is to
@@ -156,8 +175,21 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         return intents.CANCEL_ENROLMENT
     if not re.search(r"[a-z0-9]", text):  # "?", "🙏🙏": nothing to go on but the menu
         return intents.HELP
-    if FOLIO.search(text) and intent not in (intents.ASK_EXPLANATION, intents.ASK_DELIVERIES):
-        return intents.ASK_PAYMENT_STATUS
+    context = ctx.turn.slots.get(SLOT_CONTEXT) or {}
+    asks_what = WHAT_IS.search(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
+    if invoice_refs.folio_named(text, bare=invoice_refs.about_payments(context)) and (
+        intent not in (intents.ASK_EXPLANATION, intents.ASK_DELIVERIES)
+        or not (asks_what or DELIVERY_DETAIL.search(text))
+    ):
+        return intents.ASK_PAYMENT_STATUS  # "la f 425 493 xq está detenida", "¿y la 570 811?"
+    by_amount = intent != intents.ASK_PAYMENT_HISTORY and invoice_refs.amount_named(text) is not None
+    if by_amount or OTHER_INVOICE.search(text):
+        return intents.ASK_PAYMENT_STATUS  # "la de 64 mil", "¿y la otra que dice rechazada?"
+    rejected_then = "rechaz" in text and ONE_OF_A_MONTH.search(text) and not KILO_WORDS.search(text)
+    if intent == intents.ASK_DELIVERIES and invoice_refs.about_payments(context) and rejected_then:
+        return intents.ASK_PAYMENT_STATUS  # "¿y una de agosto que me rechazaron?" after payments
+    if OWN_GRADE.search(text):
+        return intents.ASK_DELIVERIES
     if GRAMS.search(text) and intent not in (intents.ASK_QUALITY_STANDARD, intents.FOLLOW_UP):
         return intents.ASK_AVOCADO_SIZE
     if year_asked(text, local_today(ctx.config.timezone)) and topic_named(text) in (
@@ -171,9 +203,12 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         return intents.ASK_MY_ENROLMENTS  # "¿y ahorita en cuáles estoy?": the farmer's own
     if intent == intents.INFORM_NUMBER:  # read as a number, but says more: "¿y uno de 250?"
         return intents.FOLLOW_UP
-    asks_what = WHAT_IS.search(text) or MEANS.search(text)  # "¿qué es …?", "eso q significa"
-    if asks_what and explanation_for(ctx.session, text) is not None:
+    # "¿y xq me rechazaron esos 23 kilos? dice calibre fuera de rango": why, naming the reason
+    why = intent == intents.ASK_EXPLANATION and WHY_ANYWHERE.search(text)
+    if (asks_what or why) and explanation_for(ctx.session, text) is not None:
         return intents.ASK_EXPLANATION
+    if _calibre_asked(ctx, text, intent, context):
+        return intents.ASK_AVOCADO_SIZE  # "el 70 ¿sí me lo compran?", "¿y el 60 qué es?"
     if ALWAYS_GENERAL.search(text) and faq():
         return intents.ASK_HOWTO
     if follow_up.asks_how(text) and faq() is None and explanation_for(ctx.session, text) is not None:
@@ -181,6 +216,17 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
     if _picks_an_option(ctx, text):
         return intents.FOLLOW_UP  # "el de la poda cuándo es", "la segunda": an option on offer
     return None
+
+
+def _calibre_asked(ctx: Context, text: str, intent: str, context: dict) -> bool:
+    """A calibre of the table named as a number ("el 70", "los de 84", "pa que sea 48") about
+    fruit sizes: in words about sizes, or right after an answer about them."""
+    reasons = context.get("reasons") or []
+    about_sizes = context.get("skill") == intents.ASK_AVOCADO_SIZE or "calibre" in context
+    about_sizes = about_sizes or bool({"size_out_of_range", "calibre"} & set(reasons))
+    if intent in TRAINING_INTENTS and not about_sizes:
+        return False
+    return (about_sizes or CALIBRE_TALK.search(text) is not None) and standards.calibre_named(ctx) is not None
 
 
 def _asks_the_program(ctx: Context, text: str, faq: Callable[[], FaqEntry | None]) -> bool:
@@ -198,7 +244,11 @@ def _picks_an_option(ctx: Context, text: str) -> bool:
         return False
     if re.search(r"\d", text):
         return False  # "¿y uno de 120?": a value, not a choice (a number alone is handled above)
-    return len(words_of(text)) <= 4 and pick_option(options, text) is not None
+    chosen = pick_option(options, text) if len(words_of(text)) <= 4 else None
+    named = topic_named(text)  # "¿y esa última ya me la pagaron?" is no "last option" to explain
+    return chosen is not None and (
+        named is None or TOPIC_WORDS[named].search(plain(chosen.label)) is not None
+    )
 
 
 def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | None]) -> str:
@@ -220,7 +270,11 @@ def _by_words(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry |
         return intents.ASK_PAYMENT_HISTORY  # "¿quedó algo colgado?": what is still to be paid
     if intent == intents.ASK_MY_ENROLMENTS and not OWN_ENROLMENT.search(text):
         return intents.ASK_TRAININGS  # "¿qué talleres van a dar aquí?": the sessions on offer
-    if intent == intents.ASK_PAYMENT_STATUS and ctx.turn.entity("grade") and not FOLIO.search(text):
+    if (
+        intent == intents.ASK_PAYMENT_STATUS
+        and ctx.turn.entity("grade")
+        and not invoice_refs.folio_named(text)
+    ):
         return intents.ASK_QUALITY_STANDARD  # "¿manchitas leves me la pagan de extra?": a grade
     if intent == intents.HELP and not MENU_WORDS & set(text.split()) and len(text.split()) > 4:
         intent = intents.ASK_HOWTO
@@ -294,6 +348,8 @@ def _follows_on(ctx: Context, text: str, intent: str, context: dict) -> bool:
     reasons = context.get("reasons")
     if reasons and (follow_up.bare_why(text) or follow_up.asks_how(text)):
         return True
+    if skill == intents.ASK_EXPLANATION and len(text.split()) <= 3 and explanation_for(ctx.session, text):
+        return True  # "¿y retenida?" after what rejected means: that word too
     if follow_up.asks_source(text) and skill == intents.ASK_QUALITY_STANDARD:
         return True
     if _names_a_place(ctx) and skill not in TRAINING_INTENTS:

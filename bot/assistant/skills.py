@@ -93,6 +93,7 @@ STEPS: dict[str, Handler] = {
     steps.REVOKE_CONFIRMED: data_rights.confirm_revoke,
     steps.MORE: trainings.more_trainings,
     steps.STOP_MESSAGES: conversation.fixed("stop_messages_how"),
+    steps.ACCOUNT_NUMBER: conversation.fixed("account_number_not_here"),
 }
 
 HANDLERS: dict[str, Handler] = {**{skill.intent: skill.handler for skill in SKILLS}, **STEPS}

@@ -123,8 +123,27 @@ def quality_detail(ctx: Context, arg: str | None) -> Reply:
     return Reply.say("quality_detail", details=chosen.details, source=chosen.source)
 
 
+# "el 70", "los de 84", "calibre 48": a calibre said as a number (not grams, kilos, money or a day)
+CALIBRE_SAID = re.compile(
+    r"\b(?:calibres?|el|del|los|las|al|un|una|de|que|q|sea|sean|es|son)\s+(\d{2})\b"
+    r"(?=\s*(?:$|[?,.!]|(?:si|no|q|que|lo|los|la|me|es|son|tambien|y|o|pues)\b))"
+)
+# "¿y los más chicos que el 60?": the calibres past that one, smaller or bigger fruit
+PAST = re.compile(r"\bmas (chi[cq]|pequen|grand)\w* (?:que|q|del)\s+(?:el |los |la |calibre )?(\d{2})\b")
+
+
+def calibre_named(ctx: Context) -> int | None:
+    """A calibre of the program's table the message names as a number, or None."""
+    said = [int(n) for n in CALIBRE_SAID.findall(plain(ctx.turn.text))]
+    table = {row.calibre for row in calibre_table(ctx.session)} if said else set()
+    return next((n for n in said if n in table), None)
+
+
 def avocado_size(ctx: Context, _arg: str | None = None) -> Reply:
     table = calibre_table(ctx.session)
+    past = PAST.search(plain(ctx.turn.text))
+    if past is not None:
+        return _past(table, int(past.group(2)), smaller=past.group(1) != "grand")
     weight_text = ctx.turn.entity("weight") or ctx.turn.text
     calibre_text = ctx.turn.entity("calibre")
     grams = parse_grams(weight_text) or parse_grams(ctx.turn.text) or _bare_grams(ctx)
@@ -133,6 +152,7 @@ def avocado_size(ctx: Context, _arg: str | None = None) -> Reply:
     if grams is not None:
         return _reference(size_for_weight(table, grams))
     calibre = parse_calibre(calibre_text) if calibre_text else parse_calibre(ctx.turn.text)
+    calibre = calibre if calibre is not None else calibre_named(ctx)  # "¿cuánto pesa pa que sea 48?"
     if calibre is not None:
         return _reference(size_for_calibre(table, calibre), calibre)
     return _remembered(Reply.say("size_intro", bought=_listing([r.calibre for r in table if r.purchased])))
@@ -147,6 +167,24 @@ def _bare_grams(ctx: Context) -> int | None:
         return None
     numbers = [int(n) for n in re.findall(r"\b(\d{2,4})\b", ctx.turn.text)]
     return next((n for n in numbers if n in FRUIT_GRAMS), None)
+
+
+def _past(table: list[AvocadoCalibre], calibre: int, smaller: bool) -> Reply:
+    """The calibres of smaller (higher numbers) or bigger fruit than ``calibre``, and which of
+    them the program buys."""
+    rows = [r for r in table if (r.calibre > calibre if smaller else r.calibre < calibre)]
+    if not rows:
+        return _reference(render("size_none_past", calibre=calibre), calibre)
+    bought = [r.calibre for r in rows if r.purchased]
+    if not bought:
+        verdict = render("size_none_bought")
+    elif len(bought) == len(rows):
+        verdict = render("size_all_bought")
+    else:
+        verdict = render("size_bought_only", calibres=_listing(bought))
+    template = "size_smaller" if smaller else "size_bigger"
+    answer = render(template, calibre=calibre, calibres=_listing([r.calibre for r in rows]), bought=verdict)
+    return _reference(answer, calibre)
 
 
 def _reference(answer: str, calibre: int | None = None) -> Reply:

@@ -18,6 +18,7 @@ WHAT_TO_DO = "what_to_do"  # with an explanation's code
 REVOKE_CONFIRMED = "revoke_confirmed"
 MORE = "more"  # "MAS": the next page of the list just shown
 STOP_MESSAGES = "stop_messages"  # "ya no me manden mensajes": how BAJA works
+ACCOUNT_NUMBER = "account_number"  # a CLABE or card number written in the chat: never here
 
 # What "sí" and "no" answer when one of these is on offer.
 ANSWERED_BY_YES = (

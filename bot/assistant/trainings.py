@@ -25,7 +25,7 @@ from bot.records.trainings import (
 from bot.records.trainings import confirm_attendance as confirm_attendance_of
 from bot.records.vocabulary import TRAINING_TOPICS
 from bot.replies.catalog import render
-from bot.replies.spanish import local_datetime, place
+from bot.replies.spanish import local_datetime, local_day, place
 from bot.text import plain
 
 # Words of a question about trainings that name no subject ("¿hay cursos de riego?" -> "riego").
@@ -216,10 +216,14 @@ def _enrol_options(trainings: list[Training], brief: bool = False) -> list[Optio
     return [Option(line(t, brief), steps.with_arg(intents.ENROL_TRAINING, t.id)) for t in trainings]
 
 
-def line(training: Training, brief: bool = False) -> str:
+def line(training: Training, brief: bool = False, day_only: bool = False) -> str:
     """One session as a farmer reads it; ``brief`` (SMS, where the question already named the
-    place) leaves out the venue."""
+    place) leaves out the venue, ``day_only`` the hour too (a long list to pick from by SMS)."""
     when = local_datetime(training.starts_at, training.timezone)
+    if day_only:
+        return render(
+            "training_line_sms", title=training.title, when=local_day(training.starts_at, training.timezone)
+        )
     if brief:
         return render("training_line_sms", title=training.title, when=when)
     where = training.venue
@@ -315,9 +319,10 @@ def ask_cancel(ctx: Context, training_id: str | None = None) -> Reply:
     if not enrolments:
         return Reply.say("no_enrolments" if training_id is None else "cancel_not_found")
     if len(enrolments) > 1:
+        sms = ctx.turn.medium == "sms"
         options = [
             Option(
-                line(e.training, ctx.turn.medium == "sms"),
+                line(e.training, sms, day_only=sms and len(enrolments) > 2),  # two SMS parts at most
                 steps.with_arg(intents.CANCEL_ENROLMENT, e.training_id),
             )
             for e in enrolments

@@ -91,6 +91,7 @@ TEMPLATES: dict[str, str] = {
     # payments
     "no_invoices": "No tiene facturas registradas en el programa todavía.",
     "invoice_not_found": "No encontré la factura {folio} entre sus facturas. Revise el folio.",
+    "invoice_not_described": "No encontré esa factura entre las suyas. Escriba su folio (ej. F-123456).",
     "payments_intro": "Sus pagos más recientes:",
     # one line per invoice: two invoices and a rejection fit one SMS part
     "invoice_paid": "{folio}: {amount}, pagada el {date}.",
@@ -102,6 +103,10 @@ TEMPLATES: dict[str, str] = {
     "invoice_rejected": "{folio}: {amount}, rechazada: {reason}.",
     "invoice_rejection": "Se rechazaron {kg} por {reasons}.",
     "invoice_rejection:1": "Se rechazó {kg} por {reasons}.",
+    "account_number_not_here": (
+        "Por seguridad, no nos mande su CLABE ni números de cuenta o tarjeta por este medio. "
+        "Para cambiar su cuenta, escriba ASESOR y le dirán cómo."
+    ),
     "payments_more": "Para otra factura, escriba su folio (ej. F-123456).",
     # notices: told without being asked (issue 14). Never an amount: a basic phone is shared.
     # The WhatsApp template for payment notices is "notice_payment" with {{1}} the folio and
@@ -166,6 +171,10 @@ TEMPLATES: dict[str, str] = {
     "delivery_rejected:1": "Se rechazó {kg} por {reasons}.",
     "delivery_nothing_rejected": "No se rechazó nada.",
     "delivery_grades": "Aceptado por calidad: {grades}.",
+    "delivery_calibres": "Aceptado por calibre: {calibres}.",
+    "delivery_calibre": "{kg} de calibre {calibre}",
+    "deliveries_none_in": "No tiene entregas registradas en {month}.",
+    "deliveries_one_more": "También hay una del {date}. Para verla, escriba: la anterior.",
     "deliveries_none": "No tiene entregas registradas{product} todavía.",
     # explanations and the program's how-tos
     "explanation": "{title}: {explanation}",
@@ -231,6 +240,12 @@ TEMPLATES: dict[str, str] = {
     "size_bought": "El programa lo compra.",
     "size_not_bought": "El programa no lo compra.",
     "size_bought_both": "El programa compra los dos calibres.",
+    "size_smaller": "Más chicos que el calibre {calibre} son los calibres {calibres}. {bought}",
+    "size_bigger": "Más grandes que el calibre {calibre} son los calibres {calibres}. {bought}",
+    "size_none_past": "La tabla no tiene calibres más allá del {calibre}.",
+    "size_none_bought": "El programa no los compra.",
+    "size_all_bought": "El programa los compra.",
+    "size_bought_only": "El programa solo compra el {calibres}.",
     "size_calibre_range": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa de {low} a {high} g. {bought}",
     "size_calibre_point": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg; cada fruto pesa cerca de {low} g. {bought}",
     "size_calibre_no_weight": "Calibre {calibre}: {calibre} frutos por caja de 11.3 kg. La tabla no tiene su peso por fruto. {bought}",

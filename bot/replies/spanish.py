@@ -49,6 +49,11 @@ def local_datetime(moment: datetime, zone: str) -> str:
     return f"{short_date(local.date())}, {local:%H:%M} ({zone_name})"
 
 
+def local_day(moment: datetime, zone: str) -> str:
+    """'sáb 6 dic' in the venue's time zone."""
+    return short_date(as_utc(moment).astimezone(ZoneInfo(zone)).date())
+
+
 def until(moment: datetime, now: datetime, zone: str) -> str:
     """When a wait ends, as a farmer reads it: 'las 14:35', 'mañana a las 09:10' or
     'el mié 2 dic a las 14:35', in the given zone's time."""

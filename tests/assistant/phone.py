@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, func, select
+
 from bot.assistant import intents
 from bot.assistant.skills import respond
 from bot.assistant.turn import Turn
+from bot.db import session_scope
+from bot.records.schema import (
+    Consent,
+    Farmer,
+    FarmerPhone,
+    HandledMessage,
+    HumanRequest,
+    PaymentAccessLog,
+    PhoneVerification,
+)
 
 ROSA, SHARED, ADRIANA, NEW, UNKNOWN = (
     "+524431000001",
@@ -60,3 +72,30 @@ def accepted(phone: Phone) -> Phone:
     phone.send(intents.GREET, "hola")
     phone.send(intents.INFORM_NUMBER, "1")
     return phone
+
+
+def reset_phone(url: str, number: str) -> None:
+    """The phone as a new contact: no consent, check, payment view, request or kept reply."""
+    with session_scope(url) as s:
+        for model in (Consent, PhoneVerification, PaymentAccessLog, HumanRequest, HandledMessage):
+            s.execute(delete(model).where(model.phone == number))
+
+
+def farmer_phone(url: str, folio: str, medium: str | None = None) -> Phone:
+    """A seeded farmer's own phone (one no other farmer shares), as a new contact."""
+    with session_scope(url) as s:
+        owners = func.count(FarmerPhone.farmer_id).over(partition_by=FarmerPhone.phone)
+        rows = s.execute(
+            select(FarmerPhone.phone, Farmer.folio, owners).join(Farmer, Farmer.id == FarmerPhone.farmer_id)
+        ).all()
+    number = sorted(phone for phone, owner, count in rows if owner == folio and count == 1)[0]
+    reset_phone(url, number)
+    return Phone(number, medium)
+
+
+def checked(phone: Phone, folio: str, intent: str, text: str, **entities: str) -> str:
+    """The first question of a farmer never seen, with the privacy notice accepted and the check
+    code (the folio's last 4 digits) given: the answer to the question."""
+    phone.send(intent, text, **entities)
+    phone.send(intents.INFORM_NUMBER, "1")
+    return phone.send(intents.INFORM_NUMBER, folio[-4:])
