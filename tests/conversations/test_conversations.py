@@ -59,11 +59,12 @@ HOLDOUT_REPORT = REPORT.with_name("holdout.md")  # the held-out set's turns, apa
 TARGET_SCORE = 0.90  # issue 11's target
 MIN_SCORE = float(os.environ.get("CONVERSATIONS_MIN_SCORE", str(TARGET_SCORE)))
 # The held-out set (holdout.yml) measures how the assistant answers wordings nobody tuned it on;
-# it fails a little below what was measured when it was scored (round 2: 72.8-73.7%, 2026-11-29; runs
-# of one model vary by about 3 turns).
-HOLDOUT_MIN_SCORE = float(os.environ.get("CONVERSATIONS_HOLDOUT_MIN_SCORE", "0.68"))
-# Earlier held-out sets, retired into development (holdout_round1.yml): gated at the floor of
-# what was measured after their failures were worked on (74.3-77.1%, 2026-11-29).
+# it fails a little below what was measured when it was scored (round 3: 93 of 120, 77.5%,
+# 2026-11-30; runs of one model vary by about 3 turns).
+HOLDOUT_MIN_SCORE = float(os.environ.get("CONVERSATIONS_HOLDOUT_MIN_SCORE", "0.72"))
+# Earlier held-out sets, retired into development (holdout_round1.yml, holdout_round2.yml): gated
+# together, apart from the bank, at 70% (202 of 223, 90.6%, after round 2's failures were worked
+# on, 2026-11-30).
 RETIRED_MIN_SCORE = float(os.environ.get("CONVERSATIONS_RETIRED_MIN_SCORE", "0.70"))
 WORKERS = int(os.environ.get("CONVERSATIONS_WORKERS", "6"))
 REPLY_TIMEOUT = 30  # seconds to wait for the first reply of a message
