@@ -64,8 +64,9 @@ class NoticeLoop:
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self._trainings_read_at: datetime | None = None
+        self.claimed = 0  # notices the last round took from the schedule
 
-    def _round(self, session: Session, now: datetime) -> list[Any]:
+    def _round(self, session: Session, now: datetime) -> notices.Round:
         last = self._trainings_read_at
         every = timedelta(seconds=self.settings.trainings_interval)
         trainings = last is None or not timedelta(0) <= now - last < every
@@ -74,19 +75,23 @@ class NoticeLoop:
             self._trainings_read_at = now
         if planned:
             logger.info("%d notices planned", planned)
-        return notices.release_due(session, self.settings, now, self.store)
+        return notices.release_round(session, self.settings, now, self.store)
 
     async def run_once(self) -> int:
-        """One round: plan, release (one unit of work), then hand each released notice on."""
-        released = await in_session(self._round, self.clock())
-        for item in released:
+        """One round: plan, release (one unit of work), then hand each released notice on;
+        returns how many were released."""
+        found = await in_session(self._round, self.clock())
+        self.claimed = found.claimed
+        for item in found.released:
             await self.on_released(item)
-        return len(released)
+        return len(found.released)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                busy = await self.run_once() >= self.settings.batch
+                await self.run_once()
+                # a whole batch claimed: more is due now, even when some were skipped or held
+                busy = self.claimed >= self.settings.batch
             except Exception as exc:  # a database outage must not end the loop
                 logger.error("notice round failed: %s", failure(exc))
                 logger.debug("notice round failed", exc_info=exc)

@@ -248,21 +248,36 @@ def _release(
     return store(session, message)
 
 
-def release_due(
+@dataclass(frozen=True)
+class Round:
+    released: list[Any]  # what ``store`` returned for each notice released, in order
+    claimed: int  # notices taken from the schedule: released, skipped, or held for the morning
+
+
+def release_round(
     session: Session, settings: NoticeSettings, now: datetime, store: Callable[[Session, Inbound], Any]
-) -> list[Any]:
+) -> Round:
     """Releases the notices due by ``now`` that every rule allows; ``store`` puts each in the
     farmer's conversation inside this unit of work and returns what the caller needs to run it
-    (the message, or its place in the farmer's sequence). Returns those, in order. News and
-    broadcasts only fill the room the backlog leaves."""
+    (the message, or its place in the farmer's sequence). News and broadcasts only fill the room
+    the backlog leaves. A round that claimed a whole batch means more may be due at once, however
+    many of them were skipped or held for the morning."""
     released = []
     room = max(0, settings.backlog - inbound.unanswered_notices(session))
-    for notice in notices.claim_due(session, now, settings.batch, bulk_limit=room):
+    claimed = notices.claim_due(session, now, settings.batch, bulk_limit=room)
+    for notice in claimed:
         stored = _release(session, notice, settings, now, store)
         if stored is not None:
             released.append(stored)
     session.flush()
-    return released
+    return Round(released, len(claimed))
+
+
+def release_due(
+    session: Session, settings: NoticeSettings, now: datetime, store: Callable[[Session, Inbound], Any]
+) -> list[Any]:
+    """``release_round``'s released notices, in order."""
+    return release_round(session, settings, now, store).released
 
 
 def store_embedded(session: Session, message: Inbound) -> Inbound | None:

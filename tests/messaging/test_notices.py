@@ -424,3 +424,37 @@ def test_revision_0012_keeps_the_messages_and_goes_back_and_forth(kind, tmp_path
             assert list(s.execute(select(InboundMessage.kind)).scalars()) == ["text"]
     finally:
         cleanup()
+
+
+def test_a_round_that_claimed_a_whole_batch_goes_on_at_once_though_it_released_none(database, monkeypatch):
+    """Notices skipped (BAJA) or held for the morning fill a batch without being released: the
+    loop must not then wait its interval while more are due (make bench-notices found it)."""
+    monkeypatch.setenv("DATABASE_URL", database)
+    _release(database, DAYTIME)  # what earlier tests left scheduled
+    _start_cursor(database)
+    phones = []
+    for _ in range(5):
+        farmer_id, phone = _farmer(database)
+        folio = _invoice(database, farmer_id)
+        with session_scope(database) as s:
+            optout.record_opt(s, phone, "opt_out", "BAJA", "sms")
+        _change(database, folio, status="scheduled", scheduled_on=date(2026, 12, 9))
+        phones.append(phone)
+    settings = replace(TEMPLATES, batch=2, interval=60)
+
+    async def on_released(message: Inbound) -> None:
+        raise AssertionError("a number that said BAJA is never released")
+
+    async def run_until_done() -> None:
+        loop = NoticeLoop(settings, notices.store_embedded, on_released, clock=lambda: DAYTIME)
+        task = asyncio.create_task(loop.run())
+        for _ in range(50):
+            statuses = [n.status for p in phones for n in _notices_of(database, p)]
+            if statuses and all(status == "skipped_opt_out" for status in statuses):
+                break
+            await asyncio.sleep(0.1)
+        loop.request_stop()
+        await task
+
+    asyncio.run(run_until_done())
+    assert [n.status for p in phones for n in _notices_of(database, p)] == ["skipped_opt_out"] * 5
