@@ -28,7 +28,7 @@ PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys bench-pacing production chaos multi-host test clean
+.PHONY: setup venv model db browser run chat console phone bench-channels bench-journeys bench-pacing bench-notices production chaos multi-host test clean
 
 setup: venv model db
 
@@ -87,6 +87,14 @@ bench-journeys: model
 # stand-in, which enforces Twilio's per-sender rate with 429s; unpaced against paced, in one run.
 bench-pacing: venv
 	@$(PY) bench/pacing_bench.py --processes 4 --messages 400 --limit 50
+
+# Notices at scale (issue 14): a broadcast to 10,000 generated farmers with a payment run in the
+# middle, through the notice scheduler (SIGKILLed once and started again), two workers and two
+# senders to the stand-in, which enforces 50 units/s per sender with 429s; on a clock the bench
+# controls. On this machine's PostgreSQL and RabbitMQ (a database and queues of its own, removed
+# after); under 10 minutes; exit code 1 when a target is missed. Result: bench/results/notices.md.
+bench-notices: venv
+	@$(PY) bench/notices_bench.py --farmers 10000 --limit 50
 
 chat: setup
 	@PHONE="$(PHONE)" bash scripts/chat.sh $(MODEL)
