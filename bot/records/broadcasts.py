@@ -15,7 +15,6 @@ broadcasts.py) and the assistant's to say (bot/assistant/notices.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,24 +122,32 @@ class AudienceCount:
     wanting: int  # of those, the numbers whose yes to news covers broadcasts
 
 
-def phones_of(session: Session, audience: Audience) -> dict[str, int]:
-    """Each distinct phone of the audience, with the lowest id of its farmers there."""
-    found: dict[str, int] = {}
+@dataclass(frozen=True)
+class Reach:
+    """Who an audience is, read once: each distinct phone with the lowest id of its farmers there,
+    how many farmers, and the phones whose latest yes to news covers broadcasts."""
+
+    phones: dict[str, int]
+    farmers: int
+    wanting: set[str]
+
+    @property
+    def count(self) -> AudienceCount:
+        return AudienceCount(self.farmers, len(self.phones), len(self.wanting))
+
+
+def reach_of(session: Session, audience: Audience) -> Reach:
+    phones: dict[str, int] = {}
+    farmers: set[int] = set()
     for farmer_id, phone in session.execute(audience.farmers_and_phones().order_by(Farmer.id)):
-        found.setdefault(phone, farmer_id)
-    return found
-
-
-def wanting_phones(session: Session, phones: Iterable[str]) -> set[str]:
-    """The phones whose latest yes to news covers broadcasts."""
-    return news.phones_wanting_news(session, sorted(set(phones)), broadcasts=True)
+        phones.setdefault(phone, farmer_id)
+        farmers.add(farmer_id)
+    wanting = news.phones_wanting_news(session, sorted(phones), broadcasts=True)
+    return Reach(phones, len(farmers), wanting)
 
 
 def count_audience(session: Session, audience: Audience) -> AudienceCount:
-    phones = phones_of(session, audience)
-    matching = audience.farmers_and_phones().subquery()
-    farmers = session.execute(select(func.count(func.distinct(matching.c.id)))).scalar()
-    return AudienceCount(int(farmers or 0), len(phones), len(wanting_phones(session, phones)))
+    return reach_of(session, audience).count
 
 
 def compose(session: Session, text: str, audience: Audience, author: str, now: datetime) -> Broadcast:
@@ -195,9 +202,8 @@ def plan_broadcast_notices(session: Session, now: datetime) -> int:
     ).scalars()
     planned = 0
     for broadcast in list(ready):
-        phones = phones_of(session, audience_of(broadcast))
-        wanting = wanting_phones(session, phones)
-        rows = [_row(broadcast, phones[phone], phone, now) for phone in sorted(wanting)]
+        reach = reach_of(session, audience_of(broadcast))
+        rows = [_row(broadcast, reach.phones[phone], phone, now) for phone in sorted(reach.wanting)]
         planned += plan_rows(session, rows)
         broadcast.planned_at, broadcast.planned = now, len(rows)
     return planned

@@ -99,10 +99,10 @@ def medium_texts(text: str) -> list[MediumText]:
 
 def preview(session: Session, text: str, audience: Audience) -> Preview:
     text = (text or "").strip()
-    count = records.count_audience(session, audience)
-    wanting = records.wanting_phones(session, records.phones_of(session, audience))
+    reach = records.reach_of(session, audience)
     texts = medium_texts(text) if text else []
-    opted_out = len(optout.opted_out_among(session, sorted(wanting)))
+    opted_out = len(optout.opted_out_among(session, sorted(reach.wanting)))
+    count = reach.count
     return Preview(text, audience, count, opted_out, texts, _problem(text, texts, count.wanting - opted_out))
 
 
