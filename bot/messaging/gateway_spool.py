@@ -84,12 +84,14 @@ class Spool:
 
     async def take(self, message: Inbound) -> Taken:
         """A checked webhook's message: stored (and published) at once while nothing waits in the
-        spool and the database answers; otherwise spooled behind what waits."""
+        spool and the database answers; otherwise spooled behind what waits. Only spooling takes
+        the lock (it waits for a drain's chunk to end), so webhooks are stored side by side as
+        before; one that finds lines in the spool goes behind them."""
+        if not self._has_lines():
+            taken = await self.intake.take(message)
+            if taken is not Taken.UNAVAILABLE:
+                return taken
         async with self._lock:
-            if not self._has_lines():
-                taken = await self.intake.take(message)
-                if taken is not Taken.UNAVAILABLE:
-                    return taken
             return self._append(message)
 
     def _append(self, message: Inbound) -> Taken:
