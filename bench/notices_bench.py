@@ -55,10 +55,8 @@ import signal
 import sys
 import tempfile
 import time
-import urllib.request
 import warnings
 from collections import Counter
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +66,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import and_, case, create_engine, func, select, text  # noqa: E402
+from sqlalchemy import and_, case, func, select  # noqa: E402
 
 from bench.chaos import current_model  # noqa: E402
 from bench.chaos_services import Proc, private_redis, python  # noqa: E402
@@ -86,7 +84,7 @@ from bench.notices_farmers import (  # noqa: E402
     phones_of,
     quiet,
 )
-from bot.db import engine_for, session_scope  # noqa: E402
+from bot.db import session_scope  # noqa: E402
 from bot.messaging.broker import BrokerSettings  # noqa: E402
 from bot.messaging.schema import OutboundMessage, PartitionLease  # noqa: E402
 from bot.phones import try_normalize_phone  # noqa: E402
@@ -96,6 +94,7 @@ from bot.records.notice_schema import Broadcast, Notice  # noqa: E402
 from bot.replies.catalog import render  # noqa: E402
 from bot.stack import free_port  # noqa: E402
 from bot.twilio_standin.client import StandinClient  # noqa: E402
+from tests.databases import fresh_postgres  # noqa: E402
 from tests.production.rabbit import delete_topology  # noqa: E402
 
 DATABASE = "pp_bench_notices"
@@ -169,35 +168,6 @@ def busiest_second(records: list[dict[str, Any]]) -> dict[str, int]:
 # -- the services ------------------------------------------------------------------------------
 
 
-def fresh_database(admin_url: str, name: str) -> tuple[str, Callable[[], None]]:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a killed run's
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop() -> None:
-        engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
-def wait_http(url: str, proc: Proc, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not proc.running:
-            raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{proc.name} not ready in {seconds:.0f} s")
-
-
 def wait_partitions(url: str, workers: list[Proc], partitions: int, seconds: float = 90) -> None:
     """Until the live workers hold every partition between them, each some."""
     deadline = time.monotonic() + seconds
@@ -234,7 +204,7 @@ def start_workers(
             stack.callback(worker.stop)
             workers.append(worker.start())
         return workers
-    tracker_url, drop = fresh_database(args.postgres_url, f"{DATABASE}_tracker")
+    tracker_url, drop = fresh_postgres(args.postgres_url, name=f"{DATABASE}_tracker")
     stack.callback(drop)
     redis, redis_url = private_redis(folder, logs)
     stack.callback(redis.stop)
@@ -254,9 +224,9 @@ def start_workers(
         worker = python(f"worker{n}", ["bot.worker", "--model", args.model], worker_env, logs)
         stack.callback(worker.stop)
         workers.append(worker.start())
-    wait_http(f"http://127.0.0.1:{actions_port}/health", actions, 120)
+    actions.wait_ready(f"http://127.0.0.1:{actions_port}/health", 120)
     for worker, port in zip(workers, ports, strict=True):
-        wait_http(f"http://127.0.0.1:{port}/readyz", worker, 240)
+        worker.wait_ready(f"http://127.0.0.1:{port}/readyz", 240)
     log(f"{len(workers)} Rasa workers ready on {Path(args.model).name}")
     return workers
 
@@ -342,7 +312,7 @@ def run(
 ) -> tuple[Run, Expected]:
     logs = folder / "logs"
     logs.mkdir()
-    url, drop = fresh_database(args.postgres_url, DATABASE)
+    url, drop = fresh_postgres(args.postgres_url, name=DATABASE)
     stack.callback(drop)
     with warnings.catch_warnings():  # alembic's note on its own configuration, not ours to act on
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -405,7 +375,7 @@ def run(
         logs,
     ).start()
     stack.callback(standin.stop)
-    wait_http(f"{api}/_standin/health", standin)
+    standin.wait_ready(f"{api}/_standin/health", 60)
     client = StandinClient(api)
     client.control(rate_limit=args.limit, templates=dict(TEMPLATES.values()))
 
@@ -415,7 +385,7 @@ def run(
         sender = python(f"sender{n}", ["bot.messaging.send_loop", "--health-port", str(port)], env, logs)
         stack.callback(sender.stop)
         sender.start()
-        wait_http(f"http://127.0.0.1:{port}/healthz", sender)
+        sender.wait_ready(f"http://127.0.0.1:{port}/healthz", 60)
     wait_partitions(url, workers, broker.partitions)
 
     outcome = Run(real_start=time.time(), received=[], rate_limited=0)

@@ -43,14 +43,17 @@ def postgres_admin_url() -> str | None:
 
 
 def fresh_postgres(
-    admin_url: str, prefix: str = "pp_test", template_name: str | None = None
+    admin_url: str, prefix: str = "pp_test", template_name: str | None = None, name: str | None = None
 ) -> tuple[str, Callable[[], None]]:
     """Creates a database, empty or a copy of ``template_name``; returns its URL and the function
-    that drops it."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    that drops it. Named ``prefix`` and a random suffix, or ``name`` (a benchmark's: what a killed
+    run of it left under that name is dropped first)."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     template = f' TEMPLATE "{template_name}"' if template_name else ""
     with admin.connect() as conn:
+        if name is not None:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        name = name or f"{prefix}_{uuid.uuid4().hex[:10]}"
         conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
