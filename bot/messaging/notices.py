@@ -174,7 +174,12 @@ def _opposed(session: Session, notice: Notice) -> bool:
 
 
 def route_for(
-    session: Session, notice: Notice, farmer: Farmer | None, settings: NoticeSettings, now: datetime
+    session: Session,
+    notice: Notice,
+    farmer: Farmer | None,
+    settings: NoticeSettings,
+    now: datetime,
+    places: WhatsAppPlaces,
 ) -> Route:
     preferred = farmer.preferred_medium if farmer is not None else "whatsapp"
     if preferred == "whatsapp":
@@ -185,7 +190,7 @@ def route_for(
         template = settings.templates.get(notice.kind)
         if not template:
             return Route("sms_no_template", "sms", notice.phone, note=NOTES["no_template"])
-        if not opens_whatsapp_user_within(session, notice.phone, now, settings.whatsapp_daily_users):
+        if not places.opens(notice.phone):
             return Route(
                 "sms",
                 "sms",
@@ -196,26 +201,45 @@ def route_for(
     return Route("sms", "sms", notice.phone)
 
 
-def opens_whatsapp_user_within(session: Session, phone: str, now: datetime, limit: int) -> bool:
-    """Whether a business-initiated WhatsApp message (a template, outside the customer-service
-    window) to this phone keeps the account under WhatsApp's messaging limit: at most ``limit``
-    unique users in a moving 24 hours (0: no limit). They are the notices released as a template
-    and every template sent (an officer's reply from the console too); a phone already written
-    to that way in the 24 hours is no new user. On PostgreSQL the count is taken under a
-    transaction lock, so two schedulers never both take the last place."""
-    if limit <= 0:
+class WhatsAppPlaces:
+    """WhatsApp's messaging limit within one round: at most ``limit`` unique users written to by
+    business-initiated messages (templates, outside the customer-service window) in a moving 24
+    hours (0: no limit). They are the notices released as a template and every template sent (an
+    officer's reply from the console too); a phone already written to that way is no new user.
+    Read once a round, at its first template, under a transaction lock on PostgreSQL (so two
+    schedulers never both take the last place), then kept as the round takes places."""
+
+    def __init__(self, session: Session, now: datetime, limit: int):
+        self.session, self.now, self.limit = session, now, limit
+        self._phones: set[str] | None = None
+
+    def opens(self, phone: str) -> bool:
+        """Whether a template to this phone keeps the account under the limit; it takes its place."""
+        if self.limit <= 0:
+            return True
+        phones = self._read() if self._phones is None else self._phones
+        if phone not in phones and len(phones) >= self.limit:
+            return False
+        phones.add(phone)
         return True
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
-    since = now - WHATSAPP_WINDOW
-    phones = notices.whatsapp_template_phones_since(session, since) | outbox.template_phones_since(
-        session, since
-    )
-    return phone in phones or len(phones) < limit
+
+    def _read(self) -> set[str]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(WHATSAPP_LIMIT_LOCK_KEY)))
+        since = self.now - WHATSAPP_WINDOW
+        self._phones = notices.whatsapp_template_phones_since(
+            self.session, since
+        ) | outbox.template_phones_since(self.session, since)
+        return self._phones
 
 
 def _release(
-    session: Session, notice: Notice, settings: NoticeSettings, now: datetime, store: Callable[..., Any]
+    session: Session,
+    notice: Notice,
+    settings: NoticeSettings,
+    now: datetime,
+    store: Callable[..., Any],
+    places: WhatsAppPlaces,
 ) -> Any:
     refusal = _refusal(session, notice)
     if refusal is not None:
@@ -229,7 +253,7 @@ def _release(
         notices.hold_until(notice, as_utc(morning), NOTES["quiet"].format(hour=settings.quiet_end))
         logger.info("notice %d waits for the morning (%s)", notice.id, morning.isoformat())
         return None
-    route = route_for(session, notice, farmer, settings, now)
+    route = route_for(session, notice, farmer, settings, now, places)
     sid = notices.mark_released(session, notice, route.route, route.content_sid, now, route.note)
     message = Inbound(
         message_sid=sid,
@@ -265,8 +289,9 @@ def release_round(
     released = []
     room = max(0, settings.backlog - inbound.unanswered_notices(session))
     claimed = notices.claim_due(session, now, settings.batch, bulk_limit=room)
+    places = WhatsAppPlaces(session, now, settings.whatsapp_daily_users)
     for notice in claimed:
-        stored = _release(session, notice, settings, now, store)
+        stored = _release(session, notice, settings, now, store, places)
         if stored is not None:
             released.append(stored)
     session.flush()
