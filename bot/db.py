@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,6 +63,16 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``values`` a slice of ``size`` at a time: an IN list or a multi-row insert stays well under
+    the databases' limits on bound parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any], unique: list[Any]) -> bool:

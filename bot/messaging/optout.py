@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import chunks
 from bot.messaging.schema import OptOutEvent
 from bot.opt_words import keyword as plain_keyword
 from bot.opt_words import opt_action
@@ -57,10 +58,10 @@ def is_opted_out(session: Session, phone: str) -> bool:
 def opted_out_among(session: Session, phones: list[str]) -> set[str]:
     """Of these phones, those whose latest BAJA/ALTA event is a BAJA (a query per thousand)."""
     latest: dict[str, str] = {}
-    for start in range(0, len(phones), 1000):
+    for some in chunks(phones, 1000):
         rows = session.execute(
             select(OptOutEvent.phone, OptOutEvent.action)
-            .where(OptOutEvent.phone.in_(phones[start : start + 1000]))
+            .where(OptOutEvent.phone.in_(some))
             .order_by(OptOutEvent.phone, OptOutEvent.recorded_at, OptOutEvent.id)
         )
         latest.update((phone, action) for phone, action in rows)  # ordered: the last one stays

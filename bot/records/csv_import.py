@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.db import chunks
 from bot.records.csv_kinds import (
     AMOUNT,
     CHANGED,
@@ -150,8 +151,8 @@ def _compared(session: Session, report: ImportReport) -> tuple[ImportReport, dic
 
 def _by_key(session: Session, query: Any, column: Any, keys: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for start in range(0, len(keys), 500):  # well under SQLite's limit of bound parameters
-        for record in session.execute(query.where(column.in_(keys[start : start + 500]))).scalars():
+    for some in chunks(keys, 500):
+        for record in session.execute(query.where(column.in_(some))).scalars():
             found[getattr(record, column.key)] = record
     return found
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import chunks
 from bot.records.notice_schema import NewsChoice
 
 
@@ -45,10 +46,10 @@ def phones_wanting_news(session: Session, phones: list[str], *, broadcasts: bool
     """Of these phones, those whose latest answer is yes (with ``broadcasts``, a yes that covers
     broadcasts); one query per thousand phones."""
     latest: dict[str, bool] = {}
-    for start in range(0, len(phones), 1000):
+    for some in chunks(phones, 1000):
         rows = session.execute(
             select(NewsChoice.phone, NewsChoice.accepted, NewsChoice.covers_broadcasts)
-            .where(NewsChoice.phone.in_(phones[start : start + 1000]))
+            .where(NewsChoice.phone.in_(some))
             .order_by(NewsChoice.phone, NewsChoice.recorded_at, NewsChoice.id)
         ).all()
         # ordered by time: the last answer of each phone stays

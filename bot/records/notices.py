@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import insert_ignoring_conflict, insert_many_ignoring_conflict
+from bot.db import chunks, insert_ignoring_conflict, insert_many_ignoring_conflict
 from bot.records.knowledge import explanation_by_code
 from bot.records.notice_schema import Notice, NoticeCursor
 from bot.records.schema import FarmerPhone, Invoice
@@ -167,8 +167,7 @@ def plan_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     first, so a round that finds nothing new writes nothing); a second scheduler racing for one
     is stopped by the key. Returns how many were new."""
     planned = 0
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
+    for chunk in chunks(rows, 500):
         keys = [row["idempotency_key"] for row in chunk]
         taken = set(
             session.execute(select(Notice.idempotency_key).where(Notice.idempotency_key.in_(keys))).scalars()
