@@ -95,7 +95,7 @@ def released_notices(url: str, farmers: int) -> list[Inbound]:
         notices.plan(s, DAYTIME, settings)
     while True:
         with session_scope(url) as s:
-            batch = notices.release_due(s, settings, DAYTIME, notices.store_embedded)
+            batch = notices.release_round(s, settings, DAYTIME, notices.store_embedded).released
         if not batch:
             return released
         released.extend(batch)

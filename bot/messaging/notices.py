@@ -298,13 +298,6 @@ def release_round(
     return Round(released, len(claimed))
 
 
-def release_due(
-    session: Session, settings: NoticeSettings, now: datetime, store: Callable[[Session, Inbound], Any]
-) -> list[Any]:
-    """``release_round``'s released notices, in order."""
-    return release_round(session, settings, now, store).released
-
-
 def store_embedded(session: Session, message: Inbound) -> Inbound | None:
     """The embedded default's store: the message as a webhook would store it."""
     return message if inbound.store_inbound(session, message) else None

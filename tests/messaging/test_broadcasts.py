@@ -101,7 +101,7 @@ def _plan(url: str, now: datetime = DAYTIME) -> int:
 
 def _release(url: str, now: datetime = DAYTIME, settings: NoticeSettings = SETTINGS) -> list[Inbound]:
     with session_scope(url) as s:
-        return notices.release_due(s, replace(settings, batch=1000), now, notices.store_embedded)
+        return notices.release_round(s, replace(settings, batch=1000), now, notices.store_embedded).released
 
 
 def _notices(url: str, broadcast_id: int) -> list[Notice]:
@@ -245,7 +245,7 @@ def test_a_payment_notice_goes_before_the_broadcast_planned_earlier(db):
     _paid_invoice(db, farmers[0][0])
     _plan(db)
     with session_scope(db) as s:
-        first = notices.release_due(s, replace(SETTINGS, batch=1), DAYTIME, notices.store_embedded)
+        first = notices.release_round(s, replace(SETTINGS, batch=1), DAYTIME, notices.store_embedded).released
         told = [s.get(Notice, notice_records.notice_id_in(m.message_sid)) for m in first]
         assert [(n.kind, n.phone) for n in told] == [("payment", farmers[0][1])]
     _release(db)

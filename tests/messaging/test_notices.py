@@ -116,7 +116,7 @@ def _notices_of(url: str, phone: str) -> list[Notice]:
 
 def _release(url: str, now: datetime, settings: NoticeSettings = TEMPLATES) -> list[Inbound]:
     with session_scope(url) as s:
-        return notices.release_due(s, settings, now, notices.store_embedded)
+        return notices.release_round(s, settings, now, notices.store_embedded).released
 
 
 def _paid(url: str, phone_state: str = "Michoacán", **farmer) -> tuple[int, str, str]:
@@ -357,7 +357,9 @@ def test_a_notice_takes_the_farmers_next_place_in_the_queue(database):
     with session_scope(database) as s:
         (stored,) = [
             x
-            for x in notices.release_due(s, TEMPLATES, DAYTIME, lambda s_, m: store_in_queue_order(16, s_, m))
+            for x in notices.release_round(
+                s, TEMPLATES, DAYTIME, lambda s_, m: store_in_queue_order(16, s_, m)
+            ).released
             if x
         ]
     assert stored.farmer_seq == first.farmer_seq + 1

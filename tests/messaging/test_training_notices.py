@@ -89,7 +89,7 @@ def _notices(url: str, training_id: int, phone: str = ROSA) -> list[Notice]:
 
 def _release(url: str, now: datetime) -> list[Inbound]:
     with session_scope(url) as s:
-        return notices.release_due(s, SETTINGS, now, notices.store_embedded)
+        return notices.release_round(s, SETTINGS, now, notices.store_embedded).released
 
 
 def _change(url: str, training_id: int, **values) -> None:
