@@ -29,7 +29,6 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,12 +50,8 @@ from bench.chaos_count import (  # noqa: E402
     tally,
     unanswered,
 )
-from bench.chaos_services import PrivatePostgres, PrivateRabbit, Proc, private_redis, python  # noqa: E402
-from bot.messaging.broker import BrokerSettings  # noqa: E402
-from bot.stack import free_port  # noqa: E402
-from bot.twilio_standin.client import StandinClient  # noqa: E402
+from bench.production_stack import Production, current_model  # noqa: E402
 from bot.worker.rollout import WorkerRef, roll_out  # noqa: E402
-from tests.production.processes import AUTH_TOKEN, gateway_env, gateways  # noqa: E402
 
 WAIT_FOR_REPLIES = 90.0  # seconds a scenario waits for its answers after its last message
 SETTLE = 3.0  # then this long for anything sent twice
@@ -77,116 +72,6 @@ BODIES = ["hola", "menu", "gracias", "capacitaciones", "ayuda"]
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-class Production:
-    """The production mode on private services; ``workers`` maps a worker id to its process."""
-
-    def __init__(self, folder: Path, model: str, stack: ExitStack):
-        self.folder, self.model, self.stack = folder, model, stack
-        self.logs = folder / "logs"
-        self.logs.mkdir()
-        self.workers: dict[str, Proc] = {}
-        self.worker_ports: dict[str, int] = {}
-        self.worker_count = 0
-
-    def up(self) -> None:
-        self.pg = PrivatePostgres(self.folder)
-        self.pg.start()
-        self.stack.callback(self.pg.stop, "immediate")
-        self.rabbit = PrivateRabbit(self.folder, self.logs)
-        self.rabbit.start()
-        self.stack.callback(self.rabbit.stop)
-        redis, redis_url = private_redis(self.folder, self.logs)
-        self.stack.callback(redis.stop)
-        self.database_url, tracker_url = self.pg.url("pequeno_productor"), self.pg.url("pp_tracker")
-        self.broker = BrokerSettings(url=self.rabbit.url, partitions=16, prefix="pp.chaos")
-        self.standin_port, self.actions_port = free_port(), free_port()
-        self.action_token = os.urandom(16).hex()
-        self.env = dict(
-            gateway_env(self.database_url, self.broker),
-            TRACKER_DATABASE_URL=tracker_url,
-            REDIS_URL=redis_url,
-            ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_port}/webhook",
-            ACTION_SERVER_TOKEN=self.action_token,
-            TWILIO_USE_STANDIN="1",
-            TWILIO_ACCOUNT_SID="ACchaos",
-            TWILIO_SMS_FROM="+15005550006",
-            TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
-            TWILIO_API_BASE=f"http://127.0.0.1:{self.standin_port}",
-            TWILIO_STATUS_CALLBACKS="false",
-            TWILIO_SEND_TIMEOUT="5",
-            TWILIO_INBOUND_SPOOL=str(self.folder / "spool.jsonl"),
-            SENDER_HEALTH_PORT=str(free_port()),
-            SEED_DEMO="1",
-            # private services of this run: PostgreSQL on trust, RabbitMQ's guest, Redis without a
-            # password, on 127.0.0.1 only (bot/messaging/credentials.py would refuse them otherwise)
-            ALLOW_LOCAL_CREDENTIALS="1",
-            **SHORT_TIMINGS,
-        )
-        self.cli("migrate", "--create", tracker_url)  # as scripts/production.sh, once before the rest
-        self.cli("setup-db")  # the demo records (SEED_DEMO=1)
-        self.standin = self.start_standin()
-        self.actions = self.start_actions()
-        first = [self.new_worker(), self.new_worker()]
-        for worker_id in first:
-            self.wait_worker(worker_id)
-        self.gateways = self.stack.enter_context(gateways(2, self.database_url, self.broker, self.logs))
-        sender = python("sender", ["bot.messaging.send_loop"], self.env, self.logs).start()
-        self.stack.callback(sender.stop)
-        sender.wait_ready(f"http://127.0.0.1:{self.env['SENDER_HEALTH_PORT']}/healthz", 60)
-        self.client = StandinClient(f"http://127.0.0.1:{self.standin_port}")
-
-    def cli(self, *args: str) -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
-        )
-        if done.returncode:
-            raise RuntimeError(f"bot.cli {args[0]} failed:\n{(done.stdout + done.stderr)[-3000:]}")
-
-    def start_standin(self) -> Proc:
-        argv = ["bot.twilio_standin.server", "--port", str(self.standin_port), "--auth-token", AUTH_TOKEN]
-        proc = python("standin", [*argv, "--account-sid", "ACchaos"], self.env, self.logs).start()
-        self.stack.callback(proc.stop)
-        proc.wait_ready(f"http://127.0.0.1:{self.standin_port}/_standin/health", 30)
-        return proc
-
-    def start_actions(self) -> Proc:
-        argv = ["bot.action_server", "--host", "127.0.0.1", "--port", str(self.actions_port)]
-        proc = python("actions", argv, self.env, self.logs).start()
-        self.stack.callback(proc.stop)
-        proc.wait_ready(f"http://127.0.0.1:{self.actions_port}/health", 120)
-        return proc
-
-    @property
-    def model_link(self) -> Path:
-        """What the workers load, as in production (MODEL=models/current.tar.gz): a link the
-        model-rollout scenario points at a new model."""
-        link = self.folder / "current.tar.gz"
-        if not link.is_symlink():
-            link.symlink_to(Path(self.model).resolve())
-        return link
-
-    def new_worker(self, worker_id: str | None = None, port: int | None = None) -> str:
-        if worker_id is None:
-            self.worker_count += 1
-            worker_id = f"chaos-worker{self.worker_count}"
-        port = port or free_port()
-        env = dict(self.env, WORKER_ID=worker_id, WORKER_HTTP_PORT=str(port))
-        proc = python(worker_id, ["bot.worker", "--model", str(self.model_link)], env, self.logs).start()
-        self.worker_ports[worker_id] = port
-        self.stack.callback(proc.stop)
-        self.workers[worker_id] = proc
-        return worker_id
-
-    def restart_worker(self, worker_id: str) -> None:
-        """As `systemctl restart pp-worker@N`: stopped (SIGTERM: it finishes its turn and hands
-        its partitions over), then started again with the same id and port."""
-        self.workers.pop(worker_id).stop()
-        self.new_worker(worker_id, self.worker_ports[worker_id])
-
-    def wait_worker(self, worker_id: str) -> None:
-        self.workers[worker_id].wait_ready(f"http://127.0.0.1:{self.worker_ports[worker_id]}/readyz", 240)
 
 
 # -- scenarios -------------------------------------------------------------------------------------
@@ -344,7 +229,7 @@ def run(model: str, only: list[str], keep_logs: str | None = None) -> int:
     ran: list[tuple[str, str]] = []
     try:
         with ExitStack() as stack:
-            prod = Production(folder, model, stack)
+            prod = Production(folder, model, stack, SHORT_TIMINGS)
             log(f"starting the production mode in {folder} (private PostgreSQL, RabbitMQ, Redis)")
             prod.up()
             log(
@@ -408,16 +293,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # stopped like Ctrl-C: the ExitStack stops everything
-
-
-def current_model() -> str:
-    name = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "model-name"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    path = ROOT / "models" / f"{name}.tar.gz"
-    if path.exists():
-        return str(path)
-    return str(max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime))
 
 
 if __name__ == "__main__":

@@ -69,9 +69,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.chaos import BODIES, current_model  # noqa: E402
+from bench.chaos import BODIES  # noqa: E402
 from bench.chaos_count import Ledger, Tally, out_of_order, received_replies, tally, unanswered  # noqa: E402
 from bench.chaos_services import PrivatePostgres, PrivateRabbit, Proc, private_redis  # noqa: E402
+from bench.production_stack import current_model  # noqa: E402
 from bot.stack import free_port  # noqa: E402
 from bot.twilio_standin.client import StandinClient  # noqa: E402
 from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL  # noqa: E402

@@ -68,7 +68,6 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import and_, case, func, select  # noqa: E402
 
-from bench.chaos import current_model  # noqa: E402
 from bench.chaos_services import Proc, private_redis, python  # noqa: E402
 from bench.notices_farmers import (  # noqa: E402
     CLOCK_START,
@@ -84,6 +83,7 @@ from bench.notices_farmers import (  # noqa: E402
     phones_of,
     quiet,
 )
+from bench.production_stack import current_model  # noqa: E402
 from bot.db import session_scope  # noqa: E402
 from bot.messaging.broker import BrokerSettings  # noqa: E402
 from bot.messaging.schema import OutboundMessage, PartitionLease  # noqa: E402

@@ -1,0 +1,550 @@
+"""`make bench-load`: the production mode under load, against Rasa's REST channel, in one run.
+
+    .venv/bin/python bench/load.py [--farmers 500] [--rate 4] [--at-once 100] [--model ...]
+
+It brings up private PostgreSQL, RabbitMQ and Redis, the Twilio stand-in and the action server
+(bench/production_stack.py, production's timings), then runs three modes one after the other on
+the same model and the same cores, each with farmers of its own (bench/load_farmers.py):
+
+  rest       Rasa's REST channel (``rasa run``, PostgreSQL tracker store, the same action server)
+  1 worker   two gateways, one Rasa worker, the sender
+  2 workers  the same and a second worker (the partitions shared between them)
+
+and in each mode two loads (bench/load_phones.py): ``at once``, the given number of farmers all
+starting together, each message sent when the one before is answered (the load the issue first
+measured with bench-channels); then ``arrivals``, N farmers arriving at the given rate, each
+reading an answer for 2 s before writing again. Every farmer runs one of the standard journeys
+(first contact and a payment with the check code, a payment, trainings near me, quality and
+calibre) and is counted as arrived when the answers hold what the journey asked for.
+
+For each mode and load it reports replies per second, reply latency p50/p95/p99 (from the moment
+the phone sends to the moment the last reply of that message reached the stand-in; REST: the
+request's time), acknowledgement p95 (what Twilio waits for; REST: the whole turn), CPU seconds
+per reply of each kind of process (gateway, worker, action server, sender, broker, Redis,
+database; REST: Rasa, action server, database), each worker's share of the turns, errors, lost
+and duplicates (counted as `make chaos` counts them: what the stand-in received, linked to the
+message it answers), and the issue's targets. The sender's pace is lifted to 1,000 units a second
+(production: 10 a second a sender, Twilio's limit, not a cost of ours; a program that sends more
+uses a Messaging Service with more numbers). Writes bench/results/load.md and .json; exit code 1
+when a target is missed. Everything it starts is stopped, its folder deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.chaos_count import NOTES, Sent, tally  # noqa: E402
+from bench.chaos_services import Proc  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
+from bench.load_farmers import LoadFarmer, farmers_for, insert_farmers  # noqa: E402
+from bench.load_phones import Gateways, Inbox, RestChannel, Said, run_farmers  # noqa: E402
+from bench.production_stack import Production, current_model  # noqa: E402
+from bot.db import session_scope  # noqa: E402
+from bot.messaging.schema import OutboundMessage  # noqa: E402
+from bot.records.migrate import create_database_if_missing  # noqa: E402
+from bot.stack import BIN, endpoints_for, free_port  # noqa: E402
+from tests.conversations.facts import norm  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+THINK = 2.0  # seconds an arriving farmer reads an answer before writing again
+SETTLE = 60.0  # seconds a load waits after its farmers for answers still on their way
+WARM_UP = 8  # farmers whose journeys warm a mode's model up first (not counted)
+SETTINGS = {"TWILIO_SENDS_PER_SECOND": "1000", "NOTICE_INTERVAL": "3600"}
+# The issue's targets.
+MAX_ACK_P95 = 0.050
+MAX_REPLY_RATIO = 1.2
+MAX_CPU_RATIO = 1.2
+
+
+def log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class Figures:
+    mode: str
+    load: str
+    farmers: int
+    messages: int = 0
+    answered: int = 0
+    arrived: int = 0  # journeys whose answers hold what they asked for
+    errors: int = 0  # requests not taken (not 200)
+    lost: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    acks: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    shares: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.seconds if self.seconds else 0.0
+
+    def cpu_per_reply(self) -> dict[str, float]:
+        return {kind: seconds / max(1, self.answered) for kind, seconds in self.cpu.items()}
+
+    @property
+    def cpu_total(self) -> float:
+        return sum(self.cpu_per_reply().values())
+
+    def row(self) -> dict:
+        return {
+            "mode": self.mode,
+            "load": self.load,
+            "farmers": self.farmers,
+            "messages": self.messages,
+            "answered": self.answered,
+            "journeys_arrived": self.arrived,
+            "errors": self.errors,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "replies_per_second": round(self.rate, 2),
+            **{f"reply_p{q}": round(percentile(self.latencies, q), 3) for q in (50, 95, 99)},
+            "ack_p95": round(percentile(self.acks, 95), 4),
+            "cpu_seconds_per_reply": {kind: round(v, 4) for kind, v in self.cpu_per_reply().items()},
+            "cpu_seconds_per_reply_total": round(self.cpu_total, 4),
+            "worker_turns": self.shares,
+        }
+
+
+# -- one load ---------------------------------------------------------------------------------------
+
+
+class Mode:
+    """One way of serving the farmers: its channel, how it counts and which processes it runs."""
+
+    name = ""
+
+    def __init__(self, prod: Production, meter: CpuMeter):
+        self.prod, self.meter = prod, meter
+
+    async def channel(self, http: aiohttp.ClientSession):
+        raise NotImplementedError
+
+    async def settle(self, said: list[Said]) -> int:
+        """Waits for answers still on their way, links them to what they answer; returns how many
+        messages the farmers received that answer nothing they sent (strays)."""
+        return 0
+
+    def worker_turns(self) -> dict[str, int]:
+        return {}
+
+
+class Rest(Mode):
+    name = "rest"
+
+    def start(self) -> None:
+        tracker = self.prod.pg.url("pp_rest_tracker")
+        create_database_if_missing(tracker)
+        folder = self.prod.folder
+        endpoints = yaml.safe_load(endpoints_for(int(self.prod.actions_port)))
+        endpoints["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": "127.0.0.1",
+            "port": self.prod.pg.port,
+            "db": "pp_rest_tracker",
+            "username": "postgres",
+        }
+        (folder / "endpoints.rest.yml").write_text(yaml.safe_dump(endpoints))
+        (folder / "credentials.rest.yml").write_text("rest:\n")
+        self.port = free_port()
+        argv = [str(BIN / "rasa"), "run", "-m", self.prod.model, "-i", "127.0.0.1", "--port", str(self.port)]
+        argv += ["--credentials", str(folder / "credentials.rest.yml")]
+        argv += ["--endpoints", str(folder / "endpoints.rest.yml")]
+        self.rasa = Proc("rasa-rest", argv, self.prod.env, self.prod.logs).start()
+        self.rasa.wait_ready(f"http://127.0.0.1:{self.port}/", 300)
+        self.meter.watch("rasa", self.rasa.process.pid if self.rasa.process else None)
+
+    def stop(self) -> None:
+        self.rasa.stop()
+
+    async def channel(self, http: aiohttp.ClientSession):
+        return RestChannel(f"http://127.0.0.1:{self.port}", http)
+
+
+class Workers(Mode):
+    def __init__(self, prod: Production, meter: CpuMeter, workers: int):
+        super().__init__(prod, meter)
+        self.name = f"{workers} worker{'s' if workers > 1 else ''}"
+
+    async def channel(self, http: aiohttp.ClientSession):
+        inbox = Inbox(self.prod.client.url, http)
+        await inbox.start_at_end()
+        self.poller = asyncio.create_task(inbox.run())
+        return Gateways(self.prod.gateways, inbox, http)
+
+    async def settle(self, said: list[Said]) -> int:
+        self.poller.cancel()
+        deadline = time.monotonic() + SETTLE
+        taken = [s for s in said if s.status == 200]
+        strays = link_replies(said, self.prod)
+        while time.monotonic() < deadline and any(s.answered_at is None for s in taken):
+            await asyncio.sleep(1.0)
+            strays = link_replies(said, self.prod)
+        return strays
+
+    def worker_turns(self) -> dict[str, int]:
+        return {worker: answered_turns(self.prod.worker_ports[worker]) for worker in self.prod.workers}
+
+
+def answered_turns(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith('worker_turns_total{outcome="answered"}'):
+                return int(float(line.split()[-1]))
+    return 0
+
+
+def link_replies(said: list[Said], prod: Production) -> int:
+    """Each message's replies as the stand-in received them (``outbound_messages.in_reply_to``,
+    joined on the SID the stand-in gave the send, as bench/chaos_count.py links them); returns
+    the strays: messages to these farmers' phones that answer none of their messages."""
+    with session_scope(prod.database_url) as session:
+        rows = session.execute(
+            OutboundMessage.__table__.select().with_only_columns(
+                OutboundMessage.twilio_sid, OutboundMessage.in_reply_to
+            )
+        ).all()
+    answers_to = {sid: ref for sid, ref in rows if sid}
+    by_sid = {s.sid: s for s in said}
+    for s in said:
+        s.answers, s.answered_at = [], None
+    phones, strays = {s.farmer.phone for s in said}, 0
+    for record in prod.client.messages():
+        s = by_sid.get(answers_to.get(record["sid"], ""))
+        if s is None:
+            strays += record["to"] in phones
+        elif record["body"] not in NOTES:
+            s.answers.append(record["body"])
+            s.answered_at = max(s.answered_at or 0.0, record["received_at"])
+    return strays
+
+
+async def run_load(
+    mode: Mode, load: str, farmers: list[LoadFarmer], rate: float | None, think: float
+) -> Figures:
+    figures = Figures(mode.name, load, len(farmers))
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        channel = await mode.channel(http)
+        turns_before = mode.worker_turns()
+        mode.meter.start()
+        began = time.time()
+        said = await run_farmers(channel, farmers, rate, think)
+        strays = await mode.settle(said)
+        figures.cpu = mode.meter.stop()
+    count(figures, said, began)
+    figures.duplicates += strays
+    figures.shares = {w: n - turns_before.get(w, 0) for w, n in mode.worker_turns().items()}
+    return figures
+
+
+def count(figures: Figures, said: list[Said], began: float) -> None:
+    figures.messages = len(said)
+    answered = [s for s in said if s.answered_at is not None]
+    figures.answered = len(answered)
+    figures.errors = sum(1 for s in said if s.status != 200)
+    figures.latencies = [s.answered_at - s.started for s in answered if s.answered_at]
+    figures.acks = [s.ack for s in said if s.ack is not None and s.status == 200]
+    figures.seconds = max((s.answered_at or 0.0 for s in said), default=began) - began
+    by_farmer: dict[str, list[Said]] = {}
+    for s in said:
+        by_farmer.setdefault(s.farmer.phone, []).append(s)
+    figures.arrived = sum(
+        1
+        for turns in by_farmer.values()
+        if turns[0].farmer.reached(norm(" ".join(a for t in turns for a in t.answers)))
+    )
+    sent = [Sent(s.farmer.phone, "sms", s.body, s.sid, s.order, s.status) for s in said]
+    counted = tally(sent, {s.sid: s.answers for s in said})
+    figures.lost, figures.duplicates = counted.lost, counted.duplicates
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+def watch_services(meter: CpuMeter, prod: Production) -> None:
+    meter.watch("action server", prod.actions.process.pid if prod.actions.process else None)
+    meter.watch("database", postmaster_pid(prod))
+
+
+def watch_production(meter: CpuMeter, prod: Production) -> None:
+    for proc in prod.gateway_procs:
+        meter.watch("gateway", proc.process.pid if proc.process else None)
+    for proc in prod.workers.values():
+        meter.watch("worker", proc.process.pid if proc.process else None)
+    meter.watch("sender", prod.sender.process.pid if prod.sender.process else None)
+    meter.watch("broker", prod.rabbit.proc.process.pid if prod.rabbit.proc.process else None)
+    meter.watch("redis", prod.redis.process.pid if prod.redis.process else None)
+
+
+def postmaster_pid(prod: Production) -> int:
+    return int((prod.pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def run_mode(mode: Mode, farmers: list[LoadFarmer], warm: list[LoadFarmer], args) -> list[Figures]:
+    log(f"{mode.name}: warming up with {len(warm)} farmers")
+    asyncio.run(run_load(mode, "warm-up", warm, None, 0.0))
+    results = []
+    at_once, arriving = farmers[: args.at_once], farmers[args.at_once :]
+    for load, group, rate, think in (
+        ("at once", at_once, None, 0.0),
+        ("arrivals", arriving, args.rate, THINK),
+    ):
+        log(f"{mode.name}: {load}, {len(group)} farmers")
+        figures = asyncio.run(run_load(mode, load, group, rate, think))
+        log(f"{mode.name}: {load}: {json.dumps(figures.row())}")
+        results.append(figures)
+    return results
+
+
+def wait_partitions_shared(prod: Production, seconds: float = 120) -> None:
+    """Until every worker consumes some of the partitions (a new worker takes its share)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        owned = [partitions_owned(port) for port in prod.worker_ports.values()]
+        if all(owned) and sum(owned) >= prod.broker.partitions:
+            return
+        time.sleep(1.0)
+    raise RuntimeError(f"the partitions were not shared in {seconds:.0f} s")
+
+
+def partitions_owned(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("worker_partitions_owned "):
+                return int(float(line.split()[-1]))
+    return 0
+
+
+def run(args) -> int:
+    began = time.monotonic()
+    folder = Path(tempfile.mkdtemp(prefix="pp-load-"))
+    folder.chmod(0o755)  # the postgres OS user goes through it to its cluster
+    figures: list[Figures] = []
+    try:
+        with ExitStack() as stack:
+            prod = Production(folder, args.model, stack, SETTINGS, prefix="load")
+            log(f"starting private PostgreSQL, RabbitMQ and Redis in {folder}")
+            prod.services()
+            prod.standin = prod.start_standin()
+            prod.actions = prod.start_actions()
+            total = args.at_once + args.farmers
+            with session_scope(prod.database_url) as session:
+                for mode_number in (1, 2, 3):
+                    insert_farmers(session, farmers_for(mode_number, total))
+                    insert_farmers(session, farmers_for(mode_number + 5, WARM_UP))
+            rest_meter = CpuMeter()
+            watch_services(rest_meter, prod)
+            rest = Rest(prod, rest_meter)
+            rest.start()
+            figures += run_mode(rest, farmers_for(1, total), farmers_for(6, WARM_UP), args)
+            rest.stop()
+            prod.start_workers(1)
+            prod.start_gateways(2)
+            prod.start_sender()
+            meter = CpuMeter()
+            watch_services(meter, prod)
+            watch_production(meter, prod)
+            figures += run_mode(Workers(prod, meter, 1), farmers_for(2, total), farmers_for(7, WARM_UP), args)
+            second = prod.new_worker()
+            prod.wait_worker(second)
+            wait_partitions_shared(prod)
+            meter.watch("worker", prod.workers[second].process.pid if prod.workers[second].process else None)
+            figures += run_mode(Workers(prod, meter, 2), farmers_for(3, total), farmers_for(8, WARM_UP), args)
+    finally:
+        if args.keep_logs and (folder / "logs").exists():
+            shutil.rmtree(args.keep_logs, ignore_errors=True)
+            shutil.copytree(folder / "logs", args.keep_logs)
+        shutil.rmtree(folder, ignore_errors=True)
+    seconds = time.monotonic() - began
+    header = {
+        "farmers": f"{args.at_once} at once, then {args.farmers} arriving {args.rate}/s",
+        "model": Path(args.model).name,
+        "run": f"{seconds:.0f} s",
+    }
+    return report(figures, header, args.output_stem)
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    figure: str
+    met: bool
+
+
+def targets(figures: list[Figures]) -> list[Target]:
+    rest = {f.load: f for f in figures if f.mode == "rest"}
+    found = []
+    for f in figures:
+        if f.mode == "rest" or f.load == "warm-up":
+            continue
+        base = rest[f.load]
+        if f.load == "at once":
+            ack = percentile(f.acks, 95)
+            found.append(
+                Target(f"{f.mode}, at once: ack p95 ≤ 50 ms", f"{ack * 1000:.1f} ms", ack <= MAX_ACK_P95)
+            )
+        reply = percentile(f.latencies, 95) / percentile(base.latencies, 95)
+        cpu = f.cpu_total / base.cpu_total
+        found += [
+            Target(f"{f.mode}, {f.load}: reply p95 ≤ 1.2× REST", f"{reply:.2f}×", reply <= MAX_REPLY_RATIO),
+            Target(f"{f.mode}, {f.load}: CPU per reply ≤ 1.2× REST", f"{cpu:.2f}×", cpu <= MAX_CPU_RATIO),
+        ]
+    for f in figures:
+        found.append(
+            Target(
+                f"{f.mode}, {f.load}: lost 0, duplicates 0",
+                f"{f.lost}, {f.duplicates}",
+                not f.lost and not f.duplicates,
+            )
+        )
+    return found
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows[1:]]
+
+
+def report(figures: list[Figures], header: dict[str, str], stem: str) -> int:
+    found = targets(figures)
+    kinds = sorted({kind for f in figures for kind in f.cpu})
+    main = [
+        [
+            "mode",
+            "load",
+            "farmers",
+            "messages",
+            "answered",
+            "journeys arrived",
+            "replies/s",
+            "reply p50",
+            "p95",
+            "p99",
+            "ack p95",
+            "CPU s/reply",
+            "errors",
+            "lost",
+            "duplicates",
+        ]
+    ]
+    for f in figures:
+        main.append(
+            [
+                f.mode,
+                f.load,
+                str(f.farmers),
+                str(f.messages),
+                str(f.answered),
+                str(f.arrived),
+                f"{f.rate:.1f}",
+                *(f"{percentile(f.latencies, q):.2f} s" for q in (50, 95, 99)),
+                f"{percentile(f.acks, 95) * 1000:.1f} ms",
+                f"{f.cpu_total:.3f}",
+                str(f.errors),
+                str(f.lost),
+                str(f.duplicates),
+            ]
+        )
+    cpu = [["mode", "load", *kinds]]
+    for f in figures:
+        per = f.cpu_per_reply()
+        cpu.append([f.mode, f.load, *(f"{per[k]:.3f}" if k in per else "" for k in kinds)])
+    shares = [["mode", "load", "worker", "turns", "share"]]
+    for f in figures:
+        total = sum(f.shares.values())
+        for worker, turns in sorted(f.shares.items()):
+            shares.append([f.mode, f.load, worker, str(turns), f"{turns / total:.0%}" if total else "-"])
+    lines = [
+        "# bench-load",
+        "",
+        *(f"- {k}: {v}" for k, v in header.items()),
+        "",
+        "Reply latency: from the phone's send to the last reply of that message at the Twilio "
+        "stand-in (REST: the request). Ack: the webhook's answer (REST: the whole turn).",
+        "",
+        *table(main),
+        "",
+        "## CPU seconds per reply, by kind of process",
+        "",
+        *table(cpu),
+        "",
+        "## Each worker's share of the turns",
+        "",
+        *table(shares),
+        "",
+        "## Targets",
+        "",
+        *table(
+            [["target", "figure", "met"]] + [[t.what, t.figure, "yes" if t.met else "**no**"] for t in found]
+        ),
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(
+        json.dumps({"header": header, "figures": [f.row() for f in figures]}, indent=1), encoding="utf-8"
+    )
+    for line in table(main):
+        print(line)
+    missed = [t for t in found if not t.met]
+    print(f"targets: {len(found) - len(missed)} of {len(found)} met; bench/results/{stem}.md")
+    return 1 if missed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="models/<name>.tar.gz (default: the current one)")
+    parser.add_argument("--farmers", type=int, default=500, help="farmers arriving, per mode")
+    parser.add_argument("--rate", type=float, default=4.0, help="farmers arriving a second")
+    parser.add_argument("--at-once", type=int, default=100, help="farmers starting together, per mode")
+    parser.add_argument("--output-stem", default="load")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the processes' logs there")
+    args = parser.parse_args(argv)
+    if args.at_once + args.farmers > 10000:
+        parser.error("at most 10,000 farmers a mode")
+    args.model = args.model or current_model()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupted)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("interrupted: everything it started is stopped, its folder deleted", file=sys.stderr)
+        return 130
+
+
+def interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

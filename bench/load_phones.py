@@ -1,0 +1,163 @@
+"""The farmers' phones of `make bench-load` (bench/load.py): each farmer writes the messages of
+their journey, one after the other, each after the answer to the one before (and a pause to
+read it), over Rasa's REST channel or over signed Twilio webhooks to the gateways; one asyncio
+loop for all of them, so that the phones cost the machine little.
+
+Over the gateways, a message's answer is what the Twilio stand-in receives for the farmer's
+phone: one long-polling reader (``Inbox``) hands each received message to the phone it went to.
+The time of a reply, here, is only what paces the farmer; the figures take it from the stand-in's
+record of the send, linked to the message it answers (bench/load.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import aiohttp
+from twilio.request_validator import RequestValidator
+
+from bench.load_farmers import LoadFarmer
+from bot.twilio_standin.client import webhook_params
+from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL
+
+WEBHOOK = "/webhooks/sms/webhook"
+ANSWER_TIMEOUT = 90.0  # seconds a farmer waits for an answer before giving up on the journey
+
+
+@dataclass
+class Said:
+    """One farmer message and what became of it."""
+
+    farmer: LoadFarmer
+    body: str
+    sid: str
+    order: int  # its place among the farmer's messages
+    started: float  # epoch seconds, when the phone began to send it
+    status: int = 0  # the answer to the request (200: taken)
+    ack: float | None = None  # seconds until that answer
+    answered_at: float | None = None  # epoch seconds of its last reply, when known
+    answers: list[str] = field(default_factory=list)
+
+
+class Inbox:
+    """What the stand-in received, handed to each phone as it arrives (one long poll at a time)."""
+
+    def __init__(self, standin: str, http: aiohttp.ClientSession):
+        self.standin, self.http = standin.rstrip("/"), http
+        self.queues: dict[str, asyncio.Queue[dict]] = defaultdict(asyncio.Queue)
+        self.seen = 0
+
+    async def start_at_end(self) -> None:
+        async with self.http.get(f"{self.standin}/_standin/messages?since=0") as answer:
+            self.seen = (await answer.json())["total"]
+
+    async def run(self) -> None:
+        while True:
+            url = f"{self.standin}/_standin/messages?since={self.seen}&count=1&wait=5"
+            try:
+                async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=20)) as answer:
+                    found = (await answer.json())["messages"]
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                await asyncio.sleep(0.5)
+                continue
+            self.seen += len(found)
+            for message in found:
+                self.queues[message["to"].split(":", 1)[-1]].put_nowait(message)
+
+    def drain(self, phone: str) -> None:
+        queue = self.queues[phone]
+        while not queue.empty():
+            queue.get_nowait()
+
+    async def next(self, phone: str, timeout: float) -> dict | None:
+        try:
+            return await asyncio.wait_for(self.queues[phone].get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+
+class Gateways:
+    """Signed webhooks to the gateways in turn, as a load balancer spreads Twilio's requests."""
+
+    def __init__(self, urls: list[str], inbox: Inbox, http: aiohttp.ClientSession):
+        self.urls, self.inbox, self.http = urls, inbox, http
+        self.turn = itertools.count()
+        self.validator = RequestValidator(AUTH_TOKEN)
+
+    async def say(self, said: Said) -> None:
+        params = webhook_params(
+            said.farmer.phone, "sms", said.body, message_sid=said.sid, account_sid="ACchaos"
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": self.validator.compute_signature(PUBLIC_BASE_URL + WEBHOOK, params),
+        }
+        self.inbox.drain(said.farmer.phone)  # the late second part of an earlier answer
+        url = self.urls[next(self.turn) % len(self.urls)] + WEBHOOK
+        said.status, said.ack = await _post(self.http, url, urlencode(params), headers)
+        if said.status != 200:
+            return
+        reply = await self.inbox.next(said.farmer.phone, ANSWER_TIMEOUT)
+        if reply is not None:
+            said.answered_at, said.answers = reply["received_at"], [reply["body"]]
+
+
+class RestChannel:
+    """Rasa's REST channel: the request is held for the whole turn, and answers with its replies."""
+
+    def __init__(self, url: str, http: aiohttp.ClientSession):
+        self.url, self.http = url.rstrip("/") + "/webhooks/rest/webhook", http
+
+    async def say(self, said: Said) -> None:
+        payload = json.dumps({"sender": said.farmer.phone, "message": said.body})
+        headers = {"Content-Type": "application/json"}
+        said.status, said.ack, replies = await _post(self.http, self.url, payload, headers, read_json=True)
+        if said.status == 200 and replies:
+            said.answered_at = said.started + (said.ack or 0.0)
+            said.answers = [str(reply.get("text") or "") for reply in replies]
+
+
+async def _post(http, url: str, data: str, headers: dict[str, str], read_json: bool = False):
+    started = time.perf_counter()
+    try:
+        timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
+        async with http.post(url, data=data.encode(), headers=headers, timeout=timeout) as answer:
+            body = await answer.json(content_type=None) if read_json and answer.status == 200 else None
+            seconds = time.perf_counter() - started
+            return (answer.status, seconds, body) if read_json else (answer.status, seconds)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return (0, None, None) if read_json else (0, None)
+
+
+async def journey(channel: Gateways | RestChannel, farmer: LoadFarmer, think: float, log: list[Said]) -> None:
+    """The farmer's messages in order, each after the answer to the one before and ``think`` s."""
+    for order, body in enumerate(farmer.says(), 1):
+        said = Said(farmer, body, "SM" + uuid.uuid4().hex, order, time.time())
+        log.append(said)
+        await channel.say(said)
+        if said.answered_at is None:
+            return  # no answer: the farmer gives up (counted as lost unless it comes later)
+        await asyncio.sleep(think)
+
+
+async def run_farmers(
+    channel: Gateways | RestChannel, farmers: list[LoadFarmer], rate: float | None, think: float
+) -> list[Said]:
+    """Every farmer's journey; farmers arrive ``rate`` a second (None: all at once)."""
+    log: list[Said] = []
+    began = time.monotonic()
+
+    async def arrive(place: int, farmer: LoadFarmer) -> None:
+        if rate:
+            await asyncio.sleep(max(0.0, began + place / rate - time.monotonic()))
+        await journey(channel, farmer, think, log)
+
+    await asyncio.gather(*(arrive(place, farmer) for place, farmer in enumerate(farmers)))
+    return log

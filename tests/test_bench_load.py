@@ -1,0 +1,99 @@
+"""`make bench-load`'s own parts (bench/load.py runs only by hand): the CPU reading, the farmers
+it inserts and what it calls a target met."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.cpu import tree_seconds
+from bench.load import Figures, targets
+from bench.load_farmers import JOURNEYS, farmers_for, insert_farmers
+from bot.db import session_scope
+from bot.records.schema import Consent, FarmerPhone, Invoice
+from tests.databases import make_database
+
+SPIN = "x = 0\nfor i in range(4 * 10**7):\n    x += i\n"
+
+
+def test_cpu_counts_a_finished_child_and_a_running_one() -> None:
+    """A child that ended (waited for) counts in its parent; one still running counts on its own."""
+    parent = textwrap.dedent(
+        f"""
+        import subprocess, sys, time
+        subprocess.run([sys.executable, "-c", {SPIN!r}])
+        running = subprocess.Popen([sys.executable, "-c", {SPIN!r} + "import time; time.sleep(30)"])
+        print("ready", flush=True)
+        time.sleep(30)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+        first = tree_seconds([process.pid])
+        assert first >= 0.5  # the finished child's spin, at least (each takes about 1-2 s)
+        before = first
+        for _ in range(100):  # the running child spins too: the tree's reading grows
+            subprocess.run(["sleep", "0.1"])
+            if tree_seconds([process.pid]) > before + 0.3:
+                break
+        else:
+            raise AssertionError("the running child's CPU was not counted")
+    finally:
+        subprocess.run(["pkill", "-P", str(process.pid)])
+        process.kill()
+        process.wait()
+
+
+def test_an_ended_process_counts_nothing() -> None:
+    assert tree_seconds([2**22 + 7]) == 0.0
+
+
+def test_load_farmers_are_inserted_with_their_answers(tmp_path: Path) -> None:
+    url, drop = make_database("postgresql", tmp_path)  # the bench's inserts use RETURNING
+    farmers = farmers_for(1, 8) + farmers_for(6, 4)
+    assert len({f.phone for f in farmers}) == len({f.folio for f in farmers}) == 12
+    with session_scope(url) as session:
+        insert_farmers(session, farmers)
+    with session_scope(url) as session:
+        mode_1 = [f.phone for f in farmers[:8]]
+        phones = set(session.scalars(select(FarmerPhone.phone).where(FarmerPhone.phone.in_(mode_1))))
+        invoices = session.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.folio.like("F-11%"))
+        )
+        consented = set(session.scalars(select(Consent.phone).where(Consent.phone.in_(mode_1))))
+    assert phones == {f.phone for f in farmers[:8]} and invoices == 8
+    assert consented == {f.phone for f in farmers[:8] if f.journey.consented}
+    payment = next(f for f in farmers if f.journey.key == "payment")
+    assert payment.says() == ["cuando me pagan", payment.folio[-4:]]
+    assert {f.journey for f in farmers[:8]} == set(JOURNEYS)
+    assert payment.reached("f-110001: $1,001.00 pagada") and not payment.reached("escriba su codigo")
+    drop()
+
+
+def figures(mode: str, load: str, latency: float, ack: float, cpu: float, lost: int = 0) -> Figures:
+    result = Figures(mode, load, farmers=10, answered=10, lost=lost)
+    result.latencies, result.acks, result.cpu = [latency] * 10, [ack] * 10, {"worker": cpu * 10}
+    return result
+
+
+def test_targets_compare_with_rest_at_the_same_load() -> None:
+    runs = [
+        figures("rest", "at once", latency=1.0, ack=1.0, cpu=0.05),
+        figures("rest", "arrivals", latency=0.1, ack=0.1, cpu=0.05),
+        figures("2 workers", "at once", latency=1.1, ack=0.04, cpu=0.07),
+        figures("2 workers", "arrivals", latency=0.13, ack=0.06, cpu=0.05, lost=1),
+    ]
+    met = {t.what: t.met for t in targets(runs)}
+    assert met["2 workers, at once: ack p95 ≤ 50 ms"]
+    assert met["2 workers, at once: reply p95 ≤ 1.2× REST"]
+    assert not met["2 workers, at once: CPU per reply ≤ 1.2× REST"]  # 1.4×
+    assert not met["2 workers, arrivals: reply p95 ≤ 1.2× REST"]  # 1.3×
+    assert met["2 workers, arrivals: CPU per reply ≤ 1.2× REST"]
+    assert not met["2 workers, arrivals: lost 0, duplicates 0"] and met["rest, at once: lost 0, duplicates 0"]
+    assert "2 workers, arrivals: ack p95 ≤ 50 ms" not in met  # the ack target is for farmers at once
