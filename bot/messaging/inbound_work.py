@@ -132,6 +132,17 @@ def pending_up_to(session: Session, phone: str, farmer_seq: int) -> list[str]:
     )
 
 
+def work_and_pending(session: Session, message_sid: str) -> tuple[Work | None, list[str]]:
+    """The message's work item and, when it still has to be handled, the phone's messages up to
+    it (``pending_up_to``), in one read. Read before the worker waits for the phone's local lock,
+    the list can only be out of date by messages done meanwhile (numbers are taken in commit
+    order, ``next_seq``), and the claim finds those done."""
+    work = work_item(session, message_sid)
+    if work is None or work.done or work.farmer_seq is None:
+        return work, []
+    return work, pending_up_to(session, work.message.phone, work.farmer_seq)
+
+
 def _unclaimed(now: datetime) -> object:
     """No live claim: none, expired, or made by a worker whose heartbeat has expired (it died
     mid-turn; its claim does not outlive its partitions' leases)."""

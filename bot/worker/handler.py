@@ -49,23 +49,23 @@ class Handler:
         """The phone's messages up to this one, in order. Raises when the database cannot be
         reached (the caller gives the queue message back). ``taken_over``: the messages the
         recovery loop claimed from other workers (MessageSid -> that worker)."""
-        work = await in_session(inbound_work.work_item, message_sid)
+        work, pending = await in_session(inbound_work.work_and_pending, message_sid)
         if work is None:
             logger.warning("inbound %s is not in the database: nothing to do", message_sid)
             return
-        if work.done or work.farmer_seq is None:
+        if not pending:
             return
         phone = work.message.phone
         lock = self._locks.setdefault(phone, asyncio.Lock())
         try:
             async with lock:
-                await self._in_order(phone, work.farmer_seq, taken_over or {})
+                await self._in_order(pending, taken_over or {})
         finally:
             if not lock.locked() and len(self._locks) > 5000:
                 self._locks.pop(phone, None)
 
-    async def _in_order(self, phone: str, farmer_seq: int, taken_over: Mapping[str, str]) -> None:
-        pending = await in_session(inbound_work.pending_up_to, phone, farmer_seq)
+    async def _in_order(self, pending: list[str], taken_over: Mapping[str, str]) -> None:
+        """The phone's pending messages, earliest first; the rest wait behind one not done."""
         for index, sid in enumerate(pending):
             waiting_until = await self._one(sid, taken_over.get(sid))
             if waiting_until is not None:

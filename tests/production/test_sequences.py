@@ -75,3 +75,25 @@ def test_erasing_a_farmers_numbers_takes_their_messages_out_of_the_sequences(pg)
         assert rows == [("cancelado-7", None), ("cancelado-7", None)]
         assert session.execute(select(FarmerSequence.phone)).all() == []
     assert _store(pg, message(PHONES[0])).farmer_seq == 1  # the number's next holder starts anew
+
+
+def test_a_workers_read_gives_the_phones_pending_messages_up_to_the_one_it_was_given(pg):
+    """What a worker reads before the phone's turn (bot/worker/handler.py): the messages not done
+    up to this one, earliest first; nothing for a message done or unknown."""
+    phone = "+524431000104"
+    first, second, third = (_store(pg, message(phone, f"m{n}")) for n in range(3))
+    with session_scope(pg) as session:
+        session.execute(
+            InboundMessage.__table__.update()
+            .where(InboundMessage.message_sid == first.message_sid)
+            .values(status="processed")
+        )
+    with session_scope(pg) as session:
+        work, pending = inbound_work.work_and_pending(session, second.message_sid)
+        assert work is not None and work.farmer_seq == 2 and pending == [second.message_sid]
+        assert inbound_work.work_and_pending(session, third.message_sid)[1] == [
+            second.message_sid,
+            third.message_sid,
+        ]
+        assert inbound_work.work_and_pending(session, first.message_sid)[1] == []
+        assert inbound_work.work_and_pending(session, new_sid()) == (None, [])
