@@ -210,13 +210,17 @@ class Workers(Mode):
         return strays
 
     def worker_turns(self) -> dict[str, int]:
-        return {worker: answered_turns(self.prod.worker_ports[worker]) for worker in self.prod.workers}
+        return {
+            worker: worker_metric(self.prod.worker_ports[worker], 'worker_turns_total{outcome="answered"}')
+            for worker in self.prod.workers
+        }
 
 
-def answered_turns(port: int) -> int:
+def worker_metric(port: int, sample: str) -> int:
+    """One sample of a worker's /metrics (name and labels as Prometheus prints them); 0 if absent."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
         for line in answer.read().decode().splitlines():
-            if line.startswith('worker_turns_total{outcome="answered"}'):
+            if line.rsplit(" ", 1)[0] == sample:
                 return int(float(line.split()[-1]))
     return 0
 
@@ -328,19 +332,11 @@ def wait_partitions_shared(prod: Production, seconds: float = 120) -> None:
     """Until every worker consumes some of the partitions (a new worker takes its share)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        owned = [partitions_owned(port) for port in prod.worker_ports.values()]
+        owned = [worker_metric(port, "worker_partitions_owned") for port in prod.worker_ports.values()]
         if all(owned) and sum(owned) >= prod.broker.partitions:
             return
         time.sleep(1.0)
     raise RuntimeError(f"the partitions were not shared in {seconds:.0f} s")
-
-
-def partitions_owned(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
-        for line in answer.read().decode().splitlines():
-            if line.startswith("worker_partitions_owned "):
-                return int(float(line.split()[-1]))
-    return 0
 
 
 def run(args) -> int:
