@@ -149,9 +149,9 @@ class Tally:
         self.lost_sids += other.lost_sids
 
 
-def received_replies(standin: StandinClient, database_url: str) -> tuple[dict[str, list[str]], int]:
-    """The bodies the stand-in took, by the inbound MessageSid they answer, in the order it took
-    them; and how many it took that answer nothing we queued (strays)."""
+def linked_records(standin: StandinClient, database_url: str) -> list[tuple[dict, str | None]]:
+    """Every message the stand-in took, in the order it took it, with the inbound MessageSid it
+    answers (None for a stray): by the SID we recorded for the send, else by recipient and body."""
     with session_scope(database_url) as session:
         rows = session.execute(
             select(
@@ -165,10 +165,18 @@ def received_replies(standin: StandinClient, database_url: str) -> tuple[dict[st
     by_content: dict[tuple[str, str], str] = {}
     for _, ref, to, body in rows:
         by_content.setdefault((to, body), ref)
+    return [
+        (record, by_sid.get(record["sid"]) or by_content.get((record["to"], record["body"])))
+        for record in standin.messages()
+    ]
+
+
+def received_replies(standin: StandinClient, database_url: str) -> tuple[dict[str, list[str]], int]:
+    """The bodies the stand-in took, by the inbound MessageSid they answer, in the order it took
+    them; and how many it took that answer nothing we queued (strays)."""
     replies: dict[str, list[str]] = defaultdict(list)
     strays = 0
-    for record in standin.messages():
-        ref = by_sid.get(record["sid"]) or by_content.get((record["to"], record["body"]))
+    for record, ref in linked_records(standin, database_url):
         if ref is None:
             strays += 1
         else:

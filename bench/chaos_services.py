@@ -60,6 +60,10 @@ class Proc:
         return self
 
     @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

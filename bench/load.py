@@ -50,14 +50,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.chaos_count import NOTES, Sent, tally  # noqa: E402
+from bench.channels_bench import percentile  # noqa: E402
+from bench.chaos_count import NOTES, Sent, linked_records, tally  # noqa: E402
 from bench.chaos_services import Proc  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.load_farmers import LoadFarmer, farmers_for, insert_farmers  # noqa: E402
 from bench.load_phones import Gateways, Inbox, RestChannel, Said, run_farmers  # noqa: E402
 from bench.production_stack import Production, current_model  # noqa: E402
 from bot.db import session_scope  # noqa: E402
-from bot.messaging.schema import OutboundMessage  # noqa: E402
 from bot.records.migrate import create_database_if_missing  # noqa: E402
 from bot.stack import BIN, endpoints_for, free_port  # noqa: E402
 from tests.conversations.facts import norm  # noqa: E402
@@ -75,13 +75,6 @@ MAX_CPU_RATIO = 1.2
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 @dataclass
@@ -162,7 +155,7 @@ class Rest(Mode):
         tracker = self.prod.pg.url("pp_rest_tracker")
         create_database_if_missing(tracker)
         folder = self.prod.folder
-        endpoints = yaml.safe_load(endpoints_for(int(self.prod.actions_port)))
+        endpoints = yaml.safe_load(endpoints_for(self.prod.actions_port))
         endpoints["tracker_store"] = {
             "type": "SQL",
             "dialect": "postgresql",
@@ -179,7 +172,7 @@ class Rest(Mode):
         argv += ["--endpoints", str(folder / "endpoints.rest.yml")]
         self.rasa = Proc("rasa-rest", argv, self.prod.env, self.prod.logs).start()
         self.rasa.wait_ready(f"http://127.0.0.1:{self.port}/", 300)
-        self.meter.watch("rasa", self.rasa.process.pid if self.rasa.process else None)
+        self.meter.watch("rasa", self.rasa.pid)
 
     def stop(self) -> None:
         self.rasa.stop()
@@ -226,22 +219,15 @@ def worker_metric(port: int, sample: str) -> int:
 
 
 def link_replies(said: list[Said], prod: Production) -> int:
-    """Each message's replies as the stand-in received them (``outbound_messages.in_reply_to``,
-    joined on the SID the stand-in gave the send, as bench/chaos_count.py links them); returns
-    the strays: messages to these farmers' phones that answer none of their messages."""
-    with session_scope(prod.database_url) as session:
-        rows = session.execute(
-            OutboundMessage.__table__.select().with_only_columns(
-                OutboundMessage.twilio_sid, OutboundMessage.in_reply_to
-            )
-        ).all()
-    answers_to = {sid: ref for sid, ref in rows if sid}
+    """Each message's replies as the stand-in received them, linked as `make chaos` links them
+    (bench/chaos_count.py); returns the strays: messages to these farmers' phones that answer
+    none of their messages."""
     by_sid = {s.sid: s for s in said}
     for s in said:
         s.answers, s.answered_at = [], None
     phones, strays = {s.farmer.phone for s in said}, 0
-    for record in prod.client.messages():
-        s = by_sid.get(answers_to.get(record["sid"], ""))
+    for record, ref in linked_records(prod.client, prod.database_url):
+        s = by_sid.get(ref or "")
         if s is None:
             strays += record["to"] in phones
         elif record["body"] not in NOTES:
@@ -294,18 +280,18 @@ def count(figures: Figures, said: list[Said], began: float) -> None:
 
 
 def watch_services(meter: CpuMeter, prod: Production) -> None:
-    meter.watch("action server", prod.actions.process.pid if prod.actions.process else None)
+    meter.watch("action server", prod.actions.pid)
     meter.watch("database", postmaster_pid(prod))
 
 
 def watch_production(meter: CpuMeter, prod: Production) -> None:
     for proc in prod.gateway_procs:
-        meter.watch("gateway", proc.process.pid if proc.process else None)
+        meter.watch("gateway", proc.pid)
     for proc in prod.workers.values():
-        meter.watch("worker", proc.process.pid if proc.process else None)
-    meter.watch("sender", prod.sender.process.pid if prod.sender.process else None)
-    meter.watch("broker", prod.rabbit.proc.process.pid if prod.rabbit.proc.process else None)
-    meter.watch("redis", prod.redis.process.pid if prod.redis.process else None)
+        meter.watch("worker", proc.pid)
+    meter.watch("sender", prod.sender.pid)
+    meter.watch("broker", prod.rabbit.proc.pid)
+    meter.watch("redis", prod.redis.pid)
 
 
 def postmaster_pid(prod: Production) -> int:
@@ -348,9 +334,7 @@ def run(args) -> int:
         with ExitStack() as stack:
             prod = Production(folder, args.model, stack, SETTINGS, prefix="load")
             log(f"starting private PostgreSQL, RabbitMQ and Redis in {folder}")
-            prod.services()
-            prod.standin = prod.start_standin()
-            prod.actions = prod.start_actions()
+            prod.support()
             total = args.at_once + args.farmers
             with session_scope(prod.database_url) as session:
                 for mode_number in (1, 2, 3):
@@ -372,7 +356,7 @@ def run(args) -> int:
             second = prod.new_worker()
             prod.wait_worker(second)
             wait_partitions_shared(prod)
-            meter.watch("worker", prod.workers[second].process.pid if prod.workers[second].process else None)
+            meter.watch("worker", prod.workers[second].pid)
             figures += run_mode(Workers(prod, meter, 2), farmers_for(3, total), farmers_for(8, WARM_UP), args)
     finally:
         if args.keep_logs and (folder / "logs").exists():

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -101,7 +102,7 @@ class Gateways:
         }
         self.inbox.drain(said.farmer.phone)  # the late second part of an earlier answer
         url = self.urls[next(self.turn) % len(self.urls)] + WEBHOOK
-        said.status, said.ack = await _post(self.http, url, urlencode(params), headers)
+        said.status, said.ack, _ = await _post(self.http, url, urlencode(params), headers)
         if said.status != 200:
             return
         reply = await self.inbox.next(said.farmer.phone, ANSWER_TIMEOUT)
@@ -124,16 +125,19 @@ class RestChannel:
             said.answers = [str(reply.get("text") or "") for reply in replies]
 
 
-async def _post(http, url: str, data: str, headers: dict[str, str], read_json: bool = False):
+async def _post(
+    http: aiohttp.ClientSession, url: str, data: str, headers: dict[str, str], read_json: bool = False
+) -> tuple[int, float | None, Any]:
+    """(status, seconds until the answer, its JSON body when asked for and 200); (0, None, None)
+    when the request failed."""
     started = time.perf_counter()
     try:
         timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
         async with http.post(url, data=data.encode(), headers=headers, timeout=timeout) as answer:
             body = await answer.json(content_type=None) if read_json and answer.status == 200 else None
-            seconds = time.perf_counter() - started
-            return (answer.status, seconds, body) if read_json else (answer.status, seconds)
+            return answer.status, time.perf_counter() - started, body
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-        return (0, None, None) if read_json else (0, None)
+        return 0, None, None
 
 
 async def journey(channel: Gateways | RestChannel, farmer: LoadFarmer, think: float, log: list[Said]) -> None:

@@ -12,15 +12,16 @@ phone): a broadcast tells the phone once, a payment notice names each farmer's o
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bot.db import chunks
 from bot.messaging import optout
 from bot.records.consents import ANSWER, NOTICE_VERSION
 from bot.records.demo_data import SEED_DIR
@@ -65,8 +66,6 @@ PAYMENT_CHANGES: tuple[dict[str, Any], ...] = (
     {"status": "on_hold", "status_reason_code": "missing_cfdi_xml"},
     {"status": "rejected", "status_reason_code": "rfc_mismatch"},
 )
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -121,11 +120,6 @@ def phones_of(farmers: Sequence[GeneratedFarmer]) -> dict[str, Phone]:
     return {f.phone.number: f.phone for f in farmers}
 
 
-def _chunks(rows: Sequence[T], size: int = 1000) -> Iterator[Sequence[T]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 def insert_farmers(session: Session, farmers: Sequence[GeneratedFarmer], now: datetime) -> None:
     """Farmers, their phones, consents, answers to news and one invoice each (in review), a
     statement per thousand rows; the BAJAs through bot/messaging/optout.record_opt, as the
@@ -133,7 +127,7 @@ def insert_farmers(session: Session, farmers: Sequence[GeneratedFarmer], now: da
     seeded as `make run` seeds them."""
     load_knowledge(session, SEED_DIR)
     ids: dict[str, int] = {}
-    for chunk in _chunks(farmers):
+    for chunk in chunks(farmers, 1000):
         rows = [
             {
                 "folio": f.folio,
@@ -191,7 +185,7 @@ def insert_farmers(session: Session, farmers: Sequence[GeneratedFarmer], now: da
         ),
     ]
     for table, table_rows in tables:
-        for part in _chunks(table_rows):
+        for part in chunks(table_rows, 1000):
             session.execute(insert(table).values(list(part)))
     for phone in phones.values():
         if phone.opted_out:

@@ -28,8 +28,7 @@ class Production:
     """The production mode on private services; ``workers`` maps a worker id to its process.
 
     ``settings`` go to every process on top of production's (the benches shorten timings or
-    lift the sender's pace); ``prefix`` names the workers, the queues and the RabbitMQ node's
-    exchange."""
+    lift the sender's pace); ``prefix`` names the workers and the queues."""
 
     def __init__(
         self,
@@ -50,12 +49,16 @@ class Production:
         self.gateways: list[str] = []
 
     def up(self, workers: int = 2, gateways: int = 2) -> None:
-        self.services()
-        self.standin = self.start_standin()
-        self.actions = self.start_actions()
+        self.support()
         self.start_workers(workers)
         self.start_gateways(gateways)
         self.start_sender()
+
+    def support(self) -> None:
+        """What the workers and gateways need: the services, the Twilio stand-in, the action server."""
+        self.services()
+        self.standin = self.start_standin()
+        self.actions = self.start_actions()
 
     def services(self) -> None:
         """PostgreSQL (migrated, the demo records seeded), RabbitMQ and Redis; the settings."""
