@@ -10,7 +10,8 @@ leave in order however many senders run. Then, for each claimed entry:
    sender has claimed it, it is not sent here. Then opt-out, checked at send time: a notice to a
    number that opted out, or a reply queued before the number opted out, is not sent and is
    recorded as skipped, never as failed. The reply to the BAJA itself (its confirmation), and a
-   reply to a message written after it, still go.
+   reply to a message written after it, still go. The send's turn on its sender's pace
+   (pacing.py) is reserved in the same unit of work.
 2. An uncertain entry (an earlier try's answer was lost) is looked up in Twilio's message list
    first: recipient, time since that try, body, and a SID none of our messages holds. Found, it
    is recorded as sent with that SID and not sent again; not found, it is sent; the list
@@ -92,18 +93,33 @@ def _backoff(settings: TwilioSettings, item: OutboxItem, retry_after: float | No
     return max(delay * random.uniform(0.9, 1.1), retry_after or 0)
 
 
-def _gate(session: Session, item: OutboxItem, lease: float) -> Outcome | None:
+@dataclass(frozen=True)
+class Gate:
+    """What the check just before a send decided: the outcome that stops it, or (None) the send
+    goes, at its turn on the pace reserved in the same unit of work (None: pacing off)."""
+
+    stopped: Outcome | None
+    turn: float | None = None
+
+
+def _gate(session: Session, sender: TwilioSender, item: OutboxItem, lease: float) -> Gate:
     """Just before the send, in one unit of work: the claim renewed (or lost to another sender),
-    then the opt-out; the outcome that stops the send, or None to send."""
+    the opt-out, and the send's turn on its sender's pace."""
     if not outbox.renew_claim(session, item.outbox_id, item.claimed_until, lease):
-        return Outcome.CLAIM_LOST
+        return Gate(Outcome.CLAIM_LOST)
+    if _opted_out(session, item):
+        outbox.mark_skipped_opt_out(session, item.outbox_id)
+        return Gate(Outcome.SKIPPED_OPT_OUT)
+    return Gate(None, sender.reserve_turn(session, item))
+
+
+def _opted_out(session: Session, item: OutboxItem) -> bool:
+    """Whether the number's opt-out stops this entry: not the reply to the BAJA (or ALTA)
+    itself, nor a reply to a message the farmer wrote after opting out."""
     since = optout.opted_out_since(session, item.phone)
     if since is None or item.answers_opt:
-        return None
-    if not item.proactive and since <= item.created_at:
-        return None  # a reply to a message the farmer wrote after opting out
-    outbox.mark_skipped_opt_out(session, item.outbox_id)
-    return Outcome.SKIPPED_OPT_OUT
+        return False
+    return item.proactive or since > item.created_at
 
 
 def _matches(listed: ListedMessage, item: OutboxItem) -> bool:
@@ -172,7 +188,8 @@ async def _reconcile(sender: TwilioSender, item: OutboxItem) -> Sent | None:
 
 async def send_claimed(sender: TwilioSender, item: OutboxItem) -> Sent:
     """One claimed entry: checked, looked up when uncertain, sent, and recorded."""
-    stopped = await in_session(_gate, item, lease_seconds(sender.settings))
+    gate = await in_session(_gate, sender, item, lease_seconds(sender.settings))
+    stopped = gate.stopped
     if stopped is Outcome.CLAIM_LOST:
         logger.warning("%s not sent here: its claim ran out and another sender has it", item)
     elif stopped is Outcome.SKIPPED_OPT_OUT:
@@ -183,7 +200,7 @@ async def send_claimed(sender: TwilioSender, item: OutboxItem) -> Sent:
         reconciled = await _reconcile(sender, item)
         if reconciled is not None:
             return reconciled
-    result = await sender.send_message(item, attempts=ATTEMPTS_PER_CLAIM)
+    result = await sender.send_message(item, attempts=ATTEMPTS_PER_CLAIM, reserved=gate.turn)
     sent = await in_session(_record, item, result, sender.settings)
     if item.uncertain_since is not None:
         sent = replace(sent, found_at_twilio=False)
@@ -242,7 +259,10 @@ async def run_round(
     max_batches: int = 20,
 ) -> list[Sent]:
     """Claims and sends due entries until none is left, Twilio fails, or the sender stops (the
-    next entries of a phone become claimable as the ones before them are done)."""
+    next entries of a phone become claimable as the ones before them are done). It claims again
+    only when something is known to wait: a full batch, or a phone with another entry behind
+    the one it sent; an entry queued meanwhile wakes the sender by itself (outbox.notify_due),
+    so a round does not end with a claim that finds nothing."""
     results: list[Sent] = []
     lease = lease_seconds(sender.settings)
     for _ in range(max_batches):
@@ -256,5 +276,7 @@ async def run_round(
         if len(batch) < len(items) or any(sent.stops_round for sent in batch):
             break
         if not any(sent.outcome in DONE for sent in batch):
+            break
+        if len(items) < limit and not any(item.more_behind for item in items):
             break
     return results

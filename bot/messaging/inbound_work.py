@@ -11,7 +11,7 @@ whatever order the broker delivered them in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,11 +71,14 @@ def store_in_sequence(session: Session, message: Inbound, partition: int) -> Sto
     return Stored(message.message_sid, seq, partition)
 
 
-def mark_published(session: Session, message_sid: str) -> None:
-    """The broker confirmed the message (publisher confirms)."""
+def mark_published(session: Session, message_sids: Collection[str]) -> None:
+    """The broker confirmed these messages (publisher confirms): one statement for all of them,
+    as a gateway records the confirms of a burst together (bot/messaging/intake.py)."""
+    if not message_sids:
+        return
     session.execute(
         update(InboundMessage)
-        .where(InboundMessage.message_sid == message_sid, InboundMessage.published_at.is_(None))
+        .where(InboundMessage.message_sid.in_(sorted(message_sids)), InboundMessage.published_at.is_(None))
         .values(published_at=utcnow())
     )
 

@@ -41,7 +41,8 @@ class Taken(enum.Enum):
 class Intake:
     def __init__(self, publisher: Publisher):
         self.publisher = publisher
-        self._marks: set[asyncio.Task] = set()
+        self._confirmed: list[str] = []  # published, not yet marked
+        self._marking: asyncio.Task | None = None
 
     async def take(self, message: Inbound) -> Taken:
         partition = partition_of(message.phone, self.publisher.settings.partitions)
@@ -71,18 +72,23 @@ class Intake:
         return Taken.NEW
 
     def _mark_published(self, message_sid: str) -> None:
-        """Recorded after Twilio has its answer: a lost mark only makes recovery look at the
-        message sooner (its turn is done once whoever gets it first)."""
-        task = asyncio.get_running_loop().create_task(self._mark(message_sid))
-        self._marks.add(task)
-        task.add_done_callback(self._marks.discard)
+        """Recorded after Twilio has its answer, together with the confirms that came in while
+        the previous record was being written (one statement for a burst, not one a message). A
+        lost mark only makes recovery look at the message sooner (its turn is done once, by
+        whoever gets it first)."""
+        self._confirmed.append(message_sid)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.get_running_loop().create_task(self._mark())
 
-    async def _mark(self, message_sid: str) -> None:
-        try:
-            await in_session(inbound_work.mark_published, message_sid)
-        except (SQLAlchemyError, OSError) as exc:
-            logger.warning("inbound %s published, mark not recorded (%s)", message_sid, failure(exc))
+    async def _mark(self) -> None:
+        while self._confirmed:
+            sids, self._confirmed = self._confirmed, []
+            try:
+                await in_session(inbound_work.mark_published, sids)
+            except (SQLAlchemyError, OSError) as exc:
+                logger.warning("%d inbound published, marks not recorded (%s)", len(sids), failure(exc))
+                logger.debug("marks not recorded for %s", ", ".join(sids))
 
     async def drain(self) -> None:
-        if self._marks:
-            await asyncio.wait(list(self._marks), timeout=10)
+        if self._marking is not None and not self._marking.done():
+            await asyncio.wait([self._marking], timeout=10)

@@ -132,7 +132,7 @@ async def publish_released(publisher: Publisher, stored: Stored) -> None:
             "notice %s stored, not published (%s): the recovery loop takes it", stored.message_sid, exc
         )
         return
-    await in_session(inbound_work.mark_published, stored.message_sid)
+    await in_session(inbound_work.mark_published, [stored.message_sid])
 
 
 def main() -> int:

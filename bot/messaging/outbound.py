@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -140,6 +140,7 @@ class OutboxItem:
     uncertain_since: datetime | None = None
     answers_opt: bool = False  # the reply to a BAJA / ALTA message itself (its confirmation)
     claimed_until: datetime | None = None  # this sender's lease, as it claimed it
+    more_behind: bool = False  # another due entry of its phone waits behind it (claimable after)
 
     def __str__(self) -> str:
         """How log lines name it: no phone number, the MessageSid it answers."""
@@ -230,6 +231,31 @@ def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[Ou
     takes with ``FOR UPDATE SKIP LOCKED``, so concurrent claims pass each other by without
     waiting; SQLite, one writer at a time, claims each row with a conditional update."""
     now = utcnow()
+    claimed = _claim_due(session, now, limit, lock_seconds)
+    behind = _phones_with_more(session, claimed, now)
+    return [replace(item, more_behind=item.phone in behind) for item in claimed]
+
+
+def _phones_with_more(session: Session, claimed: list[OutboxItem], now: datetime) -> set[str]:
+    """The phones of these claimed entries that have another entry due, not among them: the
+    sender claims again after sending these only when one has (or when its batch was full)."""
+    if not claimed:
+        return set()
+    rows = session.execute(
+        select(OutboundMessage.phone)
+        .join(OutboxEntry, OutboxEntry.outbound_id == OutboundMessage.id)
+        .where(
+            OutboundMessage.phone.in_(sorted({item.phone for item in claimed})),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.next_attempt_at <= now,
+            OutboxEntry.id.not_in([item.outbox_id for item in claimed]),
+        )
+        .distinct()
+    )
+    return set(rows.scalars())
+
+
+def _claim_due(session: Session, now: datetime, limit: int, lock_seconds: int) -> list[OutboxItem]:
     order = (OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(

@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 # a new turn rather than go at once with the turns after it, which would make a burst; this many
 # times at most.
 RESERVATIONS_PER_SEND = 3
+# How late a send may begin and keep its turn: one turn's length, and never less than this, which
+# covers the reservation's own round trip to the database under load (at a high rate a turn is
+# shorter than that trip, and every send would otherwise take its turn again).
+LATE_SLACK_SECONDS = 0.05
 
 
 def units_of(medium: str, body: str, content_sid: str | None) -> int:
@@ -96,19 +100,27 @@ class SharedPace:
         self.local = LocalPace()
         self._alone = False
 
-    async def wait(self, sender: str, units: int) -> float:
-        """Waits until this send may begin; returns how long it waited. A rate of 0 or less
-        turns pacing off."""
+    def reserve_in(self, session: Session, sender: str, units: int) -> float | None:
+        """A send's first turn, reserved in the caller's unit of work (the outbox's check just
+        before a send, bot/messaging/dispatch.py), as a deadline for ``wait``; None when pacing
+        is off."""
+        if self.per_second <= 0:
+            return None
+        return _deadline(session, sender, units, self.per_second)
+
+    async def wait(self, sender: str, units: int, reserved: float | None = None) -> float:
+        """Waits until this send may begin; returns how long it waited. ``reserved``: its first
+        turn, reserved already (``reserve_in``). A rate of 0 or less turns pacing off."""
         if self.per_second <= 0:
             return 0.0
         waited = 0.0
-        for _ in range(RESERVATIONS_PER_SEND):
-            deadline = await self._reserve(sender, units)
+        for turn in range(RESERVATIONS_PER_SEND):
+            deadline = reserved if turn == 0 and reserved is not None else await self._reserve(sender, units)
             delay = deadline - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
                 waited += delay
-            if time.monotonic() - deadline <= units / self.per_second:
+            if time.monotonic() - deadline <= max(units / self.per_second, LATE_SLACK_SECONDS):
                 break  # on time; a send held back past its turn takes a new one, not a burst
         return waited
 

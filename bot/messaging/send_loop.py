@@ -175,9 +175,8 @@ class SendLoop:
         while not self._stopping:
             self.health.beat()
             self.listener.ensure()
-            busy = False
             try:
-                results = await dispatch.run_round(
+                await dispatch.run_round(
                     self.sender,
                     limit=self.options.batch,
                     concurrency=self.options.concurrency,
@@ -185,15 +184,14 @@ class SendLoop:
                     on_sent=self._sent,
                 )
                 self.health.database_answered()
-                busy = any(r.outcome in dispatch.DONE for r in results)
                 if loop.time() >= next_measure:
                     self.metrics.measured(await in_session(outbox.depth))
                     next_measure = loop.time() + self.options.measure_interval
             except Exception as exc:  # a database outage must not end the process
                 logger.error("sender round failed: %s", failure(exc))
                 logger.debug("sender round failed", exc_info=exc)
-            if busy:
-                continue  # more may be claimable now (a phone's next message)
+            # run_round claimed until nothing was known to wait; what was queued since then
+            # has set the wake-up already (NOTIFY), and what became due since is polled for
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.options.poll_interval)
             self._wake.clear()

@@ -32,6 +32,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -261,7 +262,10 @@ class TwilioSender:
         content_variables: str | None = None,
         attempts: int | None = None,
         in_reply_to: str | None = None,
+        reserved: float | None = None,
     ) -> SendResult:
+        """``reserved``: the first try's turn on the pace, when the caller reserved it already
+        (``reserve_turn``)."""
         attempts = max(1, attempts or self.settings.send_attempts)
         params = dict(self.settings.sender_for(medium))
         params["to"] = to_address
@@ -291,7 +295,7 @@ class TwilioSender:
             if waiting:
                 await asyncio.sleep(waiting)
             client = self._ensure_client()  # made before the turn, so making it does not use the turn up
-            await self.pace.wait(key, units)
+            await self.pace.wait(key, units, reserved if attempt == 1 else None)
             _retry_after.set(None)
             started = utcnow()
             try:
@@ -335,7 +339,15 @@ class TwilioSender:
             False, attempts, error=error, error_code=code, retryable=True, retry_after=retry_after
         )
 
-    async def send_message(self, message: Sendable, attempts: int | None = None) -> SendResult:
+    def reserve_turn(self, session: Session, message: Sendable) -> float | None:
+        """The message's first turn on its sender's pace, in the caller's unit of work: passed to
+        ``send_message`` as ``reserved``, it saves the send a unit of work of its own."""
+        units = units_of(message.medium, message.body, message.content_sid)
+        return self.pace.reserve_in(session, self.sender_key(message.medium), units)
+
+    async def send_message(
+        self, message: Sendable, attempts: int | None = None, reserved: float | None = None
+    ) -> SendResult:
         """``send`` for a reply or notice already shaped (an Outgoing, an outbox entry)."""
         return await self.send(
             medium=message.medium,
@@ -345,6 +357,7 @@ class TwilioSender:
             content_variables=message.content_variables,
             attempts=attempts,
             in_reply_to=message.in_reply_to,
+            reserved=reserved,
         )
 
     async def list_sent(

@@ -10,12 +10,13 @@ import uuid
 from collections import Counter
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from bot.db import session_scope
+from bot.db import engine, session_scope
 from bot.messaging import outbound, outbox
+from bot.messaging.sender import TwilioSender
 from tests.messaging.conftest import new_phone
-from tests.messaging.senders import queue
+from tests.messaging.senders import message, one_round, queue, settings_for
 
 pytestmark = pytest.mark.usefixtures("quiet")
 
@@ -88,8 +89,10 @@ def test_a_phone_has_one_entry_out_at_a_time_in_the_order_queued(empty_db):
     elsewhere = queue(other, "otro")
     taken = claim()
     assert sorted(i.outbound_id for i in taken) == sorted([first, elsewhere])
+    # the sender claims again after these only for the phone with more behind its entry
+    assert {i.outbound_id: i.more_behind for i in taken} == {first: True, elsewhere: False}
     sent(next(i for i in taken if i.outbound_id == first))
-    assert [i.outbound_id for i in claim()] == [second]
+    assert [(i.outbound_id, i.more_behind) for i in claim()] == [(second, True)]
     assert claim() == []  # "dos" is out (claimed); "tres" waits behind it
 
 
@@ -101,3 +104,46 @@ def test_an_expired_lease_and_a_claim_given_back_are_claimable_again(empty_db):
     with session_scope() as session:
         outbox.release_claims(session, [(again[0].outbox_id, again[0].claimed_until)])  # stopping
     assert [i.outbound_id for i in claim()] == [outbound_id]
+
+
+def test_a_round_claims_again_only_while_something_is_known_to_wait(empty_db, api):
+    """Three replies to one farmer and one to another: three claims (both farmers' first, then
+    the farmer's second and third, each when the one before is sent), not a fourth that finds
+    nothing; the farmer's replies reach the stand-in in the order queued."""
+    phone, other = new_phone(), new_phone()
+    ids = [queue(phone, body) for body in ("uno", "dos", "tres")] + [queue(other, "otro")]
+    claims: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY outbox.priority" in statement:
+            claims.append(statement)
+
+    database = engine()
+    event.listen(database, "before_cursor_execute", seen)
+    try:
+        results = one_round(TwilioSender(settings_for(api)))
+    finally:
+        event.remove(database, "before_cursor_execute", seen)
+    assert sorted(sent.item.outbound_id for sent in results) == sorted(ids)
+    assert all(message(outbound_id).status == "queued" for outbound_id in ids)
+    assert [m["body"] for m in api.messages(to=phone)] == ["uno", "dos", "tres"]
+    assert len(claims) == 3
+
+
+def test_one_send_is_three_units_of_work(empty_db, api):
+    """The claim; the check just before the send (claim renewed, opt-out, the turn on the pace);
+    the record of what Twilio answered. Nothing else commits, and nothing claims again."""
+    outbound_id = queue(new_phone(), "hola")
+    commits: list[object] = []
+
+    def committed(connection):
+        commits.append(connection)
+
+    database = engine()
+    event.listen(database, "commit", committed)
+    try:
+        (sent,) = one_round(TwilioSender(settings_for(api, sends_per_second=10)))
+    finally:
+        event.remove(database, "commit", committed)
+    assert sent.item.outbound_id == outbound_id and sent.twilio_sid == api.messages()[0]["sid"]
+    assert len(commits) == 3

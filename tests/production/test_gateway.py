@@ -8,7 +8,9 @@ import asyncio
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -59,6 +61,25 @@ def test_a_message_is_stored_numbered_published_and_answered(pg, broker, two_gat
         assert ready.status == 200
     with urllib.request.urlopen(gateway + "/metrics", timeout=5) as metrics:
         assert b"gateway_ack_seconds" in metrics.read()
+
+
+def test_a_burst_is_stored_published_and_every_message_marked_published(pg, broker, two_gateways):
+    """Twenty webhooks at once to one gateway: each answered, stored, published once, and marked
+    published (the marks of a burst are written together, after Twilio has its answers)."""
+    gateway, sids = two_gateways[0], [new_sid() for _ in range(20)]
+
+    def deliver(n: int) -> int:
+        return post(gateway, webhook_params(f"+5244310004{n:02d}", "sms", "hola", message_sid=sids[n]))[0]
+
+    with ThreadPoolExecutor(len(sids)) as pool:
+        assert list(pool.map(deliver, range(len(sids)))) == [200] * len(sids)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(published is None for _, _, published in rows(pg)):
+        time.sleep(0.1)
+    stored = rows(pg)
+    assert sorted(sid for sid, _, _ in stored) == sorted(sids)
+    assert [sid for sid, _, published in stored if published is None] == []
+    assert sum(asyncio.run(queued(broker)).values()) == len(sids)
 
 
 def test_what_the_gateway_refuses(pg, broker, two_gateways):

@@ -73,9 +73,8 @@ def store(url: str, broker: BrokerSettings, messages: list[Inbound]) -> list[Sto
 async def publish_marked(url: str, broker: BrokerSettings, stored: list[Stored]) -> None:
     """Published as a gateway does (confirmed, then marked), in the order given."""
     await publish(broker, stored)
-    for each in stored:
-        with session_scope(url) as session:
-            inbound_work.mark_published(session, each.message_sid)
+    with session_scope(url) as session:
+        inbound_work.mark_published(session, [each.message_sid for each in stored])
 
 
 def statuses(url: str) -> dict[str, str]:
