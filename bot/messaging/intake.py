@@ -1,12 +1,12 @@
 """What the webhook gateway does with a checked message (production mode): store it with its
-phone's sequence number, publish it to its partition's queue, and only then let the gateway
-answer Twilio.
+phone's sequence number, let the gateway answer Twilio as soon as it is stored (it cannot be lost
+from then on), and publish it to its partition's queue meanwhile, with the broker's confirm.
 
 * Stored once: the unique MessageSid decides between Twilio's retries and between two gateways
   that got the same webhook at once; the loser answers Twilio and publishes nothing.
-* Stored but not published (the broker down, or no confirm in time): answered all the same; the
-  message waits in the database and the recovery loop of the worker that owns its partition takes
-  it (bot/messaging/inbound_work.py ``claim_due``).
+* Stored but not published (the broker down, no confirm in time, the gateway killed before its
+  publish): the message waits in the database and the recovery loop of the worker that owns its
+  partition takes it (bot/messaging/inbound_work.py ``claim_due``, after ``Grace``).
 * Not stored (the database down): the gateway spools it to its disk and answers 200
   (bot/messaging/gateway_spool.py); when the spool cannot take it either, 503, and Twilio's retry
   of it, when the webhook URL asks for retries, is taken later (docs/twilio.md, *Retries*).
@@ -24,6 +24,7 @@ from bot.logs import failure
 from bot.messaging import inbound_work
 from bot.messaging.broker import Publisher, PublishFailed
 from bot.messaging.inbound import Inbound
+from bot.messaging.inbound_work import Stored
 from bot.messaging.partitions import partition_of
 from bot.messaging.work import in_session
 from bot.phones import mask_phone
@@ -41,6 +42,7 @@ class Taken(enum.Enum):
 class Intake:
     def __init__(self, publisher: Publisher):
         self.publisher = publisher
+        self._publishing: set[asyncio.Task] = set()
         self._confirmed: list[str] = []  # published, not yet marked
         self._marking: asyncio.Task | None = None
 
@@ -61,15 +63,26 @@ class Intake:
             stored.farmer_seq,
             partition,
         )
+        self._publish_soon(stored)
+        return Taken.NEW
+
+    def _publish_soon(self, stored: Stored) -> None:
+        """Published while Twilio gets its answer: the message is safe once it is stored (the
+        recovery loop publishes nothing, it takes what no worker got), so the answer does not
+        wait for the broker's confirm."""
+        task = asyncio.get_running_loop().create_task(self._publish(stored))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    async def _publish(self, stored: Stored) -> None:
         try:
             await self.publisher.publish(stored)
         except PublishFailed as exc:
             logger.warning(
                 "inbound %s stored, not published (%s): the recovery loop takes it", stored.message_sid, exc
             )
-            return Taken.NEW
+            return
         self._mark_published(stored.message_sid)
-        return Taken.NEW
 
     def _mark_published(self, message_sid: str) -> None:
         """Recorded after Twilio has its answer, together with the confirms that came in while
@@ -90,5 +103,8 @@ class Intake:
                 logger.debug("marks not recorded for %s", ", ".join(sids))
 
     async def drain(self) -> None:
+        """Waits (up to 10 s each) for the publishes under way, then for their marks."""
+        if self._publishing:
+            await asyncio.wait(list(self._publishing), timeout=10)
         if self._marking is not None and not self._marking.done():
             await asyncio.wait([self._marking], timeout=10)

@@ -3,6 +3,9 @@ queues, publish as a gateway would, and delete a test's exchange and queues."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import aio_pika
 
 from bot.messaging import broker
@@ -32,6 +35,17 @@ async def queued(settings: BrokerSettings) -> dict[int, int]:
         return counts
     finally:
         await connection.close()
+
+
+def queued_total(settings: BrokerSettings, expected: int, timeout: float = 10) -> int:
+    """Messages ready in all the test's queues, once they are ``expected`` (a gateway publishes
+    while Twilio has its answer) or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        total = sum(asyncio.run(queued(settings)).values())
+        if total == expected or time.monotonic() > deadline:
+            return total
+        time.sleep(0.1)
 
 
 async def publish(settings: BrokerSettings, stored: list[Stored]) -> None:
