@@ -209,13 +209,17 @@ class Workers(Mode):
         }
 
 
-def worker_metric(port: int, sample: str) -> int:
-    """One sample of a worker's /metrics (name and labels as Prometheus prints them); 0 if absent."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+def metric(base_url: str, sample: str) -> float:
+    """One sample of a process's /metrics (name and labels as Prometheus prints them); 0 if absent."""
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=5) as answer:
         for line in answer.read().decode().splitlines():
             if line.rsplit(" ", 1)[0] == sample:
-                return int(float(line.split()[-1]))
-    return 0
+                return float(line.split()[-1])
+    return 0.0
+
+
+def worker_metric(port: int, sample: str) -> int:
+    return int(metric(f"http://127.0.0.1:{port}", sample))
 
 
 def link_replies(said: list[Said], prod: Production) -> int:

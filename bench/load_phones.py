@@ -84,6 +84,18 @@ class Inbox:
             return None
 
 
+def signed_webhook(
+    validator: RequestValidator, phone: str, body: str, sid: str
+) -> tuple[str, dict[str, str]]:
+    """An SMS webhook from ``phone`` as Twilio posts it: the form and its headers, signed."""
+    params = webhook_params(phone, "sms", body, message_sid=sid, account_sid="ACchaos")
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": validator.compute_signature(PUBLIC_BASE_URL + WEBHOOK, params),
+    }
+    return urlencode(params), headers
+
+
 class Gateways:
     """Signed webhooks to the gateways in turn, as a load balancer spreads Twilio's requests."""
 
@@ -93,16 +105,10 @@ class Gateways:
         self.validator = RequestValidator(AUTH_TOKEN)
 
     async def say(self, said: Said) -> None:
-        params = webhook_params(
-            said.farmer.phone, "sms", said.body, message_sid=said.sid, account_sid="ACchaos"
-        )
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": self.validator.compute_signature(PUBLIC_BASE_URL + WEBHOOK, params),
-        }
+        data, headers = signed_webhook(self.validator, said.farmer.phone, said.body, said.sid)
         self.inbox.drain(said.farmer.phone)  # the late second part of an earlier answer
         url = self.urls[next(self.turn) % len(self.urls)] + WEBHOOK
-        said.status, said.ack, _ = await _post(self.http, url, urlencode(params), headers)
+        said.status, said.ack, _ = await _post(self.http, url, data, headers)
         if said.status != 200:
             return
         reply = await self.inbox.next(said.farmer.phone, ANSWER_TIMEOUT)

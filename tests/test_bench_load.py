@@ -1,5 +1,5 @@
-"""`make bench-load`'s own parts (bench/load.py runs only by hand): the CPU reading, the farmers
-it inserts and what it calls a target met."""
+"""`make bench-load`'s own parts (bench/load.py and bench/ack_burst.py run only by hand): the CPU
+reading, the farmers it inserts, the webhooks it signs and what it calls a target met."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ import textwrap
 from pathlib import Path
 
 from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
 
 from bench.cpu import tree_seconds
 from bench.load import Figures, targets
 from bench.load_farmers import JOURNEYS, farmers_for, insert_farmers
+from bench.load_phones import WEBHOOK, signed_webhook
 from bot.db import session_scope
+from bot.messaging.twilio_form import parse_form, parse_inbound
+from bot.messaging.webhook_checks import signature_valid
 from bot.records.schema import Consent, FarmerPhone, Invoice
 from tests.databases import make_database
+from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL
 
 SPIN = "x = 0\nfor i in range(4 * 10**7):\n    x += i\n"
 
@@ -97,3 +102,20 @@ def test_targets_compare_with_rest_at_the_same_load() -> None:
     assert met["2 workers, arrivals: CPU per reply ≤ 1.2× REST"]
     assert not met["2 workers, arrivals: lost 0, duplicates 0"] and met["rest, at once: lost 0, duplicates 0"]
     assert "2 workers, arrivals: ack p95 ≤ 50 ms" not in met  # the ack target is for farmers at once
+
+
+def test_the_benches_webhooks_are_what_the_gateway_accepts() -> None:
+    """Signed as the gateways check them (the public URL, the form as posted), and a message from
+    the phone it names; the same form with another token is refused."""
+    validator = RequestValidator(AUTH_TOKEN)
+    data, headers = signed_webhook(validator, "+524435100001", "cuándo me pagan", "SM" + "a" * 32)
+    params = parse_form(data.encode())
+    signature = headers["X-Twilio-Signature"]
+    assert signature_valid(AUTH_TOKEN, PUBLIC_BASE_URL + WEBHOOK, "", params, signature)
+    assert not signature_valid("another-token", PUBLIC_BASE_URL + WEBHOOK, "", params, signature)
+    message = parse_inbound("sms", params)
+    assert (message.phone, message.body, message.message_sid) == (
+        "+524435100001",
+        "cuándo me pagan",
+        "SM" + "a" * 32,
+    )

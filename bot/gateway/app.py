@@ -9,10 +9,10 @@
     GET  /metrics   Prometheus
 
 Each webhook: 413 over the size limit (unread), 403 without a valid signature, 400 without a
-Twilio MessageSid, then bot.messaging.intake: stored, published, answered with empty TwiML; while
-the database cannot store it, spooled to the gateway's disk and answered the same
-(bot/messaging/gateway_spool.py; 503 only when the spool cannot take it either). /readyz stays
-200 while the spool can take messages, and says what waits in it.
+Twilio MessageSid, then bot.messaging.intake: stored, answered with empty TwiML, and published
+meanwhile; while the database cannot store it, spooled to the gateway's disk and answered the
+same (bot/messaging/gateway_spool.py; 503 only when the spool cannot take it either). /readyz
+stays 200 while the spool can take messages, and says what waits in it.
 """
 
 from __future__ import annotations
