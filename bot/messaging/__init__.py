@@ -2,7 +2,8 @@
 
 Records (each function takes the caller's Session; the caller owns the unit of work):
     inbound.py          inbound_messages: storing, dedupe, marking, unfinished messages
-    outbound.py         outbound_messages and the outbox: sends, claims, retries, staff reads
+    outbound.py         outbound_messages and the outbox: sends, claims, retries
+    outbound_reads.py   what staff read of the messages sent: statuses by reply, by SID, by period
     outbox.py           the outbox for the senders: skipped, uncertain, deferred, claims given
                         back, depth, the wake-up NOTIFY
     delivery_status.py  message_status_events: Twilio's status callbacks

@@ -4,8 +4,7 @@ work."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -312,46 +311,6 @@ def pending_outbox_count(session: Session) -> int:
     return session.execute(
         select(func.count(OutboxEntry.id)).where(OutboxEntry.done_at.is_(None))
     ).scalar_one()
-
-
-# ------------------------------------------------------------------------------------------
-# Reads for staff
-
-
-def statuses_by_reply(session: Session, message_sids: Iterable[str]) -> dict[str, list[str]]:
-    """For each inbound MessageSid, the statuses of the replies sent to it, in sending order."""
-    refs = sorted({sid for sid in message_sids if sid})
-    found: dict[str, list[str]] = defaultdict(list)
-    if refs:
-        rows = session.execute(
-            select(OutboundMessage.in_reply_to, OutboundMessage.status)
-            .where(OutboundMessage.in_reply_to.in_(refs))
-            .order_by(OutboundMessage.id)
-        )
-        for ref, status in rows:
-            found[ref].append(status)
-    return found
-
-
-def statuses_by_sid(session: Session, twilio_sids: Iterable[str]) -> dict[str, str]:
-    """The latest status of each message Twilio accepted, by Twilio's SID."""
-    sids = sorted({sid for sid in twilio_sids if sid})
-    if not sids:
-        return {}
-    rows = session.execute(
-        select(OutboundMessage.twilio_sid, OutboundMessage.status).where(OutboundMessage.twilio_sid.in_(sids))
-    )
-    return {sid: status for sid, status in rows}  # noqa: C416 - dict(result) would read it as a mapping
-
-
-def created_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """(created_at, status) of every outbound message created in [start, end)."""
-    rows = session.execute(
-        select(OutboundMessage.created_at, OutboundMessage.status).where(
-            OutboundMessage.created_at >= start, OutboundMessage.created_at < end
-        )
-    )
-    return [(created, status) for created, status in rows]
 
 
 # ------------------------------------------------------------------------------------------

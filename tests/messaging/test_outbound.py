@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from bot.db import session_scope
-from bot.messaging import outbound
+from bot.messaging import outbound, outbound_reads
 from bot.messaging.schema import OutboundMessage, OutboxEntry
 from bot.messaging.sender import SendResult
 from bot.timeutil import utcnow
@@ -105,13 +105,16 @@ def test_staff_reads_statuses_by_reply_by_sid_and_by_creation_time(db):
         )
     after = utcnow() + timedelta(seconds=1)
     with session_scope() as session:
-        assert outbound.statuses_by_reply(session, [inbound_sid, "", None]) == {
+        assert outbound_reads.statuses_by_reply(session, [inbound_sid, "", None]) == {
             inbound_sid: ["queued", "sent"]
         }
-        assert outbound.statuses_by_sid(session, [first, second, "SMother"]) == {
+        assert outbound_reads.statuses_by_sid(session, [first, second, "SMother"]) == {
             first: "queued",
             second: "sent",
         }
-        assert outbound.statuses_by_sid(session, []) == {}
-        assert sorted(s for _, s in outbound.created_between(session, before, after)) == ["queued", "sent"]
-        assert outbound.created_between(session, after, after + timedelta(hours=1)) == []
+        assert outbound_reads.statuses_by_sid(session, []) == {}
+        assert sorted(s for _, s in outbound_reads.created_between(session, before, after)) == [
+            "queued",
+            "sent",
+        ]
+        assert outbound_reads.created_between(session, after, after + timedelta(hours=1)) == []

@@ -19,7 +19,7 @@ from bot.console.local_time import start_of
 from bot.console.queries.messages import messages_between
 from bot.console.queries.replies import first_replies
 from bot.console.vocabulary import FALLBACK_ACTION, OUT_OF_SCOPE_INTENT
-from bot.messaging.outbound import created_between as outbound_created_between
+from bot.messaging.outbound_reads import created_between as outbound_created_between
 from bot.messaging.statuses import FAILED_STATUSES
 from bot.records import requests as human_requests
 from bot.records.vocabulary import MEDIA

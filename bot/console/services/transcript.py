@@ -26,7 +26,7 @@ from bot.console.services.nlu_training_data import entities_spec
 from bot.console.services.notices import NoticeMark, PhoneNotices, phone_notices
 from bot.console.services.replies import whatsapp_window_open
 from bot.console.services.review import split_tags
-from bot.messaging.outbound import statuses_by_reply, statuses_by_sid
+from bot.messaging.outbound_reads import statuses_by_reply, statuses_by_sid
 from bot.records.farmers import farmers_by_phone
 from bot.records.requests import requests_for_phone
 from bot.records.schema import Farmer, HumanRequest
