@@ -30,6 +30,7 @@ from bot.replies.notices import payment_notice, training_notice
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL as PUBLIC_BASE_URL
 from tests.conftest import TWILIO_TEST_TOKEN as TOKEN
+from tests.support.channel_server import wait_until
 from tests.support.records import new_training
 
 pytestmark = pytest.mark.rasa
@@ -139,6 +140,12 @@ def _farmer_with_invoice(database_url: str, phone: str) -> str:
     return folio
 
 
+def _replies_to(database_url: str, message_sid: str) -> list[OutboundMessage]:
+    with session_scope(database_url) as s:
+        query = select(OutboundMessage).where(OutboundMessage.in_reply_to == message_sid)
+        return list(s.execute(query).scalars())
+
+
 def test_a_held_invoice_is_told_in_the_conversation_and_why_follows(twilio_stack, stack_env):
     database_url = stack_env["database_url"]
     phone = "+522441234577"
@@ -160,13 +167,10 @@ def test_a_held_invoice_is_told_in_the_conversation_and_why_follows(twilio_stack
             facts, notice_records.reason_of(facts), notice_records.what_to_do_of(s, facts)
         )
         explanation = explanation_by_code(s, "missing_cfdi_xml")
-        sent = (
-            s.execute(select(OutboundMessage).where(OutboundMessage.in_reply_to == notice.message_sid))
-            .scalars()
-            .all()
-        )
         assert notice.route == "whatsapp_text" and notice.status == "released"
-        assert sent and all(m.proactive for m in sent)
+    # the send is recorded once Twilio (the stand-in) has answered it, a moment after it got it
+    sent = wait_until(lambda: _replies_to(database_url, notice.message_sid))
+    assert sent and all(m.proactive for m in sent)
     assert [m["body"] for m in told] == [expected]
     assert folio in expected and "8,765" not in expected and "8765" not in expected  # never an amount
     assert "nota de la oficina" not in expected  # staff's own note stays with staff
