@@ -4,6 +4,6 @@ kept for the test modules that import them from here."""
 
 from __future__ import annotations
 
-from tests.support.channel_server import ACCOUNT_SID, AUTH_TOKEN, EchoAssistant, wait_until
+from tests.support.channel_server import ACCOUNT_SID, AUTH_TOKEN, EchoAssistant
 
-__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "EchoAssistant", "wait_until"]
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "EchoAssistant"]

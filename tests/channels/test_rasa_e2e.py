@@ -30,7 +30,7 @@ from bot.replies.notices import payment_notice, training_notice
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL as PUBLIC_BASE_URL
 from tests.conftest import TWILIO_TEST_TOKEN as TOKEN
-from tests.support.channel_server import wait_until
+from tests.support.polling import wait_until
 from tests.support.records import new_training
 
 pytestmark = pytest.mark.rasa

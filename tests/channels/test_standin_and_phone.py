@@ -23,7 +23,8 @@ from bot.twilio_standin.client import (
     webhook_params,
     without_fragment,
 )
-from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
+from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.support.polling import wait_until
 from tests.support.standin import free_port
 
 

@@ -20,7 +20,8 @@ from bot.messaging.twilio_form import FormParams, parse_inbound
 from bot.phones import twilio_address
 from bot.timeutil import as_utc
 from bot.twilio_standin.client import signed_post, webhook_params
-from tests.channels.conftest import AUTH_TOKEN, wait_until
+from tests.channels.conftest import AUTH_TOKEN
+from tests.support.polling import wait_until
 
 
 def new_phone() -> str:

@@ -4,13 +4,13 @@ queues, publish as a gateway would, and delete a test's exchange and queues."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import aio_pika
 
 from bot.messaging import broker
 from bot.messaging.broker import BrokerSettings, Publisher
 from bot.messaging.inbound_work import Stored
+from tests.support.polling import wait_until
 
 
 async def rabbit_reachable(url: str) -> bool:
@@ -40,12 +40,12 @@ async def queued(settings: BrokerSettings) -> dict[int, int]:
 def queued_total(settings: BrokerSettings, expected: int, timeout: float = 10) -> int:
     """Messages ready in all the test's queues, once they are ``expected`` (a gateway publishes
     while Twilio has its answer) or ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        total = sum(asyncio.run(queued(settings)).values())
-        if total == expected or time.monotonic() > deadline:
-            return total
-        time.sleep(0.1)
+
+    def total() -> int:
+        return sum(asyncio.run(queued(settings)).values())
+
+    wait_until(lambda: total() == expected, timeout, 0.1)
+    return total()
 
 
 async def publish(settings: BrokerSettings, stored: list[Stored]) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +20,7 @@ from bot.twilio_standin.client import signed_post, webhook_params
 from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL, ROOT, gateways
 from tests.production.rabbit import queued, queued_total
 from tests.production.support import new_sid
+from tests.support.polling import wait_until
 
 PATH = "/webhooks/sms/webhook"
 
@@ -73,9 +73,7 @@ def test_a_burst_is_stored_published_and_every_message_marked_published(pg, brok
 
     with ThreadPoolExecutor(len(sids)) as pool:
         assert list(pool.map(deliver, range(len(sids)))) == [200] * len(sids)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(published is None for _, _, published in rows(pg)):
-        time.sleep(0.1)
+    wait_until(lambda: all(published is not None for _, _, published in rows(pg)), 10, 0.1)
     stored = rows(pg)
     assert sorted(sid for sid, _, _ in stored) == sorted(sids)
     assert [sid for sid, _, published in stored if published is None] == []

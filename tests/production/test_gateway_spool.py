@@ -12,7 +12,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +26,7 @@ from bot.twilio_standin.client import signed_post, webhook_params
 from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL, ROOT, gateway_env, wait_ready
 from tests.production.rabbit import queued
 from tests.production.support import new_sid
+from tests.support.polling import wait_until
 from tests.support.tcp_proxy import TcpProxy
 
 PATH = "/webhooks/sms/webhook"
@@ -89,15 +89,6 @@ def stored(url) -> dict[str, list[str]]:
     return found
 
 
-def until(check, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    assert check()
-
-
 def ready(base) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(base + "/readyz", timeout=10) as answer:
@@ -118,7 +109,9 @@ def test_spooled_while_the_database_is_down_then_stored_in_order(pg, broker, pro
         assert status == 200 and checks["database"] == "unavailable" and checks["spool"] == "3 waiting"
         proxy.restore()
         assert post(base, ROSARIO, "cuatro") == 200  # behind what waits, never ahead of it
-        until(lambda: stored(pg) == {ROSARIO: ["uno", "dos", "tres", "cuatro"], TOMAS: ["hola"]})
+        assert wait_until(
+            lambda: stored(pg) == {ROSARIO: ["uno", "dos", "tres", "cuatro"], TOMAS: ["hola"]}, 30, 0.2
+        )
         assert ready(base) == (200, {"broker": "ok", "database": "ok", "spool": "empty"})
     assert sum(asyncio.run(queued(broker)).values()) == 5  # each published once
 
@@ -135,5 +128,5 @@ def test_a_gateway_killed_with_messages_in_its_spool_delivers_them_when_started_
     assert stored(pg) == {} and len(spool.read_text().splitlines()) == 2
     proxy.restore()
     with gateway(_through(pg, proxy), broker, spool, log):
-        until(lambda: stored(pg) == {TOMAS: ["a", "b"]})
+        assert wait_until(lambda: stored(pg) == {TOMAS: ["a", "b"]}, 30, 0.2)
     assert spool.read_text() == ""

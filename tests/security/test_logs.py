@@ -20,7 +20,8 @@ from bot.db import session_scope
 from bot.logs import failure
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.databases import make_database
-from tests.support.channel_server import AUTH_TOKEN, wait_until
+from tests.support.channel_server import AUTH_TOKEN
+from tests.support.polling import wait_until
 
 ROSA = "+524431000001"
 PHONE_FORMS = (ROSA, "4431000001", "5214431000001")

@@ -30,7 +30,8 @@ from bot.phones import twilio_address
 from bot.timeutil import utcnow
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.conftest import TWILIO_PUBLIC_BASE_URL, TWILIO_TEST_TOKEN
-from tests.support.channel_server import AUTH_TOKEN, wait_until
+from tests.support.channel_server import AUTH_TOKEN
+from tests.support.polling import wait_until
 
 NOTICE_BY_SMS = pack_for_medium("sms", [texts.RATE_LIMITED])  # as the phone gets it (GSM-7)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 
 import pytest
@@ -119,13 +118,3 @@ def channels(channel_server, standin):
     channel_server.assistant.replies.clear()
     yield channel_server
     channel_server.call(channel_server.runtime.drain(10))
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
