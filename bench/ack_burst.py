@@ -3,8 +3,9 @@ private PostgreSQL, RabbitMQ and Redis (bench/production_stack.py), no worker an
 ``--at-once`` signed webhooks from as many phones posted together, ``--bursts`` times. It prints,
 for each burst, the acknowledgement p95 as the phones saw it; then the median of those; the
 gateways' own histogram of their answers (``gateway_ack_seconds``, from a request's arrival in
-the gateway to its answer); and how many connections the gateways opened to PostgreSQL during
-the bursts (``pg_stat_database.sessions``). Not part of `make test`; about a minute.
+the gateway to its answer); how many connections the gateways opened to PostgreSQL during the
+bursts (``pg_stat_database.sessions``); and how many webhooks a gateway stored in one unit of
+work on average (``gateway_webhooks_stored_together``). Not part of `make test`; about a minute.
 
     .venv/bin/python bench/ack_burst.py [--gateways 2] [--at-once 100] [--bursts 8]
 
@@ -83,6 +84,12 @@ def histogram(urls: list[str]) -> dict[str, int]:
     }
 
 
+def stored_together(urls: list[str]) -> float:
+    """Webhooks a gateway stored in one unit of work, on average (warm-up included)."""
+    stored = sum(metric(url, "gateway_webhooks_stored_together_sum") for url in urls)
+    return stored / max(1.0, sum(metric(url, "gateway_webhooks_stored_together_count") for url in urls))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--gateways", type=int, default=2)
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.5)
             opened = sessions_opened(prod.database_url) - before - 1
             answers = histogram(prod.gateways)
+            together = stored_together(prod.gateways)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"gateways: {args.gateways}; webhooks at once: {args.at_once}; bursts: {args.bursts}")
@@ -112,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median of those: {statistics.median(p95s) * 1000:.0f} ms")
     print("gateways' answers by time (cumulative):", ", ".join(f"≤{b} s {n}" for b, n in answers.items()))
     print(f"connections opened to PostgreSQL during the bursts: {opened}")
+    print(f"webhooks stored in one unit of work: {together:.1f} on average")
     return 0
 
 

@@ -75,7 +75,8 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _values(message: Inbound) -> dict[str, Any]:
+def inbound_row(message: Inbound, **extra: Any) -> dict[str, Any]:
+    """The message's columns in ``inbound_messages`` (with ``extra`` ones), as received."""
     location = message.location or {}
     return {
         "message_sid": message.message_sid,
@@ -94,6 +95,7 @@ def _values(message: Inbound) -> dict[str, Any]:
         "location_label": (location.get("label") or None) and str(location["label"])[:200],
         "raw_params": json.dumps(message.raw_params, ensure_ascii=False),
         "status": "received",
+        **extra,
     }
 
 
@@ -102,7 +104,7 @@ def store_inbound(session: Session, message: Inbound, **extra: Any) -> bool:
     (a Twilio retry)."""
     # a Twilio retry is one statement that inserts nothing: it neither raises nor spoils the unit of work
     return insert_ignoring_conflict(
-        session, InboundMessage.__table__, {**_values(message), **extra}, [InboundMessage.message_sid]
+        session, InboundMessage.__table__, inbound_row(message, **extra), [InboundMessage.message_sid]
     )
 
 

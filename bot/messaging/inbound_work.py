@@ -11,15 +11,16 @@ whatever order the broker delivered them in.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Integer, String, and_, column, or_, select, update, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.messaging.inbound import Inbound, inbound_of, store_inbound
+from bot.messaging.inbound import Inbound, inbound_of, inbound_row, store_inbound
 from bot.messaging.schema import FarmerSequence, InboundMessage, WorkerHeartbeat
 from bot.timeutil import as_utc, utcnow
 
@@ -62,6 +63,65 @@ def store_in_sequence(session: Session, message: Inbound, partition: int) -> Sto
     """Stores a new message with its sequence number; None when that MessageSid is stored
     already (a Twilio retry, or another gateway that got the same webhook: the unique MessageSid
     decides, and the loser takes no number)."""
+    return store_all_in_sequence(session, [(message, partition)])[0]
+
+
+def store_all_in_sequence(session: Session, arrivals: Sequence[tuple[Inbound, int]]) -> list[Stored | None]:
+    """``store_in_sequence`` for several messages (each with its partition) in the caller's unit
+    of work, numbered in the order given: a gateway stores the webhooks that came in while it was
+    storing the ones before together (bot/messaging/intake.py). On PostgreSQL three statements
+    whatever their number: the insert (a MessageSid stored already, or earlier in the list, is
+    None), one number per phone and message (``_take_numbers``), and the numbers written."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [_store_one(session, message, partition) for message, partition in arrivals]
+    firsts: dict[str, tuple[Inbound, int]] = {}
+    for message, partition in arrivals:
+        firsts.setdefault(message.message_sid, (message, partition))
+    table = InboundMessage.__table__
+    inserted = set(
+        session.execute(
+            postgresql.insert(table)
+            .values(
+                [inbound_row(message, queue_partition=partition) for message, partition in firsts.values()]
+            )
+            .on_conflict_do_nothing(index_elements=[table.c.message_sid])
+            .returning(table.c.message_sid)
+        ).scalars()
+    )
+    new = [(sid, message.phone, partition) for sid, (message, partition) in firsts.items() if sid in inserted]
+    if not new:
+        return [None] * len(arrivals)
+    following = _take_numbers(session, Counter(phone for _, phone, _ in new))
+    stored = {sid: Stored(sid, next(following[phone]), partition) for sid, phone, partition in new}
+    numbered = values(column("sid", String), column("seq", Integer), name="numbered").data(
+        [(each.message_sid, each.farmer_seq) for each in stored.values()]
+    )
+    session.execute(
+        update(table).where(table.c.message_sid == numbered.c.sid).values(farmer_seq=numbered.c.seq)
+    )
+    return [stored.pop(message.message_sid, None) for message, _ in arrivals]
+
+
+def _take_numbers(session: Session, counts: Counter[str]) -> dict[str, Iterator[int]]:
+    """``counts[phone]`` new numbers for each phone in one upsert, as ``next_seq`` takes one: the
+    phones' rows stay locked until the caller's unit of work ends. The rows are taken in phone
+    order, so two gateways storing bursts with phones in common never wait on each other in a
+    circle."""
+    table = FarmerSequence.__table__
+    upsert = postgresql.insert(table).values(
+        [{"phone": phone, "last_seq": count} for phone, count in sorted(counts.items())]
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[table.c.phone], set_={"last_seq": table.c.last_seq + upsert.excluded.last_seq}
+    ).returning(table.c.phone, table.c.last_seq)
+    return {
+        phone: iter(range(last - counts[phone] + 1, last + 1))
+        for phone, last in session.execute(upsert).all()
+    }
+
+
+def _store_one(session: Session, message: Inbound, partition: int) -> Stored | None:
+    """SQLite's way (one writer at a time, no RETURNING in SQLAlchemy 1.4), a message at a time."""
     if not store_inbound(session, message, queue_partition=partition):
         return None
     seq = next_seq(session, message.phone)

@@ -18,7 +18,8 @@ import asyncio
 import enum
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
+from prometheus_client import Histogram
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.logs import failure
 from bot.messaging import inbound_work
@@ -31,6 +32,13 @@ from bot.phones import mask_phone
 
 logger = logging.getLogger(__name__)
 
+STORE_BATCH = 200  # webhooks stored in one unit of work at most
+STORED_TOGETHER = Histogram(
+    "gateway_webhooks_stored_together",
+    "Webhooks stored in one unit of work (those that arrived while the one before was stored)",
+    buckets=(1, 2, 5, 10, 25, 50, 100, STORE_BATCH),
+)
+
 
 class Taken(enum.Enum):
     NEW = "new"  # stored, and published or left to the recovery loop
@@ -39,9 +47,18 @@ class Taken(enum.Enum):
     SPOOLED = "spooled"  # the database did not take it, the gateway's spool did (gateway_spool.py)
 
 
+async def _stored_alone(message: Inbound, partition: int) -> Stored | None | BaseException:
+    try:
+        return await in_session(inbound_work.store_in_sequence, message, partition)
+    except Exception as exc:  # handed to that webhook's take()
+        return exc
+
+
 class Intake:
     def __init__(self, publisher: Publisher):
         self.publisher = publisher
+        self._arrived: list[tuple[Inbound, int, asyncio.Future[Stored | None]]] = []  # not yet storing
+        self._storing: asyncio.Task | None = None
         self._publishing: set[asyncio.Task] = set()
         self._confirmed: list[str] = []  # published, not yet marked
         self._marking: asyncio.Task | None = None
@@ -49,7 +66,7 @@ class Intake:
     async def take(self, message: Inbound) -> Taken:
         partition = partition_of(message.phone, self.publisher.settings.partitions)
         try:
-            stored = await in_session(inbound_work.store_in_sequence, message, partition)
+            stored = await self._store(message, partition)
         except (SQLAlchemyError, OSError) as exc:
             logger.error("inbound %s not stored (%s): refused with 503", message.message_sid, failure(exc))
             return Taken.UNAVAILABLE
@@ -65,6 +82,40 @@ class Intake:
         )
         self._publish_soon(stored)
         return Taken.NEW
+
+    def _store(self, message: Inbound, partition: int) -> asyncio.Future[Stored | None]:
+        """Stored with the webhooks that arrived while the gateway was storing the ones before, in
+        one unit of work (``inbound_work.store_all_in_sequence``): under a burst, a few commits
+        instead of one a webhook, and each webhook's answer waits for one store at most."""
+        stored: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
+        self._arrived.append((message, partition, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.get_running_loop().create_task(self._store_arrived())
+        return stored
+
+    async def _store_arrived(self) -> None:
+        while self._arrived:
+            batch, self._arrived = self._arrived[:STORE_BATCH], self._arrived[STORE_BATCH:]
+            arrivals = [(message, partition) for message, partition, _ in batch]
+            STORED_TOGETHER.observe(len(batch))
+            results: list[Stored | None | BaseException]
+            try:
+                results = list(await in_session(inbound_work.store_all_in_sequence, arrivals))
+            except (OperationalError, OSError) as exc:  # the database is not there: each is spooled
+                results = [exc] * len(batch)
+            except Exception:  # one of them cannot be stored: each on its own, in order
+                results = [await _stored_alone(message, partition) for message, partition in arrivals]
+            for (_, _, stored), result in zip(batch, results, strict=True):
+                self._settle(stored, result)
+
+    def _settle(self, stored: asyncio.Future[Stored | None], result: Stored | None | BaseException) -> None:
+        if not stored.done():
+            if isinstance(result, BaseException):
+                stored.set_exception(result)
+            else:
+                stored.set_result(result)
+        elif isinstance(result, Stored):  # its webhook is gone (the client hung up): stored all the same
+            self._publish_soon(result)
 
     def _publish_soon(self, stored: Stored) -> None:
         """Published while Twilio gets its answer: the message is safe once it is stored (the
@@ -103,7 +154,9 @@ class Intake:
                 logger.debug("marks not recorded for %s", ", ".join(sids))
 
     async def drain(self) -> None:
-        """Waits (up to 10 s each) for the publishes under way, then for their marks."""
+        """Waits (up to 10 s each) for the stores, the publishes under way, then their marks."""
+        if self._storing is not None and not self._storing.done():
+            await asyncio.wait([self._storing], timeout=10)
         if self._publishing:
             await asyncio.wait(list(self._publishing), timeout=10)
         if self._marking is not None and not self._marking.done():

@@ -12,14 +12,17 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from bot.db import session_scope
+from bot.messaging.broker import Publisher
+from bot.messaging.intake import Intake, Taken
 from bot.messaging.schema import InboundMessage
 from bot.twilio_standin.client import signed_post, webhook_params
 from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL, ROOT, gateways
 from tests.production.rabbit import queued, queued_total
-from tests.production.support import new_sid
+from tests.production.support import message, new_sid
 from tests.support.polling import wait_until
 
 PATH = "/webhooks/sms/webhook"
@@ -78,6 +81,36 @@ def test_a_burst_is_stored_published_and_every_message_marked_published(pg, brok
     assert sorted(sid for sid, _, _ in stored) == sorted(sids)
     assert [sid for sid, _, published in stored if published is None] == []
     assert sum(asyncio.run(queued(broker)).values()) == len(sids)
+
+
+def test_webhooks_that_arrive_while_one_is_stored_are_stored_together_in_order(pg, broker):
+    """The gateway's intake (bot/messaging/intake.py) with the broker: messages taken at once are
+    stored in one unit of work, each phone's numbered in the order they came, and each published."""
+    sids = [new_sid() for _ in range(12)]
+    burst = [message("+524431000301", f"m{n}", sid) for n, sid in enumerate(sids)]
+    burst.insert(5, message("+524431000302", "otra"))
+
+    async def take_all() -> tuple[list[Taken], float]:
+        publisher = Publisher(broker)
+        await publisher.start()
+        intake = Intake(publisher)
+        before = _stores()
+        try:
+            return list(await asyncio.gather(*(intake.take(each) for each in burst))), _stores() - before
+        finally:
+            await intake.drain()
+            await publisher.close()
+
+    taken, stores = asyncio.run(take_all())
+    assert taken == [Taken.NEW] * len(burst)
+    assert stores == 1
+    numbered = {sid: seq for sid, seq, published in rows(pg) if published is not None}
+    assert [numbered[sid] for sid in sids] == list(range(1, len(sids) + 1))
+    assert queued_total(broker, len(burst)) == len(burst)
+
+
+def _stores() -> float:
+    return REGISTRY.get_sample_value("gateway_webhooks_stored_together_count") or 0.0
 
 
 def test_what_the_gateway_refuses(pg, broker, two_gateways):
