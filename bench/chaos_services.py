@@ -107,10 +107,18 @@ class PrivatePostgres:
 
     ``listen`` adds addresses to listen on besides 127.0.0.1; ``password_networks`` (CIDRs, such
     as the veth subnet of bench/multi_host.py) may only log in with a password (scram-sha-256):
-    the postgres superuser has none, so it cannot log in from there."""
+    the postgres superuser has none, so it cannot log in from there. ``track_statements`` loads
+    pg_stat_statements, for bench/pg_statements.py."""
 
-    def __init__(self, folder: Path, listen: Sequence[str] = (), password_networks: Sequence[str] = ()):
+    def __init__(
+        self,
+        folder: Path,
+        listen: Sequence[str] = (),
+        password_networks: Sequence[str] = (),
+        track_statements: bool = False,
+    ):
         self.dir = folder / "pg"
+        self.track_statements = track_statements
         self.dir.mkdir()
         self.port = free_port()
         self.listen = ["127.0.0.1", *(address for address in listen if address != "127.0.0.1")]
@@ -170,6 +178,8 @@ class PrivatePostgres:
             f"-p {self.port} -k {self.dir} -c listen_addresses={','.join(self.listen)} -c fsync=off "
             "-c synchronous_commit=off -c max_connections=300"
         )
+        if self.track_statements:  # bench/pg_statements.py
+            options += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_utility=off"
         self._pg_ctl("-l", str(self.dir / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
 
     def stop(self, mode: str = "fast") -> None:

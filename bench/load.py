@@ -56,6 +56,7 @@ from bench.chaos_services import Proc  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.load_farmers import LoadFarmer, farmers_for, insert_farmers  # noqa: E402
 from bench.load_phones import Gateways, Inbox, RestChannel, Said, run_farmers  # noqa: E402
+from bench.pg_statements import DatabaseWork, StatementMeter  # noqa: E402
 from bench.production_stack import Production, current_model  # noqa: E402
 from bot.db import session_scope  # noqa: E402
 from bot.records.migrate import create_database_if_missing  # noqa: E402
@@ -93,6 +94,7 @@ class Figures:
     acks: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     shares: dict[str, int] = field(default_factory=dict)
+    database: DatabaseWork = field(default_factory=DatabaseWork)
 
     @property
     def rate(self) -> float:
@@ -122,7 +124,15 @@ class Figures:
             "cpu_seconds_per_reply": {kind: round(v, 4) for kind, v in self.cpu_per_reply().items()},
             "cpu_seconds_per_reply_total": round(self.cpu_total, 4),
             "worker_turns": self.shares,
+            "database_per_reply": {
+                "transactions": round(self.per_reply(self.database.transactions), 2),
+                "statements": round(self.per_reply(self.database.statements), 2),
+                "most_run": [[round(self.per_reply(calls), 2), query] for calls, query in self.database.top],
+            },
         }
+
+    def per_reply(self, count: int) -> float:
+        return count / max(1, self.answered)
 
 
 # -- one load ---------------------------------------------------------------------------------------
@@ -133,8 +143,8 @@ class Mode:
 
     name = ""
 
-    def __init__(self, prod: Production, meter: CpuMeter):
-        self.prod, self.meter = prod, meter
+    def __init__(self, prod: Production, meter: CpuMeter, statements: StatementMeter):
+        self.prod, self.meter, self.statements = prod, meter, statements
 
     async def channel(self, http: aiohttp.ClientSession):
         raise NotImplementedError
@@ -182,8 +192,8 @@ class Rest(Mode):
 
 
 class Workers(Mode):
-    def __init__(self, prod: Production, meter: CpuMeter, workers: int):
-        super().__init__(prod, meter)
+    def __init__(self, prod: Production, meter: CpuMeter, statements: StatementMeter, workers: int):
+        super().__init__(prod, meter, statements)
         self.name = f"{workers} worker{'s' if workers > 1 else ''}"
 
     async def channel(self, http: aiohttp.ClientSession):
@@ -248,11 +258,13 @@ async def run_load(
     async with aiohttp.ClientSession(connector=connector) as http:
         channel = await mode.channel(http)
         turns_before = mode.worker_turns()
+        mode.statements.start()
         mode.meter.start()
         began = time.time()
         said = await run_farmers(channel, farmers, rate, think)
         strays = await mode.settle(said)
         figures.cpu = mode.meter.stop()
+        figures.database = mode.statements.stop()
     count(figures, said, began)
     figures.duplicates += strays
     figures.shares = {w: n - turns_before.get(w, 0) for w, n in mode.worker_turns().items()}
@@ -336,9 +348,11 @@ def run(args) -> int:
     figures: list[Figures] = []
     try:
         with ExitStack() as stack:
-            prod = Production(folder, args.model, stack, SETTINGS, prefix="load")
+            prod = Production(folder, args.model, stack, SETTINGS, prefix="load", track_statements=True)
             log(f"starting private PostgreSQL, RabbitMQ and Redis in {folder}")
             prod.support()
+            statements = StatementMeter(prod.pg.url())
+            stack.callback(statements.close)
             total = args.at_once + args.farmers
             with session_scope(prod.database_url) as session:
                 for mode_number in (1, 2, 3):
@@ -346,7 +360,7 @@ def run(args) -> int:
                     insert_farmers(session, farmers_for(mode_number + 5, WARM_UP))
             rest_meter = CpuMeter()
             watch_services(rest_meter, prod)
-            rest = Rest(prod, rest_meter)
+            rest = Rest(prod, rest_meter, statements)
             rest.start()
             figures += run_mode(rest, farmers_for(1, total), farmers_for(6, WARM_UP), args)
             rest.stop()
@@ -356,12 +370,14 @@ def run(args) -> int:
             meter = CpuMeter()
             watch_services(meter, prod)
             watch_production(meter, prod)
-            figures += run_mode(Workers(prod, meter, 1), farmers_for(2, total), farmers_for(7, WARM_UP), args)
+            one = Workers(prod, meter, statements, 1)
+            figures += run_mode(one, farmers_for(2, total), farmers_for(7, WARM_UP), args)
             second = prod.new_worker()
             prod.wait_worker(second)
             wait_partitions_shared(prod)
             meter.watch("worker", prod.workers[second].pid)
-            figures += run_mode(Workers(prod, meter, 2), farmers_for(3, total), farmers_for(8, WARM_UP), args)
+            two = Workers(prod, meter, statements, 2)
+            figures += run_mode(two, farmers_for(3, total), farmers_for(8, WARM_UP), args)
     finally:
         if args.keep_logs and (folder / "logs").exists():
             shutil.rmtree(args.keep_logs, ignore_errors=True)
@@ -420,6 +436,20 @@ def table(rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows[1:]]
 
 
+def most_run(figures: list[Figures]) -> list[str]:
+    """The statements run most often per reply, in each mode's first load (at once)."""
+    lines = []
+    for f in figures:
+        if f.load != "at once":
+            continue
+        rows = [["per reply", "statement"]]
+        rows += [
+            [f"{f.per_reply(calls):.2f}", f"`{query.replace('|', '/')}`"] for calls, query in f.database.top
+        ]
+        lines += [f"Most run, {f.mode}, {f.load}:", "", *table(rows), ""]
+    return lines
+
+
 def report(figures: list[Figures], header: dict[str, str], stem: str) -> int:
     found = targets(figures)
     kinds = sorted({kind for f in figures for kind in f.cpu})
@@ -464,6 +494,16 @@ def report(figures: list[Figures], header: dict[str, str], stem: str) -> int:
     for f in figures:
         per = f.cpu_per_reply()
         cpu.append([f.mode, f.load, *(f"{per[k]:.3f}" if k in per else "" for k in kinds)])
+    database = [["mode", "load", "transactions/reply", "statements/reply"]]
+    for f in figures:
+        database.append(
+            [
+                f.mode,
+                f.load,
+                f"{f.per_reply(f.database.transactions):.1f}",
+                f"{f.per_reply(f.database.statements):.1f}",
+            ]
+        )
     shares = [["mode", "load", "worker", "turns", "share"]]
     for f in figures:
         total = sum(f.shares.values())
@@ -483,6 +523,13 @@ def report(figures: list[Figures], header: dict[str, str], stem: str) -> int:
         "",
         *table(cpu),
         "",
+        "## The database's work per reply",
+        "",
+        "Transactions committed and statements run (pg_stat_statements), every process and database.",
+        "",
+        *table(database),
+        "",
+        *most_run(figures),
         "## Each worker's share of the turns",
         "",
         *table(shares),

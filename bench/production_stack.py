@@ -28,7 +28,8 @@ class Production:
     """The production mode on private services; ``workers`` maps a worker id to its process.
 
     ``settings`` go to every process on top of production's (the benches shorten timings or
-    lift the sender's pace); ``prefix`` names the workers and the queues."""
+    lift the sender's pace); ``prefix`` names the workers and the queues; ``track_statements``
+    loads pg_stat_statements in PostgreSQL (bench/pg_statements.py)."""
 
     def __init__(
         self,
@@ -37,8 +38,10 @@ class Production:
         stack: ExitStack,
         settings: Mapping[str, str] | None = None,
         prefix: str = "chaos",
+        track_statements: bool = False,
     ):
         self.folder, self.model, self.stack = folder, model, stack
+        self.track_statements = track_statements
         self.settings, self.prefix = dict(settings or {}), prefix
         self.logs = folder / "logs"
         self.logs.mkdir()
@@ -62,7 +65,7 @@ class Production:
 
     def services(self) -> None:
         """PostgreSQL (migrated, the demo records seeded), RabbitMQ and Redis; the settings."""
-        self.pg = PrivatePostgres(self.folder)
+        self.pg = PrivatePostgres(self.folder, track_statements=self.track_statements)
         self.pg.start()
         self.stack.callback(self.pg.stop, "immediate")
         self.rabbit = PrivateRabbit(self.folder, self.logs)

@@ -1,20 +1,27 @@
 """`make bench-load`'s own parts (bench/load.py and bench/ack_burst.py run only by hand): the CPU
-reading, the farmers it inserts, the webhooks it signs and what it calls a target met."""
+reading, the database's counts, the farmers it inserts, the webhooks it signs and what it calls a
+target met."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 from twilio.request_validator import RequestValidator
 
+from bench.chaos_services import PG_BIN, PrivatePostgres
 from bench.cpu import tree_seconds
 from bench.load import Figures, targets
 from bench.load_farmers import JOURNEYS, farmers_for, insert_farmers
 from bench.load_phones import WEBHOOK, signed_webhook
+from bench.pg_statements import StatementMeter
 from bot.db import session_scope
 from bot.messaging.twilio_form import parse_form, parse_inbound
 from bot.messaging.webhook_checks import signature_valid
@@ -57,6 +64,35 @@ def test_cpu_counts_a_finished_child_and_a_running_one() -> None:
 
 def test_an_ended_process_counts_nothing() -> None:
     assert tree_seconds([2**22 + 7]) == 0.0
+
+
+@pytest.mark.skipif(not (PG_BIN / "initdb").exists(), reason=f"no PostgreSQL server binaries in {PG_BIN}")
+def test_the_database_meter_counts_what_was_run_since_it_started() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="pp-meter-"))  # not under pytest's folder (mode 700):
+    folder.chmod(0o755)  # the postgres OS user goes through it to its cluster
+    pg = PrivatePostgres(folder, track_statements=True)
+    pg.start()
+    engine = create_engine(pg.url(), poolclass=NullPool)
+    try:
+        meter = StatementMeter(pg.url())
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE counted (n int)"))
+        meter.start()
+        for n in range(3):
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO counted VALUES (:n)"), {"n": n})
+                connection.execute(text("SELECT count(*) FROM counted WHERE n >= :n"), {"n": n})
+        work = meter.stop()
+        meter.close()
+    finally:
+        engine.dispose()
+        pg.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+    assert 3 <= work.transactions <= 10  # the three, and the meter's own reads
+    assert (3, "INSERT INTO counted VALUES ($1)") in work.top
+    assert (3, "SELECT count(*) FROM counted WHERE n >= $1") in work.top
+    assert 6 <= work.statements <= 12
+    assert not any("CREATE TABLE" in query for _, query in work.top)  # before the start
 
 
 def test_load_farmers_are_inserted_with_their_answers(tmp_path: Path) -> None:
