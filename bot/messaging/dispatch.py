@@ -2,7 +2,7 @@
 (``OutboxWorker`` in delivery.py, `make run`) and of the sender processes (send_loop.py,
 production).
 
-Entries are claimed with a lease (outbound.claim_due_outbox: ``FOR UPDATE SKIP LOCKED`` on
+Entries are claimed with a lease (outbox_claims.claim_due_outbox: ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL), at most the first undone entry of each phone at a time, so a farmer's messages
 leave in order however many senders run. Then, for each claimed entry:
 
@@ -35,9 +35,9 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.logs import failure
-from bot.messaging import optout, outbound, outbox
+from bot.messaging import optout, outbound, outbox, outbox_claims
 from bot.messaging.config import TwilioSettings
-from bot.messaging.outbound import OutboxItem
+from bot.messaging.outbox_claims import OutboxItem
 from bot.messaging.sender import UNSUBSCRIBED_RECIPIENT, ListedMessage, SendResult, TwilioSender
 from bot.messaging.work import in_session
 from bot.timeutil import utcnow
@@ -268,7 +268,7 @@ async def run_round(
     for _ in range(max_batches):
         if stopping():
             break
-        items = await in_session(outbound.claim_due_outbox, limit, lease)
+        items = await in_session(outbox_claims.claim_due_outbox, limit, lease)
         if not items:
             break
         batch = await _send_batch(sender, items, concurrency, stopping, on_sent)

@@ -156,7 +156,7 @@ class ListedMessage:
 
 
 class Sendable(Protocol):
-    """What a message to send has (bot.messaging.outbound's Outgoing and OutboxItem)."""
+    """What a message to send has (bot.messaging.outbound's Outgoing, outbox_claims' OutboxItem)."""
 
     @property
     def medium(self) -> str: ...

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from bot.db import engine, session_scope
-from bot.messaging import outbound, outbox
+from bot.messaging import outbound, outbox, outbox_claims
 from bot.messaging.sender import TwilioSender
 from tests.messaging.conftest import new_phone
 from tests.messaging.senders import message, one_round, queue, settings_for
@@ -21,12 +21,12 @@ from tests.messaging.senders import message, one_round, queue, settings_for
 pytestmark = pytest.mark.usefixtures("quiet")
 
 
-def claim(limit: int = 50, lease: int = 60) -> list[outbound.OutboxItem]:
+def claim(limit: int = 50, lease: int = 60) -> list[outbox_claims.OutboxItem]:
     with session_scope() as session:
-        return outbound.claim_due_outbox(session, limit, lease)
+        return outbox_claims.claim_due_outbox(session, limit, lease)
 
 
-def sent(item: outbound.OutboxItem) -> None:
+def sent(item: outbox_claims.OutboxItem) -> None:
     with session_scope() as session:
         outbound.mark_outbound_sent(session, item.outbound_id, "SM" + uuid.uuid4().hex, "queued", 1)
 
@@ -37,11 +37,11 @@ def test_a_claim_open_in_one_transaction_is_skipped_by_another_without_waiting(e
     for n in range(10):
         queue(new_phone(), f"m{n}")
     with session_scope() as first:
-        mine = outbound.claim_due_outbox(first, 5, 60)
+        mine = outbox_claims.claim_due_outbox(first, 5, 60)
         started = time.monotonic()
         with session_scope() as second:
             second.execute(text("SET LOCAL lock_timeout = '3s'"))  # waiting would fail the test
-            theirs = outbound.claim_due_outbox(second, 10, 60)
+            theirs = outbox_claims.claim_due_outbox(second, 10, 60)
         waited = time.monotonic() - started
     assert len(mine) == 5 and len(theirs) == 5 and waited < 1.5
     assert {i.outbox_id for i in mine}.isdisjoint(i.outbox_id for i in theirs)

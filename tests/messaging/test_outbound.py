@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from bot.db import session_scope
-from bot.messaging import outbound, outbound_reads
+from bot.messaging import outbound, outbound_reads, outbox_claims
 from bot.messaging.schema import OutboundMessage, OutboxEntry
 from bot.messaging.sender import SendResult
 from bot.timeutil import utcnow
@@ -27,10 +27,10 @@ def test_a_failed_send_goes_to_the_outbox_and_is_sent_from_it(db):
     with session_scope() as session:
         assert session.get(OutboundMessage, outbound_id).status == "outbox"
         assert outbound.pending_outbox_count(session) == 1
-        items = outbound.claim_due_outbox(session, 10, 60)
+        items = outbox_claims.claim_due_outbox(session, 10, 60)
     assert [(i.outbound_id, i.phone, i.body) for i in items] == [(outbound_id, phone, "Eco")]
     with session_scope() as session:
-        assert outbound.claim_due_outbox(session, 10, 60) == []  # claimed: not again
+        assert outbox_claims.claim_due_outbox(session, 10, 60) == []  # claimed: not again
     sid = "SM" + uuid.uuid4().hex
     with session_scope() as session:
         outbound.mark_outbound_sent(session, outbound_id, sid, "queued", 2)
@@ -59,13 +59,13 @@ def test_an_outbox_entry_is_rescheduled_then_given_up(db):
             session, reply(new_phone()), SendResult(False, 4, error="503", retryable=True), 0
         )
     with session_scope() as session:
-        entry_id = outbound.claim_due_outbox(session, 10, 60)[0].outbox_id
+        entry_id = outbox_claims.claim_due_outbox(session, 10, 60)[0].outbox_id
     with session_scope() as session:
         outbound.reschedule_outbox(session, entry_id, "503 again", 120, give_up=False)
     with session_scope() as session:
         entry = session.get(OutboxEntry, entry_id)
         assert entry.attempts == 1 and entry.locked_until is None and entry.done_at is None
-        assert outbound.claim_due_outbox(session, 10, 60) == []  # not due for 120 s
+        assert outbox_claims.claim_due_outbox(session, 10, 60) == []  # not due for 120 s
     with session_scope() as session:
         outbound.reschedule_outbox(session, entry_id, "503 for good", 0, give_up=True)
     with session_scope() as session:

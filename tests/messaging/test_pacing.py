@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from bot.db import session_scope
-from bot.messaging import outbound, pacing
+from bot.messaging import outbound, outbox_claims, pacing
 from bot.messaging.config import TwilioSettings
 from bot.messaging.outbound import Outgoing
 from bot.messaging.sender import TwilioSender
@@ -139,7 +139,7 @@ def test_replies_are_claimed_before_notices_queued_earlier(empty_db):
         ]
     reply = queue(new_phone(), "respuesta")
     with session_scope() as session:
-        claimed = outbound.claim_due_outbox(session, 3, 60)
+        claimed = outbox_claims.claim_due_outbox(session, 3, 60)
     assert [item.outbound_id for item in claimed] == [reply, *notices[:2]]
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.messaging import dispatch, inbound, optout, outbound, outbox
+from bot.messaging import dispatch, inbound, optout, outbox, outbox_claims
 from bot.messaging.delivery import OutboxWorker, deliver
 from bot.messaging.dispatch import Outcome
 from bot.messaging.outbound import Outgoing
@@ -215,9 +215,9 @@ def test_an_entry_whose_lease_ran_out_and_was_claimed_again_is_sent_once(api):
     The first one, coming to it at last, finds its claim gone and does not send."""
     queue(new_phone(), "siete")
     with session_scope() as session:
-        stale = outbound.claim_due_outbox(session, 10, 0)[0]
+        stale = outbox_claims.claim_due_outbox(session, 10, 0)[0]
     with session_scope() as session:
-        current = outbound.claim_due_outbox(session, 10, 60)[0]
+        current = outbox_claims.claim_due_outbox(session, 10, 60)[0]
     sender = TwilioSender(settings_for(api))
 
     async def both() -> tuple[dispatch.Sent, dispatch.Sent]:
@@ -239,7 +239,7 @@ def test_a_send_whose_record_was_lost_with_its_sender_is_looked_up_not_sent_agai
     outbound_id = queue(new_phone(), body, in_reply_to=sid())
     sender = TwilioSender(settings_for(api))
     with session_scope() as session:
-        (lost,) = outbound.claim_due_outbox(session, 10, 0)  # a lease that has run out already
+        (lost,) = outbox_claims.claim_due_outbox(session, 10, 0)  # a lease that has run out already
     assert lost.uncertain_since is None  # a first claim: nothing can have gone out yet
 
     async def sent_and_died() -> SendResult:
@@ -258,7 +258,7 @@ def test_a_send_whose_record_was_lost_with_its_sender_is_looked_up_not_sent_agai
 def test_a_claim_given_back_untried_is_not_looked_up(api):
     queue(new_phone(), "ocho")
     with session_scope() as session:
-        (given_back,) = outbound.claim_due_outbox(session, 10, 60)
+        (given_back,) = outbox_claims.claim_due_outbox(session, 10, 60)
     with session_scope() as session:
         outbox.release_claims(session, [(given_back.outbox_id, given_back.claimed_until)])
     results = drain(TwilioSender(settings_for(api)))
