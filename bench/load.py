@@ -56,7 +56,7 @@ from bench.chaos_services import Proc  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.load_farmers import LoadFarmer, farmers_for, insert_farmers  # noqa: E402
 from bench.load_phones import Gateways, Inbox, RestChannel, Said, run_farmers  # noqa: E402
-from bench.pg_statements import DatabaseWork, StatementMeter  # noqa: E402
+from bench.pg_statements import SHOWN_IN_REPORT, DatabaseWork, StatementMeter  # noqa: E402
 from bench.production_stack import Production, current_model  # noqa: E402
 from bot.db import session_scope  # noqa: E402
 from bot.records.migrate import create_database_if_missing  # noqa: E402
@@ -437,14 +437,15 @@ def table(rows: list[list[str]]) -> list[str]:
 
 
 def most_run(figures: list[Figures]) -> list[str]:
-    """The statements run most often per reply, in each mode's first load (at once)."""
+    """The statements run most often per reply, in each mode's first load (at once; the JSON has more)."""
     lines = []
     for f in figures:
         if f.load != "at once":
             continue
         rows = [["per reply", "statement"]]
         rows += [
-            [f"{f.per_reply(calls):.2f}", f"`{query.replace('|', '/')}`"] for calls, query in f.database.top
+            [f"{f.per_reply(calls):.2f}", f"`{query.replace('|', '/')}`"]
+            for calls, query in f.database.top[:SHOWN_IN_REPORT]
         ]
         lines += [f"Most run, {f.mode}, {f.load}:", "", *table(rows), ""]
     return lines

@@ -1,9 +1,8 @@
-"""Queries on the outbox for the senders, beside the claims and retries of outbound.py: what
-became of a claimed entry (not sent to a number that opted out, uncertain, waiting out a
-sender's pause), claims given back, Twilio SIDs we know, the phones sent a WhatsApp template
-lately (WhatsApp's messaging limit), the outbox's depth and lag, and the wake-up call to the
-sender processes. Functions take the caller's Session; the caller owns the
-unit of work."""
+"""Queries on the outbox for the senders, beside their claims (outbox_claims.py) and the retries
+of outbound.py: what became of a claimed entry (not sent to a number that opted out, uncertain,
+waiting out a sender's pause), claims given back, Twilio SIDs we know, the phones sent a WhatsApp
+template lately (WhatsApp's messaging limit), the outbox's depth and lag, and the wake-up call to
+the sender processes. Functions take the caller's Session; the caller owns the unit of work."""
 
 from __future__ import annotations
 
