@@ -103,7 +103,10 @@ class Intake:
                 results = list(await in_session(inbound_work.store_all_in_sequence, arrivals))
             except (OperationalError, OSError) as exc:  # the database is not there: each is spooled
                 results = [exc] * len(batch)
-            except Exception:  # one of them cannot be stored: each on its own, in order
+            except Exception as exc:  # one of them cannot be stored: each on its own, in order
+                logger.warning(
+                    "%d inbound not stored together (%s): each on its own", len(batch), failure(exc)
+                )
                 results = [await _stored_alone(message, partition) for message, partition in arrivals]
             for (_, _, stored), result in zip(batch, results, strict=True):
                 self._settle(stored, result)

@@ -109,6 +109,32 @@ def test_webhooks_that_arrive_while_one_is_stored_are_stored_together_in_order(p
     assert queued_total(broker, len(burst)) == len(burst)
 
 
+def test_a_message_the_database_refuses_costs_nothing_to_the_others_stored_with_it(pg, broker, caplog):
+    """A row PostgreSQL cannot take (a NUL in the text: the webhook's form parser drops them, this
+    message skips it) fails the burst's unit of work; the others are then stored one by one, in
+    order, and only that webhook fails."""
+    phone = "+524431000311"
+    burst = [message(phone, "uno"), message("+524431000312", "mal\x00texto"), message(phone, "dos")]
+
+    async def take_all() -> list[Taken | BaseException]:
+        publisher = Publisher(broker)
+        await publisher.start()
+        intake = Intake(publisher)
+        try:
+            return list(await asyncio.gather(*(intake.take(each) for each in burst), return_exceptions=True))
+        finally:
+            await intake.drain()
+            await publisher.close()
+
+    with caplog.at_level("WARNING", logger="bot.messaging.intake"):
+        taken = asyncio.run(take_all())
+    assert taken[0] is Taken.NEW and taken[2] is Taken.NEW and isinstance(taken[1], ValueError)
+    assert "3 inbound not stored together" in caplog.text
+    numbered = {sid: seq for sid, seq, _ in rows(pg)}
+    assert [numbered.get(each.message_sid) for each in burst] == [1, None, 2]
+    assert queued_total(broker, 2) == 2
+
+
 def _stores() -> float:
     return REGISTRY.get_sample_value("gateway_webhooks_stored_together_count") or 0.0
 
