@@ -101,7 +101,7 @@ class Figures:
         return self.answered / self.seconds if self.seconds else 0.0
 
     def cpu_per_reply(self) -> dict[str, float]:
-        return {kind: seconds / max(1, self.answered) for kind, seconds in self.cpu.items()}
+        return {kind: self.per_reply(seconds) for kind, seconds in self.cpu.items()}
 
     @property
     def cpu_total(self) -> float:
@@ -131,8 +131,8 @@ class Figures:
             },
         }
 
-    def per_reply(self, count: int) -> float:
-        return count / max(1, self.answered)
+    def per_reply(self, amount: float) -> float:
+        return amount / max(1, self.answered)
 
 
 # -- one load ---------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Records (each function takes the caller's Session; the caller owns the unit of work):
     inbound.py          inbound_messages: storing, dedupe, marking, unfinished messages
-    outbound.py         outbound_messages and the outbox: sends, claims, retries
+    outbound.py         outbound_messages and the outbox: sends, retries, replies queued
+    outbox_claims.py    the senders' claims on the outbox (FIFO per phone, with a lease)
     outbound_reads.py   what staff read of the messages sent: statuses by reply, by SID, by period
     outbox.py           the outbox for the senders: skipped, uncertain, deferred, claims given
                         back, depth, the wake-up NOTIFY

@@ -42,7 +42,7 @@ class OutboxItem:
 
 
 def _item(row: Row, claimed_until: datetime, lapsed_since: datetime | None = None) -> OutboxItem:
-    """An entry claimed until ``claimed_until``, from ``_ITEM_COLUMNS``. ``lapsed_since``: an
+    """An entry claimed until ``claimed_until``, from ``_item_columns()``. ``lapsed_since``: an
     earlier claim of it ran out unreleased (its sender died, or the database went away before the
     send was recorded), so Twilio may have the message: it is looked up from then, like an
     uncertain send, before it is sent."""
@@ -190,6 +190,7 @@ def _claim_due(session: Session, now: datetime, limit: int, lock_seconds: int) -
         .subquery("picked")
     )
     # one statement: the entries picked and locked, their lease written, what the send needs back
+    # (RETURNING keeps no order: sorted again below)
     rows = session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id == picked.c.id, OutboundMessage.id == OutboxEntry.outbound_id)
@@ -197,7 +198,7 @@ def _claim_due(session: Session, now: datetime, limit: int, lock_seconds: int) -
         .returning(*_item_columns(), picked.c.locked_until.label("lapsed"))
         .execution_options(synchronize_session=False)
     ).all()
-    rows.sort(key=lambda row: (row.priority, row.next_attempt_at, row.outbox_id))
+    rows.sort(key=lambda row: (row.priority, row.next_attempt_at, row.outbox_id))  # _CLAIM_ORDER
     return [_item(row, until, _lapsed_since(row.lapsed, lock_seconds)) for row in rows]
 
 
