@@ -3,10 +3,12 @@
     .venv/bin/python bench/load.py [--farmers 500] [--rate 4] [--at-once 100] [--model ...]
 
 It brings up private PostgreSQL, RabbitMQ and Redis, the Twilio stand-in and the action server
-(bench/production_stack.py, production's timings), then runs three modes one after the other on
+(bench/production_stack.py, production's timings), then runs four modes one after the other on
 the same model and the same cores, each with farmers of its own (bench/load_farmers.py):
 
   rest       Rasa's REST channel (``rasa run``, PostgreSQL tracker store, the same action server)
+  rest, Rasa fixed  the same on Rasa with bot/rasa_fixes.py, as the workers run it (the
+             like-for-like reference; the targets are against Rasa as it is)
   1 worker   two gateways, one Rasa worker, the sender
   2 workers  the same and a second worker (the partitions shared between them)
 
@@ -72,6 +74,10 @@ SETTINGS = {"TWILIO_SENDS_PER_SECOND": "1000", "NOTICE_INTERVAL": "3600"}
 MAX_ACK_P95 = 0.050
 MAX_REPLY_RATIO = 1.2
 MAX_CPU_RATIO = 1.2
+# Rasa's REST channel on Rasa with bot/rasa_fixes.py, as the workers run it: the like-for-like
+# reference. The targets are against "rest", Rasa as it is.
+FIXED_REST = "rest, Rasa fixed"
+REFERENCES = ("rest", FIXED_REST)
 
 
 def log(text: str) -> None:
@@ -159,10 +165,17 @@ class Mode:
 
 
 class Rest(Mode):
-    name = "rest"
+    """Rasa's REST channel, as ``rasa`` runs it; ``fixed``: on Rasa with bot/rasa_fixes.py, as the
+    workers run it (the like-for-like comparison; the targets are against Rasa as it is)."""
+
+    def __init__(self, prod: Production, meter: CpuMeter, statements: StatementMeter, fixed: bool = False):
+        super().__init__(prod, meter, statements)
+        self.fixed = fixed
+        self.name = FIXED_REST if fixed else "rest"
 
     def start(self) -> None:
-        tracker = self.prod.pg.url("pp_rest_tracker")
+        database = "pp_rest_fixed_tracker" if self.fixed else "pp_rest_tracker"
+        tracker = self.prod.pg.url(database)
         create_database_if_missing(tracker)
         folder = self.prod.folder
         endpoints = yaml.safe_load(endpoints_for(self.prod.actions_port))
@@ -171,13 +184,14 @@ class Rest(Mode):
             "dialect": "postgresql",
             "url": "127.0.0.1",
             "port": self.prod.pg.port,
-            "db": "pp_rest_tracker",
+            "db": database,
             "username": "postgres",
         }
         (folder / "endpoints.rest.yml").write_text(yaml.safe_dump(endpoints))
         (folder / "credentials.rest.yml").write_text("rest:\n")
         self.port = free_port()
-        argv = [str(BIN / "rasa"), "run", "-m", self.prod.model, "-i", "127.0.0.1", "--port", str(self.port)]
+        rasa = [str(BIN / "python"), "-m", "bot.rasa_fixes"] if self.fixed else [str(BIN / "rasa")]
+        argv = [*rasa, "run", "-m", self.prod.model, "-i", "127.0.0.1", "--port", str(self.port)]
         argv += ["--credentials", str(folder / "credentials.rest.yml")]
         argv += ["--endpoints", str(folder / "endpoints.rest.yml")]
         self.rasa = Proc("rasa-rest", argv, self.prod.env, self.prod.logs).start()
@@ -355,7 +369,7 @@ def run(args) -> int:
             stack.callback(statements.close)
             total = args.at_once + args.farmers
             with session_scope(prod.database_url) as session:
-                for mode_number in (1, 2, 3):
+                for mode_number in (1, 2, 3, 4):
                     insert_farmers(session, farmers_for(mode_number, total))
                     insert_farmers(session, farmers_for(mode_number + 5, WARM_UP))
             rest_meter = CpuMeter()
@@ -364,6 +378,10 @@ def run(args) -> int:
             rest.start()
             figures += run_mode(rest, farmers_for(1, total), farmers_for(6, WARM_UP), args)
             rest.stop()
+            fixed = Rest(prod, rest_meter, statements, fixed=True)
+            fixed.start()
+            figures += run_mode(fixed, farmers_for(4, total), farmers_for(9, WARM_UP), args)
+            fixed.stop()
             prod.start_workers(1)
             prod.start_gateways(2)
             prod.start_sender()
@@ -406,7 +424,7 @@ def targets(figures: list[Figures]) -> list[Target]:
     rest = {f.load: f for f in figures if f.mode == "rest"}
     found = []
     for f in figures:
-        if f.mode == "rest" or f.load == "warm-up":
+        if f.mode in REFERENCES or f.load == "warm-up":
             continue
         base = rest[f.load]
         if f.load == "at once":
@@ -429,6 +447,20 @@ def targets(figures: list[Figures]) -> list[Target]:
             )
         )
     return found
+
+
+def ratios(figures: list[Figures]) -> list[list[str]]:
+    """Each production load's reply p95 and CPU per reply against both REST references."""
+    base = {(f.mode, f.load): f for f in figures if f.mode in REFERENCES}
+    rows = [["mode", "load", *(f"{what} / {ref}" for what in ("reply p95", "CPU") for ref in REFERENCES)]]
+    for f in figures:
+        if f.mode in REFERENCES or f.load == "warm-up":
+            continue
+        refs = [base.get((ref, f.load)) for ref in REFERENCES]
+        reply = [percentile(f.latencies, 95) / percentile(r.latencies, 95) if r else None for r in refs]
+        cpu = [f.cpu_total / r.cpu_total if r else None for r in refs]
+        rows.append([f.mode, f.load, *("-" if x is None else f"{x:.2f}×" for x in reply + cpu)])
+    return rows
 
 
 def table(rows: list[list[str]]) -> list[str]:
@@ -519,6 +551,10 @@ def report(figures: list[Figures], header: dict[str, str], stem: str) -> int:
         "stand-in (REST: the request). Ack: the webhook's answer (REST: the whole turn).",
         "",
         *table(main),
+        "",
+        f"## Against the REST channel, on Rasa as it is and on Rasa as the workers run it ({FIXED_REST})",
+        "",
+        *table(ratios(figures)),
         "",
         "## CPU seconds per reply, by kind of process",
         "",

@@ -37,6 +37,7 @@ from bot.messaging import config as twilio_config
 
 LOOPBACK = "127.0.0.1"
 BIN = Path(sys.executable).parent
+RASA = [str(BIN / "python"), "-m", "bot.rasa_fixes"]  # ``rasa``, with bot/rasa_fixes.py applied
 ENDPOINTS = PROJECT_ROOT / "endpoints.yml"
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"  # development: REST, WhatsApp and SMS
 PRODUCTION_CREDENTIALS = PROJECT_ROOT / "credentials.production.yml"  # WhatsApp and SMS only
@@ -110,13 +111,13 @@ def rasa_run_command(
 ) -> list[str]:
     if api.enabled and host != LOOPBACK:
         raise StackError("Rasa's HTTP API listens on 127.0.0.1 only")
-    command = [str(BIN / "rasa"), "run", "-m", str(model), "-i", host, "--port", str(port)]
+    command = [*RASA, "run", "-m", str(model), "-i", host, "--port", str(port)]
     return command + ["--credentials", str(credentials), "--endpoints", str(endpoints), *api.arguments()]
 
 
 def rasa_shell_command(model: str | Path, port: int, endpoints: Path, phone: str) -> list[str]:
     return [
-        str(BIN / "rasa"),
+        *RASA,
         "shell",
         "-m",
         str(model),

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "bot.action_server": 3,
     "bot.twilio_standin": 3,
     "bot.gateway": 3,
+    "bot.rasa_fixes": 3,
     "actions": 3,
     # The Rasa worker of the production mode runs turns the way the channels do (their
     # UserMessage and turn thread), so it sits above them.

@@ -45,6 +45,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
+from bot import rasa_fixes
 from bot.channels.turn_threads import TurnThreads
 from bot.channels.twilio_form import user_message
 from bot.logs import failure
@@ -237,6 +238,7 @@ def load_assistant(model: str, settings: WorkerSettings) -> RasaAssistant:
     """The model, loaded once, with the tracker store, lock store and action server of the
     settings. Rasa's fail-safe wrapper around the tracker store is taken off: with the database
     down a turn must fail (and be retried), not run on an empty conversation."""
+    rasa_fixes.apply()
     store = tracker_store_for(settings.tracker_url)
     endpoint = EndpointConfig(settings.action_url, headers={ACTION_TOKEN_HEADER: settings.action_token})
     agent = Agent.load(
