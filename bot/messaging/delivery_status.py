@@ -37,18 +37,25 @@ def record_status(session: Session, twilio_sid: str, status: str, error_code: st
     return True
 
 
-def adopt_early_events(session: Session, row: OutboundMessage) -> None:
-    """Status callbacks can arrive before the reply is recorded: links them to the reply (its
-    ``twilio_sid`` set and flushed) and applies the furthest status."""
-    early = (
+def early_events(session: Session, twilio_sid: str) -> list[MessageStatusEvent]:
+    """The status callbacks recorded for ``twilio_sid`` before the reply holding it was (none of
+    our messages held that SID then), oldest first."""
+    return list(
         session.execute(
             select(MessageStatusEvent)
-            .where(MessageStatusEvent.twilio_sid == row.twilio_sid, MessageStatusEvent.outbound_id.is_(None))
+            .where(MessageStatusEvent.twilio_sid == twilio_sid, MessageStatusEvent.outbound_id.is_(None))
             .order_by(MessageStatusEvent.id)
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
+
+
+def adopt_early_events(
+    session: Session, row: OutboundMessage, early: list[MessageStatusEvent] | None = None
+) -> None:
+    """Status callbacks can arrive before the reply is recorded: links them (``early``, or those
+    of the reply's ``twilio_sid``, set and flushed) to the reply and applies the furthest status."""
+    if early is None:
+        early = early_events(session, row.twilio_sid)
     for event in early:
         event.outbound_id = row.id
         if moves_forward(row.status, event.status):

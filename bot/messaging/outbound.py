@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignoring_conflict
-from bot.messaging.delivery_status import adopt_early_events
+from bot.messaging.delivery_status import adopt_early_events, early_events
 from bot.messaging.formatting import pack_for_medium, sms_parts
 from bot.messaging.schema import OutboundMessage, OutboxEntry
 from bot.messaging.statuses import OUTBOUND_STATUSES
@@ -98,22 +98,30 @@ def record_skipped_opt_out(session: Session, message: Outgoing) -> int:
 def mark_outbound_sent(
     session: Session, outbound_id: int, twilio_sid: str, status: str, attempts: int
 ) -> None:
-    """An outbox message Twilio finally accepted; its outbox entry is done."""
+    """An outbox message Twilio finally accepted; its outbox entry is done. Two updates, and the
+    status callbacks that came before (seldom any) adopted."""
     now = utcnow()
-    row = session.get(OutboundMessage, outbound_id)
-    row.twilio_sid = twilio_sid
-    row.attempts = (row.attempts or 0) + attempts
-    row.sent_at = now
-    row.status = _twilio_status(status)
-    row.status_at = now
-    session.flush()
-    adopt_early_events(session, row)
-    entry = session.execute(
-        select(OutboxEntry).where(OutboxEntry.outbound_id == outbound_id)
-    ).scalar_one_or_none()
-    if entry is not None:
-        entry.done_at = now
-        entry.locked_until = None
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == outbound_id)
+        .values(
+            twilio_sid=twilio_sid,
+            attempts=func.coalesce(OutboundMessage.attempts, 0) + attempts,
+            sent_at=now,
+            status=_twilio_status(status),
+            status_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.outbound_id == outbound_id)
+        .values(done_at=now, locked_until=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    early = early_events(session, twilio_sid)
+    if early:
+        adopt_early_events(session, session.get(OutboundMessage, outbound_id), early)
 
 
 # ------------------------------------------------------------------------------------------

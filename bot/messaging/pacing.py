@@ -48,27 +48,40 @@ def units_of(medium: str, body: str, content_sid: str | None) -> int:
 
 def reserve(session: Session, sender: str, units: int, per_second: float) -> float:
     """Takes the sender's next ``units`` / ``per_second`` seconds; returns how many seconds from
-    now this send must wait for them to begin (0 when the sender is free now)."""
+    now this send must wait for them to begin (0 when the sender is free now). The row stays
+    locked (SQLite: the database) until the caller's unit of work ends."""
     step = units / per_second
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        now = float(session.execute(select(func.extract("epoch", func.clock_timestamp()))).scalar_one())
-    else:
-        now = time.time()
-    insert = postgresql.insert if postgres else sqlite.insert
-    greatest = func.greatest if postgres else func.max
+    if session.get_bind().dialect.name == "postgresql":
+        return _reserve_on_postgresql(session, sender, step)
+    now = time.time()
     session.execute(
-        insert(SenderPace)
+        sqlite.insert(SenderPace)
         .values(sender=sender, next_free_at=now + step)
         .on_conflict_do_update(
             index_elements=[SenderPace.sender],
-            set_={"next_free_at": greatest(SenderPace.next_free_at, now) + step},
+            set_={"next_free_at": func.max(SenderPace.next_free_at, now) + step},
         )
-    )  # the row stays locked (SQLite: the database) until the caller's unit of work ends
+    )
     next_free = session.execute(
         select(SenderPace.next_free_at).where(SenderPace.sender == sender)
     ).scalar_one()
     return max(0.0, float(next_free) - step - now)
+
+
+def _reserve_on_postgresql(session: Session, sender: str, step: float) -> float:
+    """One statement, on the database's clock (``statement_timestamp()``: the same instant
+    wherever the statement reads it, so every sender process keeps one clock)."""
+    now = func.extract("epoch", func.statement_timestamp())
+    next_free, at = session.execute(
+        postgresql.insert(SenderPace)
+        .values(sender=sender, next_free_at=now + step)
+        .on_conflict_do_update(
+            index_elements=[SenderPace.sender],
+            set_={"next_free_at": func.greatest(SenderPace.next_free_at, now) + step},
+        )
+        .returning(SenderPace.next_free_at, now)
+    ).one()
+    return max(0.0, float(next_free) - step - float(at))
 
 
 def _deadline(session: Session, sender: str, units: int, per_second: float) -> float:
