@@ -6,12 +6,12 @@ Applied by the worker (bot/worker/rasa_turns.py) and by `make run`'s and `make c
 
 * **The action server's answer, checked with a validator built once.** Rasa checks each answer
   of the action server with ``jsonschema.validate``, which first checks Rasa's schema against
-  JSON Schema's own meta-schema and builds a new validator, on every call: 14 ms of CPU a call
-  on this machine against 1.3 ms with the validator built once (py-spy put it at a quarter of a
-  worker's busy samples under `make bench-load`). An answer the built validator finds valid is
-  valid for ``jsonschema.validate`` too (same schema, same draft); any other answer goes through
-  Rasa's own check, so it fails with Rasa's own error and message. Rasa's schema holds no
-  ``$ref``, so one validator serves every thread.
+  JSON Schema's own meta-schema and builds a new validator, on every call: 15 ms of CPU a call
+  on this machine against 1.4 ms with the validator built once (bench/action_check.py; py-spy
+  put it at a quarter of a worker's busy samples under `make bench-load`). An answer the built
+  validator finds valid is valid for ``jsonschema.validate`` too (same schema, same draft); any
+  other answer goes through Rasa's own check, so it fails with Rasa's own error and message.
+  Rasa's schema holds no ``$ref``, so one validator serves every thread.
 """
 
 from __future__ import annotations
