@@ -65,7 +65,7 @@ def reserve(session: Session, sender: str, units: int, per_second: float) -> flo
     next_free = session.execute(
         select(SenderPace.next_free_at).where(SenderPace.sender == sender)
     ).scalar_one()
-    return max(0.0, float(next_free) - step - now)
+    return _wait(float(next_free), step, now)
 
 
 def _reserve_on_postgresql(session: Session, sender: str, step: float) -> float:
@@ -81,7 +81,13 @@ def _reserve_on_postgresql(session: Session, sender: str, step: float) -> float:
         )
         .returning(SenderPace.next_free_at, now)
     ).one()
-    return max(0.0, float(next_free) - step - float(at))
+    return _wait(float(next_free), step, float(at))
+
+
+def _wait(next_free: float, step: float, now: float) -> float:
+    """Seconds from ``now`` until this send's ``step`` begins, to the clock's microsecond: the free
+    time is stored as a double, whose steps at today's epoch are about 0.2 µs."""
+    return max(0.0, round(next_free - step - now, 6))
 
 
 def _deadline(session: Session, sender: str, units: int, per_second: float) -> float:
