@@ -11,7 +11,8 @@ leave in order however many senders run. Then, for each claimed entry:
    number that opted out, or a reply queued before the number opted out, is not sent and is
    recorded as skipped, never as failed. The reply to the BAJA itself (its confirmation), and a
    reply to a message written after it, still go. The send's turn on its sender's pace
-   (pacing.py) is reserved in the same unit of work.
+   (pacing.py) is reserved in the same unit of work (an uncertain entry's by the send itself,
+   once step 2 has found that Twilio does not have it).
 2. An uncertain entry (an earlier try's answer was lost) is looked up in Twilio's message list
    first: recipient, time since that try, body, and a SID none of our messages holds. Found, it
    is recorded as sent with that SID and not sent again; not found, it is sent; the list
@@ -96,7 +97,8 @@ def _backoff(settings: TwilioSettings, item: OutboxItem, retry_after: float | No
 @dataclass(frozen=True)
 class Gate:
     """What the check just before a send decided: the outcome that stops it, or (None) the send
-    goes, at its turn on the pace reserved in the same unit of work (None: pacing off)."""
+    goes, at its turn on the pace reserved in the same unit of work (None: pacing off, or an
+    uncertain entry, whose send takes its turn if Twilio's list does not have it)."""
 
     stopped: Outcome | None
     turn: float | None = None
@@ -110,6 +112,8 @@ def _gate(session: Session, sender: TwilioSender, item: OutboxItem, lease: float
     if _opted_out(session, item):
         outbox.mark_skipped_opt_out(session, item.outbox_id)
         return Gate(Outcome.SKIPPED_OPT_OUT)
+    if item.uncertain_since is not None:  # found in Twilio's list it is not sent: no turn yet
+        return Gate(None)
     return Gate(None, sender.reserve_turn(session, item))
 
 

@@ -16,7 +16,7 @@ from bot.messaging import dispatch, inbound, optout, outbox, outbox_claims
 from bot.messaging.delivery import OutboxWorker, deliver
 from bot.messaging.dispatch import Outcome
 from bot.messaging.outbound import Outgoing
-from bot.messaging.schema import OutboundMessage
+from bot.messaging.schema import OutboundMessage, SenderPace
 from bot.messaging.sender import SendResult, TwilioSender
 from bot.messaging.sender_health import SenderMetrics
 from bot.messaging.statuses import OUTBOUND_STATUSES
@@ -33,6 +33,11 @@ def received(api, body: str) -> list[dict]:
 
 def sid() -> str:
     return "SM" + uuid.uuid4().hex
+
+
+def next_free(sender: str) -> float | None:
+    with session_scope() as session:
+        return session.scalar(select(SenderPace.next_free_at).where(SenderPace.sender == sender))
 
 
 def counted(metrics: SenderMetrics, name: str, **labels: str) -> float | None:
@@ -104,9 +109,12 @@ def test_a_lost_answer_is_reconciled_from_twilios_list_not_sent_again(api, how):
     first = one_round(TwilioSender(settings))
     assert [r.outcome for r in first] == [Outcome.UNCERTAIN]
     assert message(outbound_id).status == "uncertain" and message(outbound_id).twilio_sid is None
+    pace_before = next_free(SMS_FROM)
 
     metrics = SenderMetrics()
     results = drain(TwilioSender(settings), on_sent=metrics.observe)
+
+    assert next_free(SMS_FROM) == pace_before  # found, not sent: it took no turn on the pace
 
     taken = received(api, "Su factura F-300102 está programada.")
     assert len(taken) == 1 and api.attempts() == 1  # no second send
