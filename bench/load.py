@@ -63,7 +63,7 @@ from bench.pg_statements import SHOWN_IN_REPORT, DatabaseWork, StatementMeter  #
 from bench.production_stack import Production, current_model  # noqa: E402
 from bot.db import session_scope  # noqa: E402
 from bot.records.migrate import create_database_if_missing  # noqa: E402
-from bot.stack import BIN, endpoints_for, free_port  # noqa: E402
+from bot.stack import BIN, RASA, endpoints_for, free_port  # noqa: E402
 from tests.conversations.facts import norm  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -191,7 +191,7 @@ class Rest(Mode):
         (folder / "endpoints.rest.yml").write_text(yaml.safe_dump(endpoints))
         (folder / "credentials.rest.yml").write_text("rest:\n")
         self.port = free_port()
-        rasa = [str(BIN / "python"), "-m", "bot.rasa_fixes"] if self.fixed else [str(BIN / "rasa")]
+        rasa = RASA if self.fixed else [str(BIN / "rasa")]
         argv = [*rasa, "run", "-m", self.prod.model, "-i", "127.0.0.1", "--port", str(self.port)]
         argv += ["--credentials", str(folder / "credentials.rest.yml")]
         argv += ["--endpoints", str(folder / "endpoints.rest.yml")]
