@@ -57,11 +57,15 @@ def engine(url: str | None = None) -> Engine:
     return engine_for(url or settings().database_url)
 
 
+@lru_cache(maxsize=8)
+def _session_factory(url: str) -> sessionmaker:
+    return sessionmaker(bind=engine_for(url), future=True, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A unit of work: commits when the block ends normally, rolls back on any error."""
-    factory = sessionmaker(bind=engine(url), future=True, expire_on_commit=False)
-    session = factory()
+    session = _session_factory(url or settings().database_url)()
     try:
         yield session
         session.commit()

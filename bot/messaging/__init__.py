@@ -11,7 +11,8 @@ Records (each function takes the caller's Session; the caller owns the unit of w
     optout.py           opt_out_events and the BAJA / ALTA keywords
     retention.py        what the retention purge (bot/retention.py) removes from these tables
     personal_data.py    a farmer's messages for an ARCO access file, and their erasure
-    inbound_work.py     production: inbound sequence numbers, claims, retries, recovery
+    inbound_work.py     production: inbound messages stored with their sequence numbers
+    inbound_claims.py   production: the workers' claims, finishes, retries, recovery
     partitions.py       production: a phone's partition, the workers' partition leases
 Webhooks (any entry point): webhook_checks.py (size, signature, MessageSid), twilio_form.py (the
 form), status_callbacks.py. Production mode: intake.py (a gateway's store and publish),

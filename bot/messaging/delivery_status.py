@@ -5,8 +5,11 @@ caller owns the unit of work."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.messaging.schema import MessageStatusEvent, OutboundMessage
 from bot.messaging.statuses import moves_forward
@@ -37,16 +40,20 @@ def record_status(session: Session, twilio_sid: str, status: str, error_code: st
     return True
 
 
+@lru_cache(maxsize=1)
+def _early_statement() -> Select:
+    """Built once: the senders run it after every send."""
+    return (
+        select(MessageStatusEvent)
+        .where(MessageStatusEvent.twilio_sid == bindparam("sid"), MessageStatusEvent.outbound_id.is_(None))
+        .order_by(MessageStatusEvent.id)
+    )
+
+
 def early_events(session: Session, twilio_sid: str) -> list[MessageStatusEvent]:
     """The status callbacks recorded for ``twilio_sid`` before the reply holding it was (none of
     our messages held that SID then), oldest first."""
-    return list(
-        session.execute(
-            select(MessageStatusEvent)
-            .where(MessageStatusEvent.twilio_sid == twilio_sid, MessageStatusEvent.outbound_id.is_(None))
-            .order_by(MessageStatusEvent.id)
-        ).scalars()
-    )
+    return list(session.execute(_early_statement(), {"sid": twilio_sid}).scalars())
 
 
 def adopt_early_events(

@@ -7,10 +7,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.db import insert_ignoring_conflict
 from bot.messaging.optout import opt_action
@@ -229,17 +231,22 @@ def arrival(session: Session, message_sid: str) -> Arrival | None:
     return Arrival(row.id, row.phone, as_utc(row.received_at)) if row else None
 
 
+@lru_cache(maxsize=1)
+def _count_arrived_statement() -> Select:
+    """Built once: the rate limit runs it before every turn."""
+    return select(func.count(InboundMessage.id)).where(
+        InboundMessage.phone == bindparam("phone"),
+        InboundMessage.received_at >= bindparam("since"),
+        InboundMessage.id <= bindparam("up_to_id"),
+        _written_by_the_farmer(),
+    )
+
+
 def count_arrived(session: Session, phone: str, since: datetime, up_to_id: int) -> int:
     """Messages the number sent from ``since`` up to and including the one with ``up_to_id``
     (one answer for each message, whatever the order their turns run in)."""
-    return session.execute(
-        select(func.count(InboundMessage.id)).where(
-            InboundMessage.phone == phone,
-            InboundMessage.received_at >= since,
-            InboundMessage.id <= up_to_id,
-            _written_by_the_farmer(),
-        )
-    ).scalar_one()
+    values = {"phone": phone, "since": since, "up_to_id": up_to_id}
+    return int(session.execute(_count_arrived_statement(), values).scalar_one())
 
 
 def count_held_back(session: Session, phone: str, since: datetime) -> int:

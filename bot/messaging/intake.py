@@ -6,7 +6,7 @@ from then on), and publish it to its partition's queue meanwhile, with the broke
   that got the same webhook at once; the loser answers Twilio and publishes nothing.
 * Stored but not published (the broker down, no confirm in time, the gateway killed before its
   publish): the message waits in the database and the recovery loop of the worker that owns its
-  partition takes it (bot/messaging/inbound_work.py ``claim_due``, after ``Grace``).
+  partition takes it (bot/messaging/inbound_claims.py ``claim_due``, after ``Grace``).
 * Not stored (the database down): the gateway spools it to its disk and answers 200
   (bot/messaging/gateway_spool.py); when the spool cannot take it either, 503, and Twilio's retry
   of it, when the webhook URL asks for retries, is taken later (docs/twilio.md, *Retries*).

@@ -5,9 +5,11 @@ Session; the caller owns the unit of work."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.db import chunks
 from bot.messaging.schema import OptOutEvent
@@ -37,15 +39,21 @@ def record_opt(
     )
 
 
+@lru_cache(maxsize=1)
+def _latest_event_statement() -> Select:
+    """Built once: the senders run it before every send."""
+    return (
+        select(OptOutEvent.action, OptOutEvent.recorded_at)
+        .where(OptOutEvent.phone == bindparam("phone"))
+        .order_by(OptOutEvent.recorded_at.desc(), OptOutEvent.id.desc())
+        .limit(1)
+    )
+
+
 def opted_out_since(session: Session, phone: str) -> datetime | None:
     """When the number's opt-out began; None when it is subscribed. The latest BAJA/ALTA event
     for the number decides; no event means subscribed."""
-    latest = session.execute(
-        select(OptOutEvent.action, OptOutEvent.recorded_at)
-        .where(OptOutEvent.phone == phone)
-        .order_by(OptOutEvent.recorded_at.desc(), OptOutEvent.id.desc())
-        .limit(1)
-    ).one_or_none()
+    latest = session.execute(_latest_event_statement(), {"phone": phone}).one_or_none()
     if latest is None or latest.action != "opt_out":
         return None
     return as_utc(latest.recorded_at)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert, Update
 
 from bot.db import insert_ignoring_conflict
 from bot.messaging.delivery_status import adopt_early_events, early_events
@@ -95,30 +98,45 @@ def record_skipped_opt_out(session: Session, message: Outgoing) -> int:
     return row.id
 
 
+@lru_cache(maxsize=1)
+def _sent_statements() -> tuple[Update, Update]:
+    """A send recorded, built once: the message (``message_id``: its SID, requests, status and
+    time) and its outbox entry, done."""
+    message = (
+        update(OutboundMessage)
+        .where(OutboundMessage.id == bindparam("message_id"))
+        .values(
+            twilio_sid=bindparam("sid"),
+            attempts=func.coalesce(OutboundMessage.attempts, 0) + bindparam("requests"),
+            sent_at=bindparam("now"),
+            status=bindparam("new_status"),
+            status_at=bindparam("now"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    entry = (
+        update(OutboxEntry)
+        .where(OutboxEntry.outbound_id == bindparam("message_id"))
+        .values(done_at=bindparam("now"), locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return message, entry
+
+
 def mark_outbound_sent(
     session: Session, outbound_id: int, twilio_sid: str, status: str, attempts: int
 ) -> None:
     """An outbox message Twilio finally accepted; its outbox entry is done. Two updates, and the
     status callbacks that came before (seldom any) adopted."""
-    now = utcnow()
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == outbound_id)
-        .values(
-            twilio_sid=twilio_sid,
-            attempts=func.coalesce(OutboundMessage.attempts, 0) + attempts,
-            sent_at=now,
-            status=_twilio_status(status),
-            status_at=now,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.outbound_id == outbound_id)
-        .values(done_at=now, locked_until=None)
-        .execution_options(synchronize_session="fetch")
-    )
+    values = {
+        "message_id": outbound_id,
+        "sid": twilio_sid,
+        "requests": attempts,
+        "now": utcnow(),
+        "new_status": _twilio_status(status),
+    }
+    for statement in _sent_statements():
+        session.execute(statement, values)
     early = early_events(session, twilio_sid)
     if early:
         adopt_early_events(session, session.get(OutboundMessage, outbound_id), early)
@@ -183,36 +201,68 @@ def enqueue_outgoing(
     session: Session, messages: Sequence[Outgoing], first_position: int = 0, priority: int = REPLY_PRIORITY
 ) -> list[int]:
     """Messages of one turn, already shaped, each recorded as a pending outbound message with an
-    outbox entry due now, in order, claimed by the senders by ``priority`` (lower first). Idempotent on (``in_reply_to``, position): a turn finished
-    twice records its replies once (the unique index decides, inside the caller's unit of work).
-    Returns the ids of the messages recorded now."""
+    outbox entry due now, in order, claimed by the senders by ``priority`` (lower first).
+    Idempotent on (``in_reply_to``, position): a turn finished twice records its replies once
+    (the unique index decides, inside the caller's unit of work). Returns the ids of the
+    messages recorded now. On PostgreSQL two statements whatever their number."""
+    if not messages:
+        return []
     now = utcnow()
-    recorded = []
-    for offset, message in enumerate(messages):
-        parts = sms_parts(message.body) if message.medium == "sms" and message.body else None
-        values = dict(
-            asdict(message),
-            sms_parts=parts.parts if parts else None,
-            encoding=parts.encoding if parts else None,
-            reply_position=first_position + offset,
-            status="pending",
-            attempts=0,
-            created_at=now,
+    rows = [_outbound_row(message, first_position + offset, now) for offset, message in enumerate(messages)]
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _insert_outbound_statement()  # one reply (most turns on SMS): built once
+        inserted = (
+            session.execute(statement, rows[0]) if len(rows) == 1 else session.execute(statement.values(rows))
         )
-        unique = [OutboundMessage.in_reply_to, OutboundMessage.reply_position]
-        if not insert_ignoring_conflict(session, OutboundMessage.__table__, values, unique):
-            continue
-        outbound_id = session.execute(
+        recorded = [row.id for row in sorted(inserted.all(), key=lambda row: row.reply_position)]
+    else:
+        recorded = [outbound_id for row in rows if (outbound_id := _insert_one(session, row)) is not None]
+    if recorded:
+        entry = {"attempts": 0, "next_attempt_at": now, "created_at": now, "priority": priority}
+        session.execute(
+            OutboxEntry.__table__.insert(), [dict(entry, outbound_id=outbound_id) for outbound_id in recorded]
+        )
+    return recorded
+
+
+def _outbound_row(message: Outgoing, position: int, now: datetime) -> dict[str, object]:
+    parts = sms_parts(message.body) if message.medium == "sms" and message.body else None
+    return dict(
+        asdict(message),
+        sms_parts=parts.parts if parts else None,
+        encoding=parts.encoding if parts else None,
+        reply_position=position,
+        status="pending",
+        attempts=0,
+        created_at=now,
+    )
+
+
+_UNIQUE_REPLY = ("in_reply_to", "reply_position")
+
+
+@lru_cache(maxsize=1)
+def _insert_outbound_statement() -> Insert:
+    """PostgreSQL: the turn's messages, a repeat of one recorded already left out, and the ids
+    of those recorded now."""
+    table = OutboundMessage.__table__
+    return (
+        postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in _UNIQUE_REPLY])
+        .returning(table.c.id, table.c.reply_position)
+    )
+
+
+def _insert_one(session: Session, row: dict[str, object]) -> int | None:
+    """SQLite's way (no RETURNING in SQLAlchemy 1.4): the message, then its id."""
+    unique = [OutboundMessage.__table__.c[name] for name in _UNIQUE_REPLY]
+    if not insert_ignoring_conflict(session, OutboundMessage.__table__, row, unique):
+        return None
+    return int(
+        session.execute(
             select(OutboundMessage.id).where(
-                OutboundMessage.in_reply_to == message.in_reply_to,
-                OutboundMessage.reply_position == values["reply_position"],
+                OutboundMessage.in_reply_to == row["in_reply_to"],
+                OutboundMessage.reply_position == row["reply_position"],
             )
         ).scalar_one()
-        session.add(
-            OutboxEntry(
-                outbound_id=outbound_id, attempts=0, next_attempt_at=now, created_at=now, priority=priority
-            )
-        )
-        recorded.append(outbound_id)
-    session.flush()
-    return recorded
+    )

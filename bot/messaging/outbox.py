@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from bot.messaging.outbound import reschedule_outbox
 from bot.messaging.schema import OutboundMessage, OutboxEntry
@@ -48,6 +50,21 @@ def defer(session: Session, outbox_id: int, delay_seconds: float) -> None:
     entry.locked_until = None
 
 
+@lru_cache(maxsize=1)
+def _renew_statement() -> Update:
+    """Built once: the senders run it before every send."""
+    return (
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.id == bindparam("outbox_id"),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.locked_until == bindparam("claimed_until"),
+        )
+        .values(locked_until=bindparam("until"))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def renew_claim(
     session: Session, outbox_id: int, claimed_until: datetime | None, lease_seconds: float
 ) -> bool:
@@ -55,14 +72,9 @@ def renew_claim(
     and another sender claimed the entry (or it is done), which must then not be sent here."""
     if claimed_until is None:
         return False
+    until = utcnow() + timedelta(seconds=lease_seconds)
     renewed = session.execute(
-        update(OutboxEntry)
-        .where(
-            OutboxEntry.id == outbox_id,
-            OutboxEntry.done_at.is_(None),
-            OutboxEntry.locked_until == claimed_until,
-        )
-        .values(locked_until=utcnow() + timedelta(seconds=lease_seconds))
+        _renew_statement(), {"outbox_id": outbox_id, "claimed_until": claimed_until, "until": until}
     )
     return bool(renewed.rowcount == 1)
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Integer, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import BindParameter
 
@@ -157,23 +157,33 @@ def claim_due_outbox(session: Session, limit: int, lock_seconds: int) -> list[Ou
     return [replace(item, more_behind=item.phone in behind) for item in claimed]
 
 
+@lru_cache(maxsize=1)
+def _phones_with_more_statement() -> Select:
+    """Built once, run with the batch's phones and entries (expanding IN lists) and ``now``."""
+    return (
+        select(OutboundMessage.phone)
+        .join(OutboxEntry, OutboxEntry.outbound_id == OutboundMessage.id)
+        .where(
+            OutboundMessage.phone.in_(bindparam("phones", expanding=True)),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.next_attempt_at <= bindparam("now"),
+            OutboxEntry.id.not_in(bindparam("claimed", expanding=True)),
+        )
+        .distinct()
+    )
+
+
 def _phones_with_more(session: Session, claimed: list[OutboxItem], now: datetime) -> set[str]:
     """The phones of these claimed entries that have another entry due, not among them: the
     sender claims again after sending these only when one has (or when its batch was full)."""
     if not claimed:
         return set()
-    rows = session.execute(
-        select(OutboundMessage.phone)
-        .join(OutboxEntry, OutboxEntry.outbound_id == OutboundMessage.id)
-        .where(
-            OutboundMessage.phone.in_(sorted({item.phone for item in claimed})),
-            OutboxEntry.done_at.is_(None),
-            OutboxEntry.next_attempt_at <= now,
-            OutboxEntry.id.not_in([item.outbox_id for item in claimed]),
-        )
-        .distinct()
-    )
-    return set(rows.scalars())
+    values = {
+        "phones": sorted({item.phone for item in claimed}),
+        "claimed": [item.outbox_id for item in claimed],
+        "now": now,
+    }
+    return set(session.execute(_phones_with_more_statement(), values).scalars())
 
 
 _CLAIM_ORDER = (OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)

@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from bot.logs import failure
 from bot.messaging.formatting import sms_parts
@@ -68,19 +70,22 @@ def reserve(session: Session, sender: str, units: int, per_second: float) -> flo
     return _wait(float(next_free), step, now)
 
 
+@lru_cache(maxsize=1)
+def _reservation_statement() -> Insert:
+    """PostgreSQL's reservation, built once: run with ``sender`` and ``step`` bound."""
+    now = func.extract("epoch", func.statement_timestamp())
+    step = bindparam("step", type_=Float)
+    upsert = postgresql.insert(SenderPace).values(sender=bindparam("sender"), next_free_at=now + step)
+    return upsert.on_conflict_do_update(
+        index_elements=[SenderPace.sender],
+        set_={"next_free_at": func.greatest(SenderPace.next_free_at, now) + step},
+    ).returning(SenderPace.next_free_at, now)
+
+
 def _reserve_on_postgresql(session: Session, sender: str, step: float) -> float:
     """One statement, on the database's clock (``statement_timestamp()``: the same instant
     wherever the statement reads it, so every sender process keeps one clock)."""
-    now = func.extract("epoch", func.statement_timestamp())
-    next_free, at = session.execute(
-        postgresql.insert(SenderPace)
-        .values(sender=sender, next_free_at=now + step)
-        .on_conflict_do_update(
-            index_elements=[SenderPace.sender],
-            set_={"next_free_at": func.greatest(SenderPace.next_free_at, now) + step},
-        )
-        .returning(SenderPace.next_free_at, now)
-    ).one()
+    next_free, at = session.execute(_reservation_statement(), {"sender": sender, "step": step}).one()
     return _wait(float(next_free), step, float(at))
 
 

@@ -29,12 +29,15 @@ class Admission:
 ADMITTED = Admission(True)
 
 
-def admit(session: Session, message_sid: str, limit: int) -> Admission:
+def admit(
+    session: Session, message_sid: str, limit: int, arrived: inbound.Arrival | None = None
+) -> Admission:
     """Whether the stored message goes to the assistant; a message held back is marked so in
-    the same unit of work. ``limit`` 0 admits everything."""
+    the same unit of work. ``limit`` 0 admits everything. ``arrived``: where the message stands
+    in its number's stream, when the caller has read it already."""
     if limit <= 0:
         return ADMITTED
-    arrived = inbound.arrival(session, message_sid)
+    arrived = arrived or inbound.arrival(session, message_sid)
     if arrived is None:
         return ADMITTED
     since = arrived.received_at - WINDOW

@@ -17,12 +17,13 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.messaging import inbound_work, notices, optout, outbound, outbox, rate_limit, texts
-from bot.messaging.inbound import NOTICE, Inbound
-from bot.messaging.inbound_work import Work
+from bot.messaging import inbound_claims, notices, optout, outbound, outbox, rate_limit, texts
+from bot.messaging.inbound import NOTICE, Arrival, Inbound
+from bot.messaging.inbound_claims import Work
 from bot.phones import mask_phone
 from bot.records import notices as notice_records
 
@@ -46,6 +47,8 @@ class Next(enum.Enum):
 class Start:
     next: Next
     work: Work | None = None
+    held_by: str | None = None  # the claim this one replaced (None: nobody's): who held it,
+    held_until: datetime | None = None  # until when
 
 
 def _replies(session: Session, work: Work, bodies: list[str], first_position: int = 0) -> None:
@@ -73,7 +76,7 @@ def _replies(session: Session, work: Work, bodies: list[str], first_position: in
 def _finish(
     session: Session, work: Work, worker_id: str, status: str = "processed", error: str | None = None
 ) -> None:
-    if not inbound_work.finish(session, work.message.message_sid, worker_id, status, error):
+    if not inbound_claims.finish(session, work.message.message_sid, worker_id, status, error):
         raise ClaimLost(work.message.message_sid)
 
 
@@ -89,14 +92,15 @@ def start(
     session: Session, message_sid: str, worker_id: str, claim_seconds: float, rate_limit_per_minute: int
 ) -> Start:
     """Claims the message; finishes it here when it needs no Rasa turn."""
-    if not inbound_work.claim(session, message_sid, worker_id, claim_seconds):
-        current = inbound_work.work_item(session, message_sid)
+    claimed = inbound_claims.claim_work(session, message_sid, worker_id, claim_seconds)
+    work = claimed.work
+    if work is None:
+        current = inbound_claims.work_item(session, message_sid)
         return Start(Next.DONE if current is None or current.done else Next.BUSY, current)
-    work = inbound_work.work_item(session, message_sid)
-    assert work is not None  # claimed just now
     if work.message.kind == NOTICE:  # ours, not the farmer's: no rate limit
-        return Start(Next.RUN, work)
-    admission = rate_limit.admit(session, message_sid, rate_limit_per_minute)
+        return Start(Next.RUN, work, claimed.held_by, claimed.held_until)
+    arrived = Arrival(work.inbound_id, work.message.phone, work.received_at) if work.inbound_id else None
+    admission = rate_limit.admit(session, message_sid, rate_limit_per_minute, arrived)
     if not admission.admitted:  # marked processed (rate_limited) by the rate limit itself
         logger.info("%s from %s held back by the rate limit", message_sid, mask_phone(work.message.phone))
         if work.message.kind in OPT_KINDS:
@@ -108,7 +112,7 @@ def start(
         _finish(session, work, worker_id)
         _replies(session, work, [record_opt_of(session, work.message)])
         return Start(Next.DONE, work)
-    return Start(Next.RUN, work)
+    return Start(Next.RUN, work, claimed.held_by, claimed.held_until)
 
 
 def finish(session: Session, work: Work, worker_id: str, replies: list[str]) -> None:
@@ -124,16 +128,16 @@ def fail(
     """The turn failed: the farmer gets the note once (True when it is queued now); the message
     waits ``retry_in_seconds`` for its next try, or is given up (failed, no more tries)."""
     # a farmer who wrote hears that we will answer soon; a notice that failed just goes later
-    noted = work.message.kind != NOTICE and inbound_work.note_failure(session, work.message.message_sid)
+    noted = work.message.kind != NOTICE and inbound_claims.note_failure(session, work.message.message_sid)
     if noted:
         _replies(session, work, [texts.TURN_DELAYED], first_position=NOTE_POSITION)
     if give_up:
         _finish(session, work, worker_id, "failed", error)
-    elif not inbound_work.reschedule(session, work.message.message_sid, worker_id, retry_in_seconds, error):
+    elif not inbound_claims.reschedule(session, work.message.message_sid, worker_id, retry_in_seconds, error):
         raise ClaimLost(work.message.message_sid)
     return noted
 
 
 def wait_behind(session: Session, message_sids: list[str], worker_id: str, delay_seconds: float) -> None:
     """Messages that wait for an earlier one of their phone: looked at again later."""
-    inbound_work.defer(session, message_sids, worker_id, delay_seconds)
+    inbound_claims.defer(session, message_sids, worker_id, delay_seconds)

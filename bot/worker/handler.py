@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from rasa.core.lock_store import RedisLockStore
 
 from bot.logs import failure
-from bot.messaging import inbound_work, turns
+from bot.messaging import inbound_claims, turns
 from bot.messaging.turns import ClaimLost, Next
 from bot.messaging.work import in_session
 from bot.timeutil import utcnow
@@ -49,7 +49,7 @@ class Handler:
         """The phone's messages up to this one, in order. Raises when the database cannot be
         reached (the caller gives the queue message back). ``taken_over``: the messages the
         recovery loop claimed from other workers (MessageSid -> that worker)."""
-        work, pending = await in_session(inbound_work.work_and_pending, message_sid)
+        work, pending = await in_session(inbound_claims.work_and_pending, message_sid)
         if work is None:
             logger.warning("inbound %s is not in the database: nothing to do", message_sid)
             return

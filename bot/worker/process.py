@@ -13,9 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rasa.core.lock_store import RedisLockStore
 
 from bot.logs import failure
-from bot.messaging import inbound_work, partitions
+from bot.messaging import inbound_claims, partitions
 from bot.messaging.broker import BrokerSettings
-from bot.messaging.inbound_work import Grace
+from bot.messaging.inbound_claims import Grace
 from bot.messaging.work import in_session
 from bot.timeutil import utcnow
 from bot.worker import metrics, takeover
@@ -63,7 +63,7 @@ class Worker:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.consumers.stop()
         try:
-            await in_session(inbound_work.release_claims, self.settings.worker_id)
+            await in_session(inbound_claims.release_claims, self.settings.worker_id)
             await in_session(partitions.retire, self.settings.worker_id)
         except Exception as exc:  # its leases and claims expire by themselves
             logger.warning("worker %s not retired: %s", self.settings.worker_id, failure(exc))
@@ -120,7 +120,7 @@ class Worker:
         logger.info("recovery: %d message(s) taken: %s", len(sids), ", ".join(sids))
         by_phone: dict[str, list[str]] = defaultdict(list)
         for sid in sids:
-            work = await in_session(inbound_work.work_item, sid)
+            work = await in_session(inbound_claims.work_item, sid)
             if work is not None:
                 by_phone[work.message.phone].append(sid)
         await asyncio.gather(

@@ -8,7 +8,7 @@ in ``Agent.handle_message`` until the ticket expires: up to the lock's whole lif
 
 The worker that takes over such a message deletes that key before running the turn. It knows it
 took the message over when its claim succeeded on a message whose claim belonged to another
-worker: ``inbound_work.claim`` (and the recovery loop's ``claim_due``) only take a message from
+worker: ``inbound_claims.claim`` (and the recovery loop's ``claim_due``) only take a message from
 another worker when that worker's claim expired or its heartbeat did (it died).
 
 Deleting the lock is safe because the order comes from the queue and the claims, not from this
@@ -29,8 +29,8 @@ from rasa.core.lock_store import RedisLockStore
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.messaging import inbound_work, turns
-from bot.messaging.inbound_work import Grace
+from bot.messaging import inbound_claims, inbound_work, turns
+from bot.messaging.inbound_claims import Grace
 from bot.messaging.schema import InboundMessage
 from bot.messaging.turns import Next, Start
 from bot.timeutil import as_utc
@@ -68,16 +68,12 @@ def start(
     of this worker's own id made before this process started (``started_at``) was its previous
     run's, killed mid-turn: taken over as well.
 
-    The message's row is locked (FOR UPDATE) before the claim, in the same unit of work, so the
-    holder read is the one the claim replaced."""
-    row = session.execute(
-        select(InboundMessage.claimed_by, InboundMessage.claimed_until)
-        .where(InboundMessage.message_sid == message_sid)
-        .with_for_update()
-    ).first()
-    holder, until = (row.claimed_by, as_utc(row.claimed_until)) if row else (None, None)
+    The claim replaced is read under the message row's lock (``inbound_claims.claim_work``)."""
     begun = turns.start(session, message_sid, worker_id, claim_seconds, rate_limit_per_minute)
-    taken_over = begun.next is Next.RUN and _someone_else(holder, until, worker_id, claim_seconds, started_at)
+    holder = begun.held_by
+    taken_over = begun.next is Next.RUN and _someone_else(
+        holder, begun.held_until, worker_id, claim_seconds, started_at
+    )
     return begun, holder if taken_over else None
 
 
@@ -89,7 +85,7 @@ def claim_due(
     grace: Grace,
     started_at: datetime | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """``inbound_work.claim_due``, and for each message it took from another worker's claim (or
+    """``inbound_claims.claim_due``, and for each message it took from another worker's claim (or
     from this worker's previous run, claimed before ``started_at``), that worker. The holders are
     read first in the same unit of work; a message claim_due takes was free then or its holder
     was dead or its claim expired (a live holder's claim is not taken)."""
@@ -105,7 +101,7 @@ def claim_due(
         for sid, holder, until in rows
         if _someone_else(holder, as_utc(until), worker_id, seconds, started_at)
     }
-    sids = inbound_work.claim_due(session, worker_id, partitions, seconds, grace)
+    sids = inbound_claims.claim_due(session, worker_id, partitions, seconds, grace)
     return sids, {sid: holders[sid] for sid in sids if holders.get(sid)}
 
 

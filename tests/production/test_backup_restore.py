@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from bot.assistant.payments import describe
 from bot.db import engine_for, session_scope
-from bot.messaging import inbound_work, turns
+from bot.messaging import inbound_claims, inbound_work, turns
 from bot.messaging.inbound import mark_inbound
 from bot.messaging.optout import is_opted_out, opted_out_since
 from bot.messaging.outbound import enqueue_replies, pending_outbox_count
@@ -245,7 +245,9 @@ def test_a_backup_restored_into_fresh_databases_answers_the_farmer_as_the_source
     # RabbitMQ is not backed up: the message it never confirmed is recovered from PostgreSQL, and
     # the farmer's next message gets the next number in her sequence
     with session_scope(new) as session:
-        claimed = inbound_work.claim_due(session, "restore-check", [PARTITION], 30, inbound_work.Grace(0, 0))
+        claimed = inbound_claims.claim_due(
+            session, "restore-check", [PARTITION], 30, inbound_claims.Grace(0, 0)
+        )
         assert claimed == [backup.waiting]
         assert inbound_work.next_seq(session, ROSA) == backup.sequence + 1
 

@@ -6,7 +6,7 @@ is due, once."""
 from __future__ import annotations
 
 from bot.db import session_scope
-from bot.messaging import inbound_work, partitions
+from bot.messaging import inbound_claims, inbound_work, partitions
 from tests.production.support import message
 
 PHONE = "+524431000601"
@@ -19,7 +19,7 @@ def _stored(url, body="hola"):
 
 def _claim(url, sid, worker):
     with session_scope(url) as session:
-        return inbound_work.claim(session, sid, worker, 90)
+        return inbound_claims.claim(session, sid, worker, 90)
 
 
 def _alive(url, worker):
@@ -42,10 +42,10 @@ def test_a_failed_turn_is_not_tried_before_it_is_due(pg):
     _alive(pg, "w")
     assert _claim(pg, sid, "w")
     with session_scope(pg) as session:
-        assert inbound_work.reschedule(session, sid, "w", 60, "action failed")
+        assert inbound_claims.reschedule(session, sid, "w", 60, "action failed")
     assert not _claim(pg, sid, "w")
     with session_scope(pg) as session:
-        assert inbound_work.claim_due(session, "w", [3], 90) == []
+        assert inbound_claims.claim_due(session, "w", [3], 90) == []
 
 
 def test_the_recovery_loop_takes_a_due_message_once(pg):
@@ -53,10 +53,10 @@ def test_the_recovery_loop_takes_a_due_message_once(pg):
     _alive(pg, "w1")
     _alive(pg, "w2")
     with session_scope(pg) as session:
-        assert inbound_work.claim(session, sid, "w1", 90)
-        assert inbound_work.reschedule(session, sid, "w1", 0, "action failed")
+        assert inbound_claims.claim(session, sid, "w1", 90)
+        assert inbound_claims.reschedule(session, sid, "w1", 0, "action failed")
     with session_scope(pg) as session:
-        assert inbound_work.claim_due(session, "w1", [3], 90) == [sid]
+        assert inbound_claims.claim_due(session, "w1", [3], 90) == [sid]
     with session_scope(pg) as session:
-        assert inbound_work.claim_due(session, "w2", [3], 90) == []  # w1 holds it now
-        assert inbound_work.claim_due(session, "w2", [4], 90) == []  # not w2's partition anyway
+        assert inbound_claims.claim_due(session, "w2", [3], 90) == []  # w1 holds it now
+        assert inbound_claims.claim_due(session, "w2", [4], 90) == []  # not w2's partition anyway

@@ -11,7 +11,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.messaging import inbound_work
+from bot.messaging import inbound_claims, inbound_work
 from bot.messaging.personal_data import erase_messages
 from bot.messaging.schema import FarmerSequence, InboundMessage
 from tests.production.support import message, new_sid
@@ -103,14 +103,14 @@ def test_a_workers_read_gives_the_phones_pending_messages_up_to_the_one_it_was_g
             .values(status="processed")
         )
     with session_scope(pg) as session:
-        work, pending = inbound_work.work_and_pending(session, second.message_sid)
+        work, pending = inbound_claims.work_and_pending(session, second.message_sid)
         assert work is not None and work.farmer_seq == 2 and pending == [second.message_sid]
-        assert inbound_work.work_and_pending(session, third.message_sid)[1] == [
+        assert inbound_claims.work_and_pending(session, third.message_sid)[1] == [
             second.message_sid,
             third.message_sid,
         ]
-        assert inbound_work.work_and_pending(session, first.message_sid)[1] == []
-        assert inbound_work.work_and_pending(session, new_sid()) == (None, [])
+        assert inbound_claims.work_and_pending(session, first.message_sid)[1] == []
+        assert inbound_claims.work_and_pending(session, new_sid()) == (None, [])
 
 
 def _store_all(url, inbounds, partition=0):

@@ -17,9 +17,9 @@ import redis
 from rasa.core.lock_store import RedisLockStore
 
 from bot.db import session_scope
-from bot.messaging import inbound_work, partitions
+from bot.messaging import inbound_claims, inbound_work, partitions
 from bot.messaging.inbound import Inbound
-from bot.messaging.inbound_work import Grace
+from bot.messaging.inbound_claims import Grace
 from bot.timeutil import utcnow
 from bot.worker.handler import Handler
 from bot.worker.rasa_turns import TurnResult
@@ -85,7 +85,7 @@ def _killed_mid_turn(
     its heartbeat lapsed (its claim itself would still run 90 s) and its lock stays in Redis."""
     with session_scope(url) as session:
         partitions.heartbeat(session, worker, 16, 20)
-        assert inbound_work.claim(session, sid, worker, claim_seconds)
+        assert inbound_claims.claim(session, sid, worker, claim_seconds)
     lock_store.issue_ticket(PHONE, LIFETIME)
     with session_scope(url) as session:  # its last heartbeat a minute ago: its lease ran out
         partitions.heartbeat(session, worker, 16, 20, now=utcnow() - timedelta(minutes=1))
@@ -154,8 +154,8 @@ def test_a_lock_is_kept_when_the_message_was_not_taken_over(pg, lock_store, capl
     if before == "given back by another worker":  # its turn failed; retry due now, claim released
         with session_scope(pg) as session:
             partitions.heartbeat(session, "other", 16, 20)
-            assert inbound_work.claim(session, sid, "other", 90)
-            assert inbound_work.reschedule(session, sid, "other", 0, "action failed")
+            assert inbound_claims.claim(session, sid, "other", 90)
+            assert inbound_claims.reschedule(session, sid, "other", 0, "action failed")
     lock_store.issue_ticket(PHONE, LIFETIME)  # a lock this worker must not touch
     assistant = LockingAssistant(lock_store, take_lock=False)
     with caplog.at_level(logging.INFO, logger="bot.worker"):
@@ -170,7 +170,7 @@ def test_a_live_workers_claim_is_not_taken_and_its_lock_is_kept(pg, lock_store):
     sid = _stored(pg)
     with session_scope(pg) as session:
         partitions.heartbeat(session, "alive", 16, 20)
-        assert inbound_work.claim(session, sid, "alive", 90)
+        assert inbound_claims.claim(session, sid, "alive", 90)
     lock_store.issue_ticket(PHONE, LIFETIME)
     assistant = LockingAssistant(lock_store, take_lock=False)
     _handle(sid, assistant, lock_store)

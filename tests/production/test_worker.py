@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.messaging import texts
 from bot.messaging.formatting import pack_for_medium
-from bot.messaging.inbound_work import Grace
+from bot.messaging.inbound_claims import Grace
 from bot.messaging.optout import is_opted_out
 from bot.messaging.schema import OutboxEntry
 from bot.stack import free_port

@@ -12,7 +12,8 @@ from bot.db import session_scope
 from bot.messaging import inbound_work
 from bot.messaging.broker import BrokerSettings
 from bot.messaging.inbound import Inbound
-from bot.messaging.inbound_work import Grace, Stored
+from bot.messaging.inbound_claims import Grace
+from bot.messaging.inbound_work import Stored
 from bot.messaging.partitions import partition_of
 from bot.messaging.schema import InboundMessage, OutboundMessage
 from bot.worker.config import WorkerSettings
