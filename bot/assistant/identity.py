@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.assistant import intents, steps
 from bot.assistant.choices import words_of
-from bot.assistant.turn import SLOT_FARMER, Context, Option, Reply
+from bot.assistant.turn import SLOT_FARMER, SLOT_PENDING, Context, Option, Reply
 from bot.records.consents import has_consented, latest_consent, record_consent
 from bot.records.farmers import farmer_for_phone, farmers_for_phone
 from bot.records.privacy import (
@@ -119,6 +119,16 @@ def answer_check(ctx: Context, pending: dict[str, Any]) -> Reply | None:
     if outcome.result is CheckResult.WRONG:
         return _awaiting_code(Reply.say("code_wrong", left=outcome.attempts_left), pending)
     return None
+
+
+def explain_check(ctx: Context, _arg: str | None = None) -> Reply:
+    """ "¿Y por qué?", "no lo tengo" when asked for the check code: why it is asked, what to do
+    without it, and the same question still open (the next 4 numbers are checked)."""
+    pending = ctx.turn.slots.get(SLOT_PENDING) or {}
+    farmer = choose_farmer(ctx, str(pending.get("farmer_id")))
+    if farmer is None:
+        return Reply.say("ok")
+    return _awaiting_code(Reply.say("pin_why" if farmer.pin_hash else "code_why"), pending)
 
 
 def _awaiting_code(reply: Reply, pending: dict[str, Any]) -> Reply:

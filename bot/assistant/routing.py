@@ -12,9 +12,18 @@ import functools
 import re
 from collections.abc import Callable
 
-from bot.assistant import conversation, follow_up, intents, invoice_refs, payments, standards, steps
+from bot.assistant import (
+    conversation,
+    follow_up,
+    identity,
+    intents,
+    invoice_refs,
+    payments,
+    standards,
+    steps,
+)
 from bot.assistant.choices import NO_WORDS, THUMBS_UP, YES_WORDS, pick_option, words_of
-from bot.assistant.turn import MAIN_MENU, SLOT_CONTEXT, Context
+from bot.assistant.turn import MAIN_MENU, SLOT_AWAITING, SLOT_CONTEXT, Context
 from bot.nlu.dates import month_asked, year_asked
 from bot.nlu.numbers import parse_grams
 from bot.opt_words import OPT_OUT_SENTENCE
@@ -101,6 +110,11 @@ OTHER_INVOICE = re.compile(
 )
 # "¿Cuánto me salió de extra?": the grades of the farmer's own delivery, not the requirement.
 OWN_GRADE = re.compile(r"\bcuant\w* (?:me |le )?sali\w* de (?:extra|primera|segunda)")
+# "No lo tengo", "no traigo mi credencial", "no me lo sé": asked for the check code, without it.
+WITHOUT_CODE = re.compile(
+    r"\bno (?:lo |la |me lo |me la )?(?:tengo|traigo|encuentro|se|recuerdo|acuerdo)\b|"
+    r"\b(?:cual|que) (?:folio|credencial|numero|numeros|nip)\b|\bperdi\b"
+)
 WHY_ANYWHERE = re.compile(r"\b(?:por ?que|porque|xq|pq|x ?q)\b")
 # Words about fruit sizes that make "el 60" a calibre.
 CALIBRE_TALK = re.compile(r"calibre|chic|grand|\bpesa|\bpeso\b|compra|caja|taman")
@@ -154,6 +168,10 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
     """What the message's own form decides, whatever the NLU said."""
     if conversation.is_number_reply(ctx.turn.text):
         return intents.INFORM_NUMBER
+    if ctx.turn.slots.get(SLOT_AWAITING) == identity.AWAITING_CODE and (
+        follow_up.bare_why(text) or WITHOUT_CODE.search(text)
+    ):
+        return steps.CHECK_WHY  # "¿y por qué?", "no tengo mi credencial": why, and what to do
     if ctx.turn.metadata.get("media"):
         return intents.SEND_MEDIA
     if ACCOUNT_NUMBER.search(text):

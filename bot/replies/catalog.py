@@ -72,6 +72,14 @@ TEMPLATES: dict[str, str] = {
         "(vienen en su credencial)."
     ),
     "ask_pin": "Para cuidar sus datos, escriba su NIP de 4 números.",
+    "code_why": (
+        "Es para que solo usted vea sus pagos, aunque otros usen este teléfono. "
+        "Escriba los 4 números finales de su folio o escriba ASESOR."
+    ),
+    "pin_why": (
+        "Es para que solo usted vea sus pagos, aunque otros usen este teléfono. "
+        "Escriba su NIP de 4 números o escriba ASESOR."
+    ),
     "code_wrong": "Ese número no coincide. Intente otra vez. Le quedan {left} intentos.",
     "code_wrong:1": "Ese número no coincide. Intente otra vez. Le queda {left} intento.",
     "code_locked": (

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
+from bot.config import settings
 from bot.db import session_scope
+from bot.messaging.formatting import pack_sms, sms_parts
 from bot.records.privacy import locked_phones, reset_pin, unlock
 from bot.records.schema import Farmer, FarmerPhone, HumanRequest, PaymentAccessLog, PhoneVerification
 from tests.assistant.phone import ADRIANA, ROSA, Phone, accepted
@@ -34,6 +36,28 @@ def test_payment_needs_consent_then_check_then_shows_own_invoices(db):
     # remembered: the next question needs no check
     again = phone.send("ask_payment_status", "y la factura F-300101")
     assert "pagada" in again and "termina en 4821" in again
+
+
+def test_asked_for_the_check_code_why_is_answered_and_the_question_stays_open(db):
+    """ "¿Y por qué?" or "no tengo mi credencial" at the code question: why it is asked and what
+    to do without it, in one SMS part, not counted as a wrong code; the next 4 numbers
+    are still checked."""
+    phone = accepted(Phone(ROSA))
+    assert "últimos 4 números de su folio" in phone.send("ask_payment_status", "cuando me pagan")
+    for intent, text in (
+        ("ask_explanation", "y por que?"),
+        ("nlu_fallback", "xq"),
+        ("nlu_fallback", "no tengo mi credencial"),
+        ("ask_howto", "cual folio?"),
+    ):
+        why = phone.send(intent, text)
+        assert "solo usted vea sus pagos" in why and "4 números finales de su folio" in why, text
+        assert "ASESOR" in why and "$" not in why and "no le entendí" not in why.lower()
+        assert [sms_parts(body).parts for body in pack_sms([why])] == [1]
+        assert phone.slots["awaiting"] == "verification"
+    wrong = phone.send("inform_number", "0000")
+    assert f"Le quedan {settings().verification_max_attempts - 1} intentos" in wrong
+    assert "F-300102: $36,270.00" in phone.send("inform_number", "8204")
 
 
 def test_another_farmers_invoice_gets_nothing(db):
