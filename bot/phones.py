@@ -11,6 +11,7 @@ refused.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -35,6 +36,7 @@ def _international(text: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=65536)  # every webhook parses its From: the program's phones, read once each
 def normalize_phone(raw: str) -> str:
     text = (raw or "").strip().lower()
     for prefix in _PREFIXES:
