@@ -75,6 +75,7 @@ def run(url: str, turns_measured: int) -> None:
     from bot.messaging.sender import SendResult, TwilioSender
     from bot.records.migrate import upgrade
     from bot.worker import takeover
+    from tests.production.support import message as sms_from
 
     upgrade(url)
     statements = [0]
@@ -95,20 +96,7 @@ def run(url: str, turns_measured: int) -> None:
     lease = dispatch.lease_seconds(settings)
 
     def inbound(number: int) -> Inbound:
-        phone = f"+5215{uuid.uuid4().int % 10**9:09d}{number % 10}"
-        return Inbound(
-            message_sid=f"SM{uuid.uuid4().hex}",
-            medium="sms",
-            phone=phone,
-            from_address=phone,
-            to_address="+15005550006",
-            body="cuando me pagan",
-            profile_name=None,
-            wa_id=None,
-            media=[],
-            location=None,
-            raw_params={},
-        )
+        return sms_from(f"+5215{uuid.uuid4().int % 10**9:09d}{number % 10}", "cuando me pagan")
 
     def turn(message: Inbound) -> None:
         with session_scope() as session:

@@ -177,3 +177,28 @@ def test_the_benches_webhooks_are_what_the_gateway_accepts() -> None:
         "cuándo me pagan",
         "SM" + "a" * 32,
     )
+
+
+def test_the_units_of_work_bench_runs_and_reports_each_kind() -> None:
+    """bench/units_of_work.py on the test server, a few turns: a worker's and a sender's cost,
+    each twice, with the statements a turn runs on PostgreSQL."""
+    from tests.databases import postgres_admin_url
+
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL server at TEST_POSTGRES_URL")
+    script = Path(__file__).resolve().parent.parent / "bench" / "units_of_work.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--url", admin, "--turns", "5"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    lines = [line for line in done.stdout.splitlines() if "ms CPU" in line]
+    assert [line.split(":")[0] for line in lines] == [
+        "worker, a turn's three units of work",
+        "sender, a send's claim share, check and record",
+    ] * 2
+    assert all(line.endswith("(5)") for line in lines), lines
+    assert "8.0 statements each" in lines[0]  # a sender's share of its claims depends on the batch

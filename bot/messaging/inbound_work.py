@@ -21,6 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.types import TypeEngine
 
 from bot.messaging.inbound import Inbound, inbound_row, store_inbound
 from bot.messaging.schema import FarmerSequence, InboundMessage
@@ -104,15 +106,18 @@ def _insert_statement() -> Insert:
     )
 
 
+def _unnested(name: str, **columns: type[TypeEngine]) -> TableValuedAlias:
+    """Rows made of arrays, one a column, each bound under the column's name and an "s"
+    (``unnest(:phones, :counts) AS taken(phone, count)``): statements of one shape for any count."""
+    arrays = [bindparam(f"{column}s", type_=ARRAY(kind)) for column, kind in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
 @lru_cache(maxsize=1)
 def _numbers_statement() -> Insert:
     """The phones' numbers taken, from two arrays (``phones``, ``counts``), in phone order."""
     table = FarmerSequence.__table__
-    taken = (
-        func.unnest(bindparam("phones", type_=ARRAY(String)), bindparam("counts", type_=ARRAY(Integer)))
-        .table_valued("phone", "count")
-        .render_derived(name="taken")
-    )
+    taken = _unnested("taken", phone=String, count=Integer)
     upsert = postgresql.insert(table).from_select(
         ["phone", "last_seq"], select(taken.c.phone, taken.c.count).order_by(taken.c.phone)
     )
@@ -125,11 +130,7 @@ def _numbers_statement() -> Insert:
 def _number_statement() -> Update:
     """The numbers written, from two arrays (``sids``, ``seqs``): one statement of one shape."""
     table = InboundMessage.__table__
-    numbered = (
-        func.unnest(bindparam("sids", type_=ARRAY(String)), bindparam("seqs", type_=ARRAY(Integer)))
-        .table_valued("sid", "seq")
-        .render_derived(name="numbered")
-    )
+    numbered = _unnested("numbered", sid=String, seq=Integer)
     return update(table).where(table.c.message_sid == numbered.c.sid).values(farmer_seq=numbered.c.seq)
 
 
