@@ -1,10 +1,14 @@
 """Outbound message records and the outbox on the real database (SQLite, or PostgreSQL via
-DATABASE_URL)."""
+DATABASE_URL). The embedded outbox workers of the channel tests' runtimes in this process are kept
+quiet meanwhile: one of them could claim an entry these tests queue and claim themselves (CI
+once saw a claim here find nothing)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+
+import pytest
 
 from bot.db import session_scope
 from bot.messaging import outbound, outbound_reads, outbox_claims
@@ -12,6 +16,8 @@ from bot.messaging.schema import OutboundMessage, OutboxEntry
 from bot.messaging.sender import SendResult
 from bot.timeutil import utcnow
 from tests.messaging.conftest import new_phone
+
+pytestmark = pytest.mark.usefixtures("quiet")
 
 
 def reply(phone: str, body: str = "Eco", in_reply_to: str | None = None) -> outbound.Outgoing:
