@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.assistant import intents, steps
@@ -121,14 +122,27 @@ def answer_check(ctx: Context, pending: dict[str, Any]) -> Reply | None:
     return None
 
 
+# "No lo tengo", "no traigo mi credencial", "no me lo sé": asked for the check code, without it.
+WITHOUT_CODE = re.compile(
+    r"\bno (?:lo |la |me lo |me la |me )?(?:tengo|traigo|encuentro|se|recuerdo|acuerdo)\b|"
+    r"\b(?:cual|que) (?:folio|credencial|numero|numeros|nip)\b|\bperdi\b"
+)
+
+
+def without_code(text: str) -> bool:
+    return WITHOUT_CODE.search(plain(text)) is not None
+
+
 def explain_check(ctx: Context, _arg: str | None = None) -> Reply:
-    """ "¿Y por qué?", "no lo tengo" when asked for the check code: why it is asked, what to do
-    without it, and the same question still open (the next 4 numbers are checked)."""
+    """ "¿Y por qué?" or "no lo tengo" when asked for the check code: why it is asked, or what
+    to do without it, and the same question still open (the next 4 numbers are checked)."""
     pending = ctx.turn.slots.get(SLOT_PENDING) or {}
     farmer = choose_farmer(ctx, str(pending.get("farmer_id")))
     if farmer is None:
         return Reply.say("ok")
-    return _awaiting_code(Reply.say("pin_why" if farmer.pin_hash else "code_why"), pending)
+    what = "pin" if farmer.pin_hash else "code"
+    reason = "missing" if without_code(ctx.turn.text) else "why"
+    return _awaiting_code(Reply.say(f"{what}_{reason}"), pending)
 
 
 def _awaiting_code(reply: Reply, pending: dict[str, Any]) -> Reply:

@@ -110,11 +110,6 @@ OTHER_INVOICE = re.compile(
 )
 # "¿Cuánto me salió de extra?": the grades of the farmer's own delivery, not the requirement.
 OWN_GRADE = re.compile(r"\bcuant\w* (?:me |le )?sali\w* de (?:extra|primera|segunda)")
-# "No lo tengo", "no traigo mi credencial", "no me lo sé": asked for the check code, without it.
-WITHOUT_CODE = re.compile(
-    r"\bno (?:lo |la |me lo |me la )?(?:tengo|traigo|encuentro|se|recuerdo|acuerdo)\b|"
-    r"\b(?:cual|que) (?:folio|credencial|numero|numeros|nip)\b|\bperdi\b"
-)
 WHY_ANYWHERE = re.compile(r"\b(?:por ?que|porque|xq|pq|x ?q)\b")
 # Words about fruit sizes that make "el 60" a calibre.
 CALIBRE_TALK = re.compile(r"calibre|chic|grand|\bpesa|\bpeso\b|compra|caja|taman")
@@ -169,7 +164,7 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
     if conversation.is_number_reply(ctx.turn.text):
         return intents.INFORM_NUMBER
     if ctx.turn.slots.get(SLOT_AWAITING) == identity.AWAITING_CODE and (
-        follow_up.bare_why(text) or WITHOUT_CODE.search(text)
+        follow_up.bare_why(text) or identity.without_code(text)
     ):
         return steps.CHECK_WHY  # "¿y por qué?", "no tengo mi credencial": why, and what to do
     if ctx.turn.metadata.get("media"):

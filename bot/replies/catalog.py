@@ -80,6 +80,13 @@ TEMPLATES: dict[str, str] = {
         "Es para que solo usted vea sus pagos, aunque otros usen este teléfono. "
         "Escriba su NIP de 4 números o escriba ASESOR."
     ),
+    "code_missing": (
+        "Sin su folio no puedo mostrarle sus pagos. Cuando lo tenga, escriba los 4 números "
+        "finales. Si no lo encuentra, escriba ASESOR y una persona le ayuda."
+    ),
+    "pin_missing": (
+        "Sin su NIP no puedo mostrarle sus pagos. Si no lo recuerda, escriba ASESOR y una persona le ayuda."
+    ),
     "code_wrong": "Ese número no coincide. Intente otra vez. Le quedan {left} intentos.",
     "code_wrong:1": "Ese número no coincide. Intente otra vez. Le queda {left} intento.",
     "code_locked": (

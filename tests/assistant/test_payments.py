@@ -39,21 +39,21 @@ def test_payment_needs_consent_then_check_then_shows_own_invoices(db):
 
 
 def test_asked_for_the_check_code_why_is_answered_and_the_question_stays_open(db):
-    """ "¿Y por qué?" or "no tengo mi credencial" at the code question: why it is asked and what
-    to do without it, in one SMS part, not counted as a wrong code; the next 4 numbers
-    are still checked."""
+    """ "¿Y por qué?" at the code question gets why it is asked; "no tengo mi credencial" what to
+    do without it; each in one SMS part, not counted as a wrong code; the next 4 numbers are
+    still checked."""
     phone = accepted(Phone(ROSA))
     assert "últimos 4 números de su folio" in phone.send("ask_payment_status", "cuando me pagan")
-    for intent, text in (
-        ("ask_explanation", "y por que?"),
-        ("nlu_fallback", "xq"),
-        ("nlu_fallback", "no tengo mi credencial"),
-        ("ask_howto", "cual folio?"),
+    for intent, text, said in (
+        ("ask_explanation", "y por que?", "solo usted vea sus pagos"),
+        ("nlu_fallback", "xq", "solo usted vea sus pagos"),
+        ("nlu_fallback", "no tengo mi credencial", "Sin su folio no puedo mostrarle sus pagos"),
+        ("ask_howto", "cual folio?", "Sin su folio no puedo mostrarle sus pagos"),
     ):
-        why = phone.send(intent, text)
-        assert "solo usted vea sus pagos" in why and "4 números finales de su folio" in why, text
-        assert "ASESOR" in why and "$" not in why and "no le entendí" not in why.lower()
-        assert [sms_parts(body).parts for body in pack_sms([why])] == [1]
+        answer = phone.send(intent, text)
+        assert said in answer and "4 números finales" in answer and "ASESOR" in answer, text
+        assert "$" not in answer and "no le entendí" not in answer.lower()
+        assert [sms_parts(body).parts for body in pack_sms([answer])] == [1]
         assert phone.slots["awaiting"] == "verification"
     wrong = phone.send("inform_number", "0000")
     assert f"Le quedan {settings().verification_max_attempts - 1} intentos" in wrong
@@ -168,6 +168,8 @@ def test_a_farmer_chooses_a_pin_that_replaces_the_folio_digits_and_staff_can_res
             update(PhoneVerification).where(PhoneVerification.phone == ROSA).values(verified_until=None)
         )
     assert "escriba su NIP de 4 números" in phone.send("ask_payment_status", "mi pago")
+    assert "NIP de 4 números o escriba ASESOR" in phone.send("ask_explanation", "y eso por que")
+    assert "Sin su NIP" in phone.send("nlu_fallback", "no me acuerdo")  # the question stays open
     assert "$" not in phone.send("inform_number", "8204")  # the folio digits no longer pass
     assert "$" in phone.send("inform_number", "5927")
     with session_scope(db) as s:
