@@ -136,15 +136,32 @@ def consent_no(ctx: Context, _arg: str | None = None) -> Reply:
 def farmer_named(ctx: Context) -> Reply | None:
     """On a shared phone, after "¿Quién pregunta?": the person answers with their name or
     nickname ("soy lupe") as well as with the number."""
-    choices = [o for o in ctx.turn.options if o.key.startswith(f"{steps.FARMER_CHOSEN}:")]
+    choices = farmer_choices(ctx)
     if not choices or is_number_reply(ctx.turn.text):
         return None
     chosen = pick_option(choices, ctx.turn.text)
     if chosen is not None:
         return ctx.run(chosen.key)
     if INTRODUCES.match(plain(ctx.turn.text)):  # "soy pedro": nobody of that name on this phone
-        return Reply.say("choose_farmer_unknown", options=choices)
+        return _who_again(ctx, "choose_farmer_unknown")
     return None
+
+
+def explain_farmer_choice(ctx: Context, _arg: str | None = None) -> Reply:
+    """ "¿Y eso por qué?" after "¿Quién pregunta?": each person sees only their own payments."""
+    return _who_again(ctx, "choose_farmer_why")
+
+
+def farmer_choices(ctx: Context) -> list[Option]:
+    """The people of a shared phone on offer, when "¿Quién pregunta?" was the last question."""
+    return [o for o in ctx.turn.options if o.key.startswith(f"{steps.FARMER_CHOSEN}:")]
+
+
+def _who_again(ctx: Context, template: str) -> Reply:
+    """ "¿Quién pregunta?" again, in other words, the request that asked it still waiting."""
+    reply = Reply.say(template, options=farmer_choices(ctx))
+    reply.pending = ctx.turn.slots.get(SLOT_PENDING)
+    return reply
 
 
 # How a person says who they are: "soy lupe", "habla juan", "me llamo rosa".

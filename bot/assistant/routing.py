@@ -167,6 +167,8 @@ def _settled(ctx: Context, text: str, intent: str, faq: Callable[[], FaqEntry | 
         follow_up.bare_why(text) or identity.without_code(text)
     ):
         return steps.CHECK_WHY  # "¿y por qué?", "no tengo mi credencial": why, and what to do
+    if conversation.farmer_choices(ctx) and follow_up.bare_why(text):
+        return steps.WHO_WHY  # "¿y eso pq?" after "¿Quién pregunta?"
     if ctx.turn.metadata.get("media"):
         return intents.SEND_MEDIA
     if ACCOUNT_NUMBER.search(text):

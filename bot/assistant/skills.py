@@ -95,6 +95,7 @@ STEPS: dict[str, Handler] = {
     steps.STOP_MESSAGES: conversation.fixed("stop_messages_how"),
     steps.ACCOUNT_NUMBER: conversation.fixed("account_number_not_here"),
     steps.CHECK_WHY: identity.explain_check,
+    steps.WHO_WHY: conversation.explain_farmer_choice,
 }
 
 HANDLERS: dict[str, Handler] = {**{skill.intent: skill.handler for skill in SKILLS}, **STEPS}

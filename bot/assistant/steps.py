@@ -20,6 +20,7 @@ MORE = "more"  # "MAS": the next page of the list just shown
 STOP_MESSAGES = "stop_messages"  # "ya no me manden mensajes": how BAJA works
 ACCOUNT_NUMBER = "account_number"  # a CLABE or card number written in the chat: never here
 CHECK_WHY = "check_why"  # "¿y por qué?" when asked for the check code: why, and the question again
+WHO_WHY = "who_why"  # "¿y eso por qué?" when asked who is writing on a shared phone
 
 # What "sí" and "no" answer when one of these is on offer.
 ANSWERED_BY_YES = (

@@ -67,6 +67,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "choose_farmer": "Este teléfono es de varias personas. ¿Quién pregunta?",
     "choose_farmer_unknown": "No encuentro ese nombre en este teléfono. ¿Quién pregunta?",
+    "choose_farmer_why": "Cada persona de este teléfono ve solo sus propios pagos. ¿Quién pregunta?",
     "ask_code": (
         "Para cuidar sus datos, escriba los últimos 4 números de su folio del programa "
         "(vienen en su credencial)."

@@ -55,6 +55,21 @@ def test_shared_phone_asks_who_and_checks_that_person(db):
     assert "F-300401" not in answer  # Guadalupe's
 
 
+def test_asked_who_is_writing_why_is_answered_and_the_request_waits(db):
+    """ "¿Y eso pq?" after "¿Quién pregunta?" gets why (each person sees only their own
+    payments) and the same choice; a name nobody on the phone has keeps the request waiting too:
+    once the person is chosen and checked, the payments they asked for come."""
+    phone = accepted(Phone(SHARED))
+    assert "varias personas" in phone.send("ask_payment_status", "kiero saber de mi pago")
+    why = phone.send("ask_explanation", "y eso pq")
+    assert "ve solo sus propios pagos" in why and "Guadalupe H." in why and "Juan H." in why
+    assert [sms_parts(body).parts for body in pack_sms([why])] == [1]
+    assert "No encuentro ese nombre" in phone.send("nlu_fallback", "soy pedro")
+    phone.send("inform_number", "2")  # Juan
+    answer = phone.send("inform_number", "0117")
+    assert "F-300301" in answer and "en revisión" in answer  # the request that waited
+
+
 def test_a_returning_farmer_is_greeted_by_name(db):
     phone = accepted(Phone(ROSA))
     greeting = phone.send("greet", "hola")
