@@ -40,8 +40,8 @@ class Work:
     attempts: int
     received_at: datetime
     failure_noted: bool
+    inbound_id: int  # its row
     next_attempt_at: datetime | None = None  # a failed turn's next try
-    inbound_id: int | None = None  # its row
 
     @property
     def done(self) -> bool:

@@ -99,7 +99,7 @@ def start(
         return Start(Next.DONE if current is None or current.done else Next.BUSY, current)
     if work.message.kind == NOTICE:  # ours, not the farmer's: no rate limit
         return Start(Next.RUN, work, claimed.held_by, claimed.held_until)
-    arrived = Arrival(work.inbound_id, work.message.phone, work.received_at) if work.inbound_id else None
+    arrived = Arrival(work.inbound_id, work.message.phone, work.received_at)
     admission = rate_limit.admit(session, message_sid, rate_limit_per_minute, arrived)
     if not admission.admitted:  # marked processed (rate_limited) by the rate limit itself
         logger.info("%s from %s held back by the rate limit", message_sid, mask_phone(work.message.phone))
