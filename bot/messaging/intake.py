@@ -1,6 +1,7 @@
 """What the webhook gateway does with a checked message (production mode): store it with its
 phone's sequence number, let the gateway answer Twilio as soon as it is stored (it cannot be lost
-from then on), and publish it to its partition's queue meanwhile, with the broker's confirm.
+from then on), and publish it to its partition's queue after that, with the broker's confirm
+(under a burst, once the webhooks arriving with it are answered as well).
 
 * Stored once: the unique MessageSid decides between Twilio's retries and between two gateways
   that got the same webhook at once; the loser answers Twilio and publishes nothing.
@@ -33,6 +34,7 @@ from bot.phones import mask_phone
 logger = logging.getLogger(__name__)
 
 STORE_BATCH = 200  # webhooks stored in one unit of work at most
+PUBLISH_WAIT = 0.05  # seconds a stored message waits at most for the webhooks stored after it
 STORED_TOGETHER = Histogram(
     "gateway_webhooks_stored_together",
     "Webhooks stored in one unit of work (those that arrived while the one before was stored)",
@@ -59,6 +61,8 @@ class Intake:
         self.publisher = publisher
         self._arrived: list[tuple[Inbound, int, asyncio.Future[Stored | None]]] = []  # not yet storing
         self._storing: asyncio.Task | None = None
+        self._to_publish: list[Stored] = []  # stored, their publish not yet begun
+        self._releasing: asyncio.Task | None = None
         self._publishing: set[asyncio.Task] = set()
         self._confirmed: list[str] = []  # published, not yet marked
         self._marking: asyncio.Task | None = None
@@ -121,12 +125,27 @@ class Intake:
             self._publish_soon(result)
 
     def _publish_soon(self, stored: Stored) -> None:
-        """Published while Twilio gets its answer: the message is safe once it is stored (the
+        """Published after Twilio gets its answer: the message is safe once it is stored (the
         recovery loop publishes nothing, it takes what no worker got), so the answer does not
-        wait for the broker's confirm."""
-        task = asyncio.get_running_loop().create_task(self._publish(stored))
-        self._publishing.add(task)
-        task.add_done_callback(self._publishing.discard)
+        wait for the broker's confirm, nor for the publishes of the webhooks stored before."""
+        self._to_publish.append(stored)
+        if self._releasing is None or self._releasing.done():
+            self._releasing = asyncio.get_running_loop().create_task(self._release())
+
+    async def _release(self) -> None:
+        """Begins the publishes once the webhooks that arrived meanwhile are stored (up to
+        ``PUBLISH_WAIT``): under a burst, the answers first, then the publishes and their marks,
+        which would otherwise take the cores from the answers still to give (a few milliseconds
+        more before a message reaches its worker)."""
+        while self._to_publish:
+            if self._storing is not None and not self._storing.done():
+                await asyncio.wait([self._storing], timeout=PUBLISH_WAIT)
+            await asyncio.sleep(0)  # the answers of the webhooks just stored go out first
+            released, self._to_publish = self._to_publish, []
+            for stored in released:
+                task = asyncio.get_running_loop().create_task(self._publish(stored))
+                self._publishing.add(task)
+                task.add_done_callback(self._publishing.discard)
 
     async def _publish(self, stored: Stored) -> None:
         try:
@@ -160,6 +179,8 @@ class Intake:
         """Waits (up to 10 s each) for the stores, the publishes under way, then their marks."""
         if self._storing is not None and not self._storing.done():
             await asyncio.wait([self._storing], timeout=10)
+        if self._releasing is not None and not self._releasing.done():
+            await asyncio.wait([self._releasing], timeout=10)
         if self._publishing:
             await asyncio.wait(list(self._publishing), timeout=10)
         if self._marking is not None and not self._marking.done():

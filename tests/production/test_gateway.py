@@ -178,3 +178,71 @@ def test_same_messagesid_on_two_gateways_at_once_is_stored_and_published_once(pg
         ).all()
     assert all(count == top for _, count, top in per_phone)  # no number taken by a repeat
     assert queued_total(broker, len(sids)) == len(sids)
+
+
+class RecordingPublisher(Publisher):
+    """The real publisher, noting when each publish began."""
+
+    def __init__(self, settings, events: list[tuple[str, str]]):
+        super().__init__(settings)
+        self.events = events
+
+    async def publish(self, stored) -> None:
+        self.events.append(("published", stored.message_sid))
+        await super().publish(stored)
+
+
+def test_a_burst_is_answered_before_its_publishes_begin(pg, broker):
+    """A webhook stored alone, then eleven that arrived while it was stored: every one of the
+    twelve is answered before any publish begins (intake.py ``_release``), so the publishes and
+    their marks do not take the cores from answers still to give; each is published once."""
+    events: list[tuple[str, str]] = []
+    first, rest = message("+524431000321"), [message(f"+5244310003{n:02d}") for n in range(30, 41)]
+
+    async def answered(intake: Intake, each) -> None:
+        assert await intake.take(each) is Taken.NEW
+        events.append(("answered", each.message_sid))
+
+    async def take_all() -> None:
+        publisher = RecordingPublisher(broker, events)
+        await publisher.start()
+        intake = Intake(publisher)
+        try:
+            alone = asyncio.create_task(answered(intake, first))
+            await asyncio.sleep(0)  # its store has begun: the others arrive while it runs
+            await asyncio.gather(alone, *(answered(intake, each) for each in rest))
+            await intake.drain()
+        finally:
+            await publisher.close()
+
+    asyncio.run(take_all())
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["answered"] * 12 + ["published"] * 12
+    assert queued_total(broker, 12) == 12
+
+
+def test_a_steady_stream_of_webhooks_does_not_hold_the_publishes_back(pg, broker):
+    """Webhooks every 2 ms for half a second keep the intake storing; the first one's publish
+    still begins while they come (``PUBLISH_WAIT`` bounds the wait), not after the stream."""
+    events: list[tuple[str, str]] = []
+
+    async def stream() -> None:
+        publisher = RecordingPublisher(broker, events)
+        await publisher.start()
+        intake = Intake(publisher)
+        taking: list[asyncio.Task] = []
+        try:
+            for n in range(250):
+                taking.append(asyncio.create_task(intake.take(message(f"+524431{n:06d}"))))
+                await asyncio.sleep(0.002)
+            events.append(("stream ended", ""))
+            assert set(await asyncio.gather(*taking)) == {Taken.NEW}
+            await intake.drain()
+        finally:
+            await publisher.close()
+
+    asyncio.run(stream())
+    kinds = [kind for kind, _ in events]
+    assert "published" in kinds[: kinds.index("stream ended")]
+    assert kinds.count("published") == 250
+    assert queued_total(broker, 250) == 250
