@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import uvloop
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +204,7 @@ class Rest(Mode):
         self.rasa.stop()
 
     async def channel(self, http: aiohttp.ClientSession):
-        return RestChannel(f"http://127.0.0.1:{self.port}", http)
+        return RestChannel(f"http://127.0.0.1:{self.port}")
 
 
 class Workers(Mode):
@@ -215,7 +216,7 @@ class Workers(Mode):
         inbox = Inbox(self.prod.client.url, http)
         await inbox.start_at_end()
         self.poller = asyncio.create_task(inbox.run())
-        return Gateways(self.prod.gateways, inbox, http)
+        return Gateways(self.prod.gateways, inbox)
 
     async def settle(self, said: list[Said]) -> int:
         self.poller.cancel()
@@ -604,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.at_once + args.farmers > 10000:
         parser.error("at most 10,000 farmers a mode")
     args.model = args.model or current_model()
+    uvloop.install()  # the phones' loop, as the gateways' and Rasa's (Sanic's)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, interrupted)
     try:

@@ -1,7 +1,11 @@
 """The farmers' phones of `make bench-load` (bench/load.py): each farmer writes the messages of
 their journey, one after the other, each after the answer to the one before (and a pause to
 read it), over Rasa's REST channel or over signed Twilio webhooks to the gateways; one asyncio
-loop for all of them, so that the phones cost the machine little.
+loop for all of them, so that the phones cost the machine little. Each message goes on a
+connection of its own, as a webhook from Twilio comes, posted with asyncio's streams
+(bench/raw_http.py) rather than aiohttp's client, which took a quarter of the CPU of a burst of
+webhooks on two cores (bench/README.md, *Acknowledgement*): what the phones spend is taken from
+the processes they measure, where Twilio's requests cost us nothing.
 
 Over the gateways, a message's answer is what the Twilio stand-in receives for the farmer's
 phone: one long-polling reader (``Inbox``) hands each received message to the phone it went to.
@@ -25,6 +29,7 @@ import aiohttp
 from twilio.request_validator import RequestValidator
 
 from bench.load_farmers import LoadFarmer
+from bench.raw_http import post
 from bot.twilio_standin.client import webhook_params
 from tests.production.processes import AUTH_TOKEN, PUBLIC_BASE_URL
 
@@ -99,8 +104,8 @@ def signed_webhook(
 class Gateways:
     """Signed webhooks to the gateways in turn, as a load balancer spreads Twilio's requests."""
 
-    def __init__(self, urls: list[str], inbox: Inbox, http: aiohttp.ClientSession):
-        self.urls, self.inbox, self.http = urls, inbox, http
+    def __init__(self, urls: list[str], inbox: Inbox):
+        self.urls, self.inbox = urls, inbox
         self.turn = itertools.count()
         self.validator = RequestValidator(AUTH_TOKEN)
 
@@ -108,7 +113,7 @@ class Gateways:
         data, headers = signed_webhook(self.validator, said.farmer.phone, said.body, said.sid)
         self.inbox.drain(said.farmer.phone)  # the late second part of an earlier answer
         url = self.urls[next(self.turn) % len(self.urls)] + WEBHOOK
-        said.status, said.ack, _ = await _post(self.http, url, data, headers)
+        said.status, said.ack, _ = await _post(url, data, headers)
         if said.status != 200:
             return
         reply = await self.inbox.next(said.farmer.phone, ANSWER_TIMEOUT)
@@ -119,30 +124,29 @@ class Gateways:
 class RestChannel:
     """Rasa's REST channel: the request is held for the whole turn, and answers with its replies."""
 
-    def __init__(self, url: str, http: aiohttp.ClientSession):
-        self.url, self.http = url.rstrip("/") + "/webhooks/rest/webhook", http
+    def __init__(self, url: str):
+        self.url = url.rstrip("/") + "/webhooks/rest/webhook"
 
     async def say(self, said: Said) -> None:
         payload = json.dumps({"sender": said.farmer.phone, "message": said.body})
         headers = {"Content-Type": "application/json"}
-        said.status, said.ack, replies = await _post(self.http, self.url, payload, headers, read_json=True)
+        said.status, said.ack, replies = await _post(self.url, payload, headers, read_json=True)
         if said.status == 200 and replies:
             said.answered_at = said.started + (said.ack or 0.0)
             said.answers = [str(reply.get("text") or "") for reply in replies]
 
 
 async def _post(
-    http: aiohttp.ClientSession, url: str, data: str, headers: dict[str, str], read_json: bool = False
+    url: str, data: str, headers: dict[str, str], read_json: bool = False
 ) -> tuple[int, float | None, Any]:
     """(status, seconds until the answer, its JSON body when asked for and 200); (0, None, None)
     when the request failed."""
     started = time.perf_counter()
     try:
-        timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
-        async with http.post(url, data=data.encode(), headers=headers, timeout=timeout) as answer:
-            body = await answer.json(content_type=None) if read_json and answer.status == 200 else None
-            return answer.status, time.perf_counter() - started, body
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        status, body = await asyncio.wait_for(post(url, data.encode(), headers), ANSWER_TIMEOUT)
+        answer = json.loads(body) if read_json and status == 200 else None
+        return status, time.perf_counter() - started, answer
+    except (OSError, EOFError, asyncio.TimeoutError, ValueError, IndexError):
         return 0, None, None
 
 
