@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     "bot.text": 0,
     "bot.phones": 0,
     "bot.logs": 0,
+    "bot.heap": 0,
     "bot.opt_words": 0,
     "bot.records": 1,
     "bot.replies": 1,

@@ -15,6 +15,7 @@ import os
 
 from bot.config import settings
 from bot.gateway.app import Gateway, create_app
+from bot.heap import freeze_startup_objects
 from bot.logs import configure_process
 from bot.messaging import credentials
 from bot.messaging.broker import BrokerSettings
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         if not value:  # every webhook would get 403
             logging.getLogger(__name__).error("gateway misconfigured: %s is not set", name)
     app = create_app(Gateway(twilio, broker, SpoolSettings.from_env(args.port)))
+    freeze_startup_objects()
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

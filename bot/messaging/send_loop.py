@@ -41,6 +41,7 @@ from aiohttp import web
 
 from bot.config import settings as program_settings
 from bot.db import engine
+from bot.heap import freeze_startup_objects
 from bot.logs import configure_process, failure
 from bot.messaging import credentials, dispatch, outbox
 from bot.messaging.config import TwilioSettings
@@ -216,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         send_loop = SendLoop(TwilioSender(settings), options)
+        freeze_startup_objects()
         for signum in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(signum, send_loop.stop)
         await send_loop.serve()

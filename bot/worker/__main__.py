@@ -19,6 +19,7 @@ import signal
 from pathlib import Path
 
 from bot.config import settings as program_settings
+from bot.heap import freeze_startup_objects
 from bot.logs import configure_process
 from bot.messaging import credentials
 from bot.messaging.broker import BrokerSettings
@@ -44,6 +45,7 @@ async def _run(model: str, settings: WorkerSettings, broker: BrokerSettings) -> 
     worker = Worker(
         settings, broker, assistant, lock_store=lock_store_for(settings.redis_url), model_name=loaded
     )
+    freeze_startup_objects()  # the model and Rasa's objects: collections walk only a turn's
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
